@@ -1,0 +1,3 @@
+"""distill engine: audio pipeline, RVQ-VAE, training, model library and the resident engine."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""distill terminal UI (a Textual app that talks to the engine over OSC)."""
