@@ -1,0 +1,464 @@
+"""The model library: model files `<DISTILL_HOME>/models/<name>.sda` and a searchable index of them.
+
+The files are the truth. The SQLite index `<DISTILL_HOME>/library.db` is a cache of their headers with an
+FTS5 table over name, description, tags and dataset (folder and file names). Every call first compares the
+folder (file names, sizes, mtimes, inodes) with the index and re-reads only the files that changed, so a file
+dropped in or deleted by hand, or by another distill process, shows up on the next call. A file that cannot
+be read stays out of the listing and is reported by `Library.problems()`.
+
+Two processes may use the library at once: changes happen inside short `BEGIN IMMEDIATE` transactions (the
+index's write lock), the database runs in WAL mode and waits up to 10 s for a lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from engine.errors import LibraryError, ModelFileError
+from engine.fileio import atomic_path
+from engine.modelfile import read_model_file, read_model_metadata, save_model_file, update_model_metadata
+from engine.paths import distill_home, models_dir
+
+MODEL_SUFFIX = ".sda"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_NAME_RULE = "1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit"
+
+# Bumped whenever the tables change; an index of another version is dropped and rebuilt from the files.
+_SCHEMA_VERSION = 1
+_SCHEMA = (
+    """CREATE TABLE files (
+        file TEXT PRIMARY KEY,      -- file name inside the models folder
+        name TEXT NOT NULL,         -- the file name without .sda: the model's name
+        signature TEXT NOT NULL,    -- size, mtime and inode when last read; any change means read again
+        size_bytes INTEGER NOT NULL,
+        metadata TEXT,              -- the metadata JSON; NULL when the file could not be read
+        problem TEXT                -- why the file could not be read; NULL when it could
+    )""",
+    "CREATE INDEX files_name ON files (name COLLATE NOCASE)",
+    # rowid matches files.rowid; only readable files have a row.
+    "CREATE VIRTUAL TABLE search USING fts5(name, description, tags, dataset)",
+)
+# bm25 weights for the search columns (name, description, tags, dataset): a hit in the name counts most.
+_RANKING = "bm25(search, 10.0, 2.0, 5.0, 1.0)"
+# Worst traffic light first wins the health summary; an unknown light counts as a warning.
+_LIGHT_RANK = {"green": 0, "yellow": 1, "amber": 1, "orange": 1, "red": 2}
+
+
+@dataclass
+class ModelEntry:
+    """One model as the library lists it: the main facts from its metadata plus the full metadata dict."""
+
+    name: str
+    path: Path
+    created: str  # ISO 8601 timestamp, "" when unknown
+    description: str
+    tags: list[str]
+    levels: int | None  # residual quantizer levels
+    codebook_size: int | None
+    sample_rate: int | None
+    file_count: int | None  # sound files it was trained on
+    duration_s: float | None  # total duration of those files
+    has_prior: bool
+    size_bytes: int
+    health_summary: str | None  # status of the worst codebook level, e.g. "Healthy"; None when unknown
+    metadata: dict = field(repr=False)
+
+
+def check_name(name: str) -> str:
+    """Return `name` if it is a valid model name, otherwise raise LibraryError saying what is allowed."""
+    if not isinstance(name, str) or NAME_PATTERN.fullmatch(name) is None:
+        raise LibraryError(f"{name!r} is not a valid model name: use {_NAME_RULE}")
+    return name
+
+
+def entry_from_metadata(name: str, path: Path, size_bytes: int, metadata: dict) -> ModelEntry:
+    """A ModelEntry from a metadata dict, tolerating missing or mistyped keys."""
+    config = _section(metadata, "config")
+    mel = _section(metadata, "mel")
+    dataset = _section(metadata, "dataset")
+    return ModelEntry(
+        name=name,
+        path=path,
+        created=_text(metadata.get("created")),
+        description=_text(metadata.get("description")),
+        tags=_strings(metadata.get("tags")),
+        levels=_int(config.get("levels")),
+        codebook_size=_int(config.get("codebook_size")),
+        sample_rate=_int(mel.get("sample_rate")),
+        file_count=_int(dataset.get("file_count")),
+        duration_s=_float(dataset.get("duration_s")),
+        has_prior=bool(metadata.get("prior")),
+        size_bytes=size_bytes,
+        health_summary=_health_summary(_section(metadata, "health")),
+        metadata=metadata,
+    )
+
+
+class Library:
+    """The model files in `<home>/models` and their search index `<home>/library.db`."""
+
+    def __init__(self, home: Path | None = None):
+        """Open (creating if needed) the library under `home`, by default `distill_home()`."""
+        self.home = Path(home) if home is not None else distill_home()
+        self.models_dir = models_dir() if home is None else self.home / "models"
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.home / "library.db"
+        try:
+            self._create_schema()
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, sqlite3.OperationalError):  # locked or unwritable: not damage
+                raise
+            # "file is not a database" or "malformed": the index is only a cache, so rebuild it.
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.db_path}{suffix}").unlink(missing_ok=True)
+            self._create_schema()
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    def list(self) -> list[ModelEntry]:
+        """Every readable model in the library, sorted by name."""
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT name, file, size_bytes, metadata FROM files WHERE problem IS NULL"
+                " ORDER BY name COLLATE NOCASE, name"
+            ).fetchall()
+        return [self._entry(row) for row in rows]
+
+    def get(self, name: str) -> ModelEntry:
+        """The model called `name`: LibraryError if there is none, ModelFileError if its file is damaged."""
+        with self._reader() as conn:
+            return self._get(conn, name)
+
+    def search(self, query: str) -> list[ModelEntry]:
+        """Models matching every word of `query` as a prefix (in name, description, tags or dataset).
+
+        Best matches come first; a hit in the name counts most. Any text is accepted: quotes and FTS5
+        operators are matched literally. A blank query returns every model.
+        """
+        words = query.replace("\x00", " ").split()  # SQLite ends the query text at a NUL
+        if not words:
+            return self.list()
+        # Each word becomes a quoted phrase (quotes doubled) with a prefix star: "dru"* finds drums.
+        fts_query = " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT files.name, files.file, files.size_bytes, files.metadata"
+                " FROM search JOIN files ON files.rowid = search.rowid"
+                f" WHERE search MATCH ? ORDER BY {_RANKING}, files.name",
+                (fts_query,),
+            ).fetchall()
+        return [self._entry(row) for row in rows]
+
+    def problems(self) -> dict[str, str]:
+        """Model files in the folder that could not be read: file name -> the reason, one sentence."""
+        with self._reader() as conn:
+            rows = conn.execute("SELECT file, problem FROM files WHERE problem IS NOT NULL ORDER BY file")
+            return dict(rows.fetchall())
+
+    def resolve(self, name_or_path: str | os.PathLike) -> Path:
+        """The model file (absolute path) meant by a file path or a library name; an existing path wins.
+
+        The file is not read here; whoever opens it reports a damaged file.
+        """
+        candidate = Path(name_or_path).expanduser()
+        if candidate.is_file():
+            return candidate.absolute()
+        if NAME_PATTERN.fullmatch(str(name_or_path)):
+            library_path = self.models_dir / f"{name_or_path}{MODEL_SUFFIX}"
+            if library_path.is_file():
+                return library_path
+        raise LibraryError(
+            f"'{name_or_path}' is neither a model file nor a model in the library (see `distill models list`)"
+        )
+
+    def find(self, name_or_path: str | os.PathLike) -> ModelEntry:
+        """The entry for a library name or any model file path, read from the file's header."""
+        path = self.resolve(name_or_path)
+        metadata = read_model_metadata(path)
+        name = metadata.get("name")
+        if path.resolve().parent == self.models_dir.resolve() or not (isinstance(name, str) and name):
+            name = path.stem  # in the library the file name is the model's name
+        return entry_from_metadata(name, path, path.stat().st_size, metadata)
+
+    def path_for(self, name: str) -> Path:
+        """Where a model called `name` lives (or will be written); the name is validated, not reserved."""
+        return self.models_dir / f"{check_name(name)}{MODEL_SUFFIX}"
+
+    # -- changing --------------------------------------------------------------------------------------
+
+    def register(self, path: str | os.PathLike) -> ModelEntry:
+        """Index a model file just written into the models folder (e.g. at `path_for(name)`) and return it."""
+        path = Path(path)
+        if path.suffix != MODEL_SUFFIX or path.resolve().parent != self.models_dir.resolve():
+            raise LibraryError(f"{path} is not a model file in the library folder {self.models_dir}")
+        with self._locked() as conn:  # taking the lock indexes the new file
+            return self._get(conn, path.stem)
+
+    def delete(self, name: str) -> None:
+        """Delete the model called `name` (its file and its index entry)."""
+        with self._locked() as conn:
+            entry = self._get(conn, name)
+            entry.path.unlink()
+            self._drop(conn, entry.path.name)
+
+    def rename(self, old: str, new: str) -> ModelEntry:
+        """Rename model `old` to `new`: the file and the name inside its metadata. Refuses a taken name."""
+        new_path = self.path_for(new)
+        with self._locked() as conn:
+            entry = self._get(conn, old)
+            if new == old:
+                return entry
+            self._refuse_taken(conn, new, ignore_file=entry.path.name)
+            update_model_metadata(entry.path, {**read_model_metadata(entry.path), "name": new})
+            os.replace(entry.path, new_path)
+            self._drop(conn, entry.path.name)
+            self._index(conn, new_path.name)
+            return self._get(conn, new)
+
+    def set_description(self, name: str, text: str) -> ModelEntry:
+        """Replace the description of model `name` (written into its file)."""
+        if not isinstance(text, str):
+            raise TypeError(f"a description must be a string, not {type(text).__name__}")
+        return self._edit_metadata(name, {"description": text.strip()})
+
+    def set_tags(self, name: str, tags: list[str]) -> ModelEntry:
+        """Replace the tags of model `name` (written into its file); blanks and repeats are dropped."""
+        if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
+            raise TypeError("tags must be a list of strings")
+        cleaned = list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))
+        return self._edit_metadata(name, {"tags": cleaned})
+
+    def import_file(self, path: str | os.PathLike, name: str | None = None) -> ModelEntry:
+        """Copy the model file at `path` into the library as `name` (default: its stated name, else its stem).
+
+        The whole file is read first, so a damaged file is refused (ModelFileError) and nothing is added.
+        """
+        source = Path(path).expanduser()
+        tensors, metadata = read_model_file(source)
+        if name is None:
+            stated_name = metadata.get("name")
+            name = stated_name if isinstance(stated_name, str) and stated_name else source.stem
+        destination = self.path_for(name)
+        with self._locked() as conn:
+            self._refuse_taken(conn, name)
+            save_model_file(destination, tensors, {**metadata, "name": name})
+            self._index(conn, destination.name)
+            return self._get(conn, name)
+
+    def export(self, name: str, dest: str | os.PathLike) -> Path:
+        """Copy model `name` to `dest` (a file path, or a folder to put `<name>.sda` in) and return the path.
+
+        An existing file at the destination is not overwritten.
+        """
+        entry = self.get(name)
+        destination = Path(dest).expanduser()
+        if destination.is_dir():
+            destination = destination / entry.path.name
+        if destination.exists():
+            raise LibraryError(f"{destination} already exists; choose another file name")
+        with atomic_path(destination, suffix=MODEL_SUFFIX) as tmp:
+            shutil.copyfile(entry.path, tmp)
+        return destination
+
+    def reindex(self) -> None:
+        """Rebuild the index from the files in the models folder, reading every file again."""
+        with self._connect() as conn, _transaction(conn):
+            self._sync(conn, reread_all=True)
+
+    # -- internals -------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A fresh connection in autocommit mode (transactions are explicit); closed afterwards."""
+        conn = sqlite3.connect(self.db_path, timeout=10, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            yield conn
+        finally:
+            conn.close()
+
+    def _create_schema(self) -> None:
+        """Create the tables, replacing an index written with another schema version."""
+        with self._connect() as conn:
+            if conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_VERSION:
+                return
+            with _transaction(conn):
+                if conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_VERSION:
+                    return  # another process created it while we waited for the lock
+                conn.execute("DROP TABLE IF EXISTS files")
+                conn.execute("DROP TABLE IF EXISTS search")
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+                self._sync(conn, reread_all=True)
+
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        """A connection to an index brought up to date with the folder (cheap when nothing changed)."""
+        with self._connect() as conn:
+            if self._is_stale(conn):
+                with _transaction(conn):
+                    self._sync(conn)
+            yield conn
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        """A connection holding the index's write lock, index up to date; commits on success."""
+        with self._connect() as conn, _transaction(conn):
+            self._sync(conn)
+            yield conn
+
+    def _is_stale(self, conn: sqlite3.Connection) -> bool:
+        """Whether the folder's files differ from what the index last saw."""
+        on_disk = {file: _signature(stat) for file, stat in _scan(self.models_dir).items()}
+        return on_disk != dict(conn.execute("SELECT file, signature FROM files").fetchall())
+
+    def _sync(self, conn: sqlite3.Connection, reread_all: bool = False) -> None:
+        """Inside a transaction: drop entries whose file is gone, (re)read new and changed files."""
+        on_disk = _scan(self.models_dir)
+        indexed = dict(conn.execute("SELECT file, signature FROM files").fetchall())
+        for file in indexed.keys() - on_disk.keys():
+            self._drop(conn, file)
+        for file, stat in on_disk.items():
+            if reread_all or indexed.get(file) != _signature(stat):
+                self._index(conn, file)
+
+    def _index(self, conn: sqlite3.Connection, file: str) -> None:
+        """Inside a transaction: (re)read one file of the models folder into the index."""
+        self._drop(conn, file)
+        path = self.models_dir / file
+        name = file[: -len(MODEL_SUFFIX)]
+        metadata = problem = None
+        try:
+            stat = path.stat()
+            if NAME_PATTERN.fullmatch(name) is None:
+                problem = f"{path} has a name distill cannot use; rename the file to {_NAME_RULE}"
+            else:
+                metadata = read_model_metadata(path)
+        except (FileNotFoundError, ModelFileError) as error:
+            if not path.exists():
+                return  # removed meanwhile, by hand or by another process
+            problem = str(error)
+        metadata_json = None if metadata is None else json.dumps(metadata)
+        cursor = conn.execute(
+            "INSERT INTO files (file, name, signature, size_bytes, metadata, problem)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (file, name, _signature(stat), stat.st_size, metadata_json, problem),
+        )
+        if metadata is not None:
+            conn.execute(
+                "INSERT INTO search (rowid, name, description, tags, dataset) VALUES (?, ?, ?, ?, ?)",
+                (cursor.lastrowid, *_search_columns(name, metadata)),
+            )
+
+    def _drop(self, conn: sqlite3.Connection, file: str) -> None:
+        """Inside a transaction: remove one file's entry from the index."""
+        row = conn.execute("SELECT rowid FROM files WHERE file = ?", (file,)).fetchone()
+        if row is not None:
+            conn.execute("DELETE FROM search WHERE rowid = ?", row)
+            conn.execute("DELETE FROM files WHERE rowid = ?", row)
+
+    def _get(self, conn: sqlite3.Connection, name: str) -> ModelEntry:
+        row = conn.execute(
+            "SELECT name, file, size_bytes, metadata, problem FROM files WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            raise LibraryError(f"no model named '{name}' in the library (see `distill models list`)")
+        if row[4] is not None:
+            raise ModelFileError(row[4])
+        return self._entry(row[:4])
+
+    def _refuse_taken(self, conn: sqlite3.Connection, name: str, ignore_file: str | None = None) -> None:
+        """LibraryError if `name` is in use, ignoring case so the library survives case-blind file systems."""
+        taken = conn.execute(
+            "SELECT name FROM files WHERE name = ? COLLATE NOCASE AND file IS NOT ?", (name, ignore_file)
+        ).fetchone()
+        if taken is not None:
+            raise LibraryError(f"a model named '{taken[0]}' is already in the library; choose another name")
+
+    def _edit_metadata(self, name: str, changes: dict) -> ModelEntry:
+        """Rewrite model `name`'s file with `changes` merged into its metadata, and re-index it."""
+        with self._locked() as conn:
+            entry = self._get(conn, name)
+            update_model_metadata(entry.path, {**read_model_metadata(entry.path), **changes})
+            self._index(conn, entry.path.name)
+            return self._get(conn, name)
+
+    def _entry(self, row: tuple) -> ModelEntry:
+        name, file, size_bytes, metadata = row
+        return entry_from_metadata(name, self.models_dir / file, size_bytes, json.loads(metadata))
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """Hold the database's write lock for the block; commit on success, roll back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _scan(folder: Path) -> dict[str, os.stat_result]:
+    """Model files in `folder` (hidden files, such as atomic writes in progress, are skipped)."""
+    with os.scandir(folder) as entries:
+        return {
+            entry.name: entry.stat()
+            for entry in entries
+            if entry.name.endswith(MODEL_SUFFIX) and not entry.name.startswith(".") and entry.is_file()
+        }
+
+
+def _signature(stat: os.stat_result) -> str:
+    # The inode changes on every atomic replace, which catches rewrites within one mtime tick.
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
+
+
+def _search_columns(name: str, metadata: dict) -> tuple[str, str, str, str]:
+    """The text indexed for search: name, description, tags, dataset folder and file names."""
+    dataset = _section(metadata, "dataset")
+    dataset_words = [_text(dataset.get("folder")), *_strings(dataset.get("files"))]
+    tags = _strings(metadata.get("tags"))
+    return name, _text(metadata.get("description")), " ".join(tags), " ".join(dataset_words)
+
+
+def _health_summary(health: dict) -> str | None:
+    levels = health.get("levels")
+    if not isinstance(levels, list):
+        return None
+    rated = [level for level in levels if isinstance(level, dict) and level.get("status")]
+    if not rated:
+        return None
+    worst = max(rated, key=lambda level: _LIGHT_RANK.get(level.get("light"), 1))
+    return str(worst["status"])
+
+
+def _section(metadata: dict, key: str) -> dict:
+    value = metadata.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _strings(value: object) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

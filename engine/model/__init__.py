@@ -1,0 +1,1 @@
+"""The RVQ-VAE: configuration, quantizer wrapper, model and loss."""

@@ -1,0 +1,64 @@
+"""Turning a trained ConvVQVAE into a model file and back (PERS-01).
+
+The file holds the VQ-VAE weights under `vqvae.` (and, once trained, the prior's under `prior.`); the
+JSON metadata holds the model config, mel settings, dataset summary, training history and codebook health.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from engine.audio.mel import MelConfig
+from engine.errors import ModelFileError
+from engine.model.config import ModelConfig
+from engine.model.vqvae import ConvVQVAE
+from engine.modelfile import read_model_file, save_model_file
+
+VQVAE_PREFIX = "vqvae."
+
+
+@dataclass
+class LoadedModel:
+    """A model file read back: the VQ-VAE in eval mode, its mel settings and all metadata."""
+
+    path: Path
+    model: ConvVQVAE
+    mel: MelConfig
+    metadata: dict
+    tensors: dict  # every tensor in the file, for parts loaded later (the prior)
+
+    @property
+    def name(self) -> str:
+        """The model's name (falls back to the file name)."""
+        return self.metadata.get("name") or self.path.stem
+
+
+def save_vqvae(path: str | Path, model: ConvVQVAE, mel: MelConfig, metadata: dict, extra_tensors: dict | None = None) -> Path:
+    """Write the model and its metadata (config and mel settings are filled in here) atomically."""
+    tensors = {VQVAE_PREFIX + k: v.detach() for k, v in model.state_dict().items()}
+    tensors.update(extra_tensors or {})
+    metadata = {**metadata, "config": model.cfg.to_dict(), "mel": mel.to_dict()}
+    return save_model_file(path, tensors, metadata)
+
+
+def load_vqvae(path: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
+    """Read a model file and rebuild its VQ-VAE; a mismatch between weights and config is a ModelFileError."""
+    path = Path(path)
+    tensors, metadata = read_model_file(path, device=device)
+    try:
+        cfg = ModelConfig.from_dict(metadata["config"])
+        mel = MelConfig.from_dict(metadata["mel"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelFileError(f"{path.name} has no usable model configuration ({error})") from error
+    model = ConvVQVAE(cfg).to(device)
+    state = {k[len(VQVAE_PREFIX):]: v for k, v in tensors.items() if k.startswith(VQVAE_PREFIX)}
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        first_line = str(error).splitlines()[0]
+        raise ModelFileError(f"{path.name} holds weights that do not match its configuration ({first_line})") from error
+    model.eval()
+    return LoadedModel(path, model, mel, metadata, tensors)

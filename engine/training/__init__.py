@@ -1,0 +1,1 @@
+"""Training the RVQ-VAE: codebook health, the training loop, checkpoints."""

@@ -1,0 +1,110 @@
+"""Codebook health (VQVAE-04, VQVAE-07, UI-02, UI-05): utilisation, perplexity, dead codes, a traffic light.
+
+Utilisation is the share of a level's codes used at least once over a pass through the data; perplexity is
+exp(entropy) of the usage distribution (the effective number of codes in use). Verdicts:
+
+    utilisation >= 50 %   green   "Healthy"
+    30 % .. 50 %          yellow  "Some codes underused"
+    < 30 %                red     "Codebook collapse detected"   (also raises the training warning)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import Tensor
+
+WARN_BELOW = 0.30
+HEALTHY_FROM = 0.50
+LIGHT_ORDER = ("green", "yellow", "red")
+
+
+@dataclass
+class LevelHealth:
+    """Health of one quantizer level."""
+
+    level: int
+    label: str
+    utilisation: float  # share of codes used at least once, 0..1
+    perplexity: float  # effective number of codes in use
+    dead: int  # codes never used
+    status: str  # plain-language verdict
+    light: str  # green / yellow / red
+
+    def to_dict(self) -> dict:
+        """JSON-friendly copy."""
+        return asdict(self)
+
+
+def verdict(utilisation: float) -> tuple[str, str]:
+    """(status, light) for a level's utilisation."""
+    if utilisation >= HEALTHY_FROM:
+        return "Healthy", "green"
+    if utilisation >= WARN_BELOW:
+        return "Some codes underused", "yellow"
+    return "Codebook collapse detected", "red"
+
+
+def usage_counts(indices: Tensor, codebook_size: int, mask: Tensor | None = None) -> Tensor:
+    """How often each code was chosen: indices [B, L, F] (mask [B, F]) -> counts [L, K] (int64)."""
+    levels = indices.shape[1]
+    per_level = indices.transpose(0, 1).reshape(levels, -1)  # [L, B*F]
+    if mask is not None:
+        keep = mask.reshape(-1)
+        per_level = per_level[:, keep]
+    counts = torch.zeros(levels, codebook_size, dtype=torch.long, device=indices.device)
+    counts.scatter_add_(1, per_level.clamp(0, codebook_size - 1), torch.ones_like(per_level))
+    return counts
+
+
+def level_health(counts: Tensor, labels: tuple[str, ...]) -> list[LevelHealth]:
+    """Per-level health from usage counts [L, K]."""
+    result = []
+    for level, row in enumerate(counts.double().cpu()):
+        size = row.numel()
+        used = int((row > 0).sum())
+        total = row.sum()
+        probs = row / total if total > 0 else row
+        entropy = -(probs[probs > 0] * probs[probs > 0].log()).sum()
+        utilisation = used / size
+        status, light = verdict(utilisation)
+        result.append(LevelHealth(level, labels[level], utilisation, float(entropy.exp()) if total > 0 else 0.0, size - used, status, light))
+    return result
+
+
+def warnings_for(levels: list[LevelHealth]) -> list[str]:
+    """One warning sentence per level under the 30 % utilisation line."""
+    return [
+        f"{h.label} level uses only {h.utilisation:.0%} of its codes (below 30 %): codebook collapse; "
+        "try a smaller --codebook-size, a lower --commitment-weight or more data"
+        for h in levels
+        if h.utilisation < WARN_BELOW
+    ]
+
+
+def overall(levels: list[LevelHealth]) -> tuple[str, str]:
+    """The worst level's (status, light)."""
+    worst = max(levels, key=lambda h: LIGHT_ORDER.index(h.light))
+    return worst.status, worst.light
+
+
+HEAT_CHARS = " .:-=+*#%@"  # dead, then light .. heavy use
+
+
+def heatmap_text(counts: list[list[int]] | Tensor, labels: tuple[str, ...], width: int = 64) -> str:
+    """Usage heatmap as text: one block of rows per level, `width` codes per row.
+
+    Dead codes print as 'x', used codes as a character from light '.' to heavy '@' by their share of the
+    level's most-used code.
+    """
+    lines = []
+    for label, row in zip(labels, counts):
+        row = [int(c) for c in row]
+        peak = max(row) or 1
+        cells = ["x" if c == 0 else HEAT_CHARS[1 + min(8, int(8 * c / peak))] for c in row]
+        for start in range(0, len(cells), width):
+            name = f"{label:<9}" if start == 0 else " " * 9
+            lines.append(f"{name} {start:>4} |{''.join(cells[start:start + width])}|")
+    lines.append("legend: x dead   . lightly used  ...  @ heavily used")
+    return "\n".join(lines)

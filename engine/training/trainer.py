@@ -1,0 +1,414 @@
+"""The RVQ-VAE training loop (VQVAE-01..07, CLI-01): dataset -> chunks -> model -> library entry.
+
+`train(request, on_event=..., stop=...)` runs synchronously and reports through events, so the CLI draws a
+progress bar, the resident engine forwards OSC messages and a test collects them, all from the same loop.
+
+- The split is by file; chunks of ~1.5 s with padding masks; augmentation in the log-mel domain.
+- An epoch is one pass over the training chunks, repeated until it holds at least `MIN_EPOCH_VIEWS` chunk
+  views (small datasets would otherwise spend more time validating and checkpointing than training).
+- k-means initialisation runs on a dedicated first batch holding at least 4 vectors per code, in training
+  mode, before any evaluation pass (the library would otherwise initialise from whatever batch came first).
+- Validation log-mel L1 picks the weights that are saved; a checkpoint is written after every epoch and
+  every `checkpoint_seconds`, with optimizer and RNG state, so `resume` continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from engine.audio.mel import MelConfig, MelSpectrogram
+from engine.data.augment import augment, augmentation_strength
+from engine.data.chunks import make_chunks
+from engine.data.dataset import Dataset, SkippedFile, load_dataset, split_by_file
+from engine.errors import DistillError
+from engine.library import Library
+from engine.model.config import ModelConfig, TrainConfig, adaptive_config
+from engine.model.losses import masked_mel_l1, vqvae_loss
+from engine.model.persist import save_vqvae
+from engine.model.vqvae import ConvVQVAE
+from engine.training.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from engine.training.health import LevelHealth, level_health, usage_counts, warnings_for
+
+MIN_EPOCH_VIEWS = 400
+INIT_VECTORS_PER_CODE = 4
+DEFAULT_MINUTES = 10.0
+
+
+@dataclass
+class TrainRequest:
+    """What the user asked for (`distill train ...`, `/distill/train/start`)."""
+
+    dataset: Path
+    name: str
+    levels: int = 3
+    codebook_dim: int = 128
+    codebook_size: int | None = None  # None: adapts to the dataset
+    commitment_weight: float = 0.25
+    hidden: int = 256  # conv channels; smaller trains faster and reconstructs less well
+    epochs: int | None = None
+    minutes: float | None = None  # neither epochs nor minutes: DEFAULT_MINUTES
+    device: str = "auto"
+    resume: bool = False
+    seed: int = 0
+    description: str = ""
+
+
+@dataclass
+class TrainingStarted:
+    """Sent once the data is loaded and the model built."""
+
+    name: str
+    device: str
+    train_files: int
+    val_files: int
+    train_chunks: int
+    model: ModelConfig
+    train: TrainConfig
+    start_epoch: int  # epochs already done (resume)
+    epochs: int | None
+    minutes: float | None
+
+
+@dataclass
+class EpochReport:
+    """Sent after every epoch."""
+
+    epoch: int
+    steps: int
+    train_loss: float
+    val_l1: float  # held-out log-mel L1 (natural log, floor 1e-5)
+    seconds: float  # training time so far, resumed runs included
+    health: list[LevelHealth]
+    warnings: list[str]
+    best: bool  # these weights are the best so far
+
+
+@dataclass
+class TrainingFinished:
+    """Sent when the model is saved (after the budget, or after a stop)."""
+
+    name: str
+    path: Path
+    epochs: int
+    seconds: float
+    best_epoch: int
+    best_val_l1: float
+    health: list[LevelHealth]
+    stopped: bool
+
+
+Event = TrainingStarted | EpochReport | TrainingFinished | SkippedFile
+
+
+@dataclass
+class _State:
+    """Everything a checkpoint restores."""
+
+    epoch: int = 0  # finished epochs
+    step_in_epoch: int = 0
+    steps: int = 0
+    seconds: float = 0.0
+    history: list[dict] = field(default_factory=list)
+    best_epoch: int = 0
+    best_val_l1: float = math.inf
+    partial_loss: float = 0.0  # running sum of the unfinished epoch's losses
+    partial_counts: torch.Tensor | None = None  # [L, K] usage in the unfinished epoch
+
+
+def resolve_device(requested: str) -> torch.device:
+    """'auto' picks CUDA when present; asking for CUDA without it is an error."""
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise DistillError("--device cuda was requested but no CUDA device is available")
+    if requested not in ("cpu", "cuda"):
+        raise DistillError(f"unknown device '{requested}' (use auto, cpu or cuda)")
+    return torch.device(requested)
+
+
+class Trainer:
+    """One training run; `run()` does the work. Use `train()` unless you need the pieces."""
+
+    def __init__(self, request: TrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None):
+        self.request = request
+        self.emit = on_event or (lambda event: None)
+        self.stop = stop or threading.Event()
+        self.library = library or Library()
+        self.device = resolve_device(request.device)
+        self.ckpt_path = checkpoint_path(request.name)
+
+    # ---------------------------------------------------------------- setup
+
+    def _check_name(self) -> None:
+        """Refuse to overwrite a finished model or silently abandon an interrupted run."""
+        self.model_path = self.library.path_for(self.request.name)
+        if self.request.resume:
+            if not self.ckpt_path.exists():
+                raise DistillError(f"nothing to resume: no interrupted or earlier run named '{self.request.name}'")
+            return
+        if self.ckpt_path.exists():
+            raise DistillError(f"a training run named '{self.request.name}' already exists; add --resume to continue it or choose another --name")
+        if self.model_path.exists():
+            raise DistillError(f"a model named '{self.request.name}' is already in the library; choose another --name")
+
+    def _load_data(self, mel_cfg: MelConfig) -> Dataset:
+        self.mel = MelSpectrogram(mel_cfg)
+        return load_dataset(self.request.dataset, self.mel, on_skip=self.emit)
+
+    def _setup(self) -> None:
+        req = self.request
+        self._check_name()
+        self.state = _State()
+        saved = None
+        if req.resume:
+            saved, info = load_checkpoint(self.ckpt_path)
+            self.mel_cfg = MelConfig.from_dict(info["mel"])
+            self.model_cfg = ModelConfig.from_dict(info["model"])
+            self.train_cfg = TrainConfig.from_dict(info["train"])
+            if req.epochs is not None or req.minutes is not None:  # a new budget for the continued run
+                self.train_cfg.epochs, self.train_cfg.minutes = req.epochs, req.minutes
+            dataset = self._load_data(self.mel_cfg)
+            by_name = {clip.name: clip for clip in dataset.clips}
+            missing = [n for n in info["train_files"] + info["val_files"] if n not in by_name]
+            if missing:
+                raise DistillError(f"cannot resume: {len(missing)} training files are gone from {req.dataset} (first: {missing[0]})")
+            self.train_clips = [by_name[n] for n in info["train_files"]]
+            self.val_clips = [by_name[n] for n in info["val_files"]]
+            for key in ("epoch", "step_in_epoch", "steps", "seconds", "history", "best_epoch", "best_val_l1", "partial_loss"):
+                setattr(self.state, key, info[key])
+        else:
+            self.mel_cfg = MelConfig()
+            dataset = self._load_data(self.mel_cfg)
+            minutes = req.minutes if (req.minutes or req.epochs) else DEFAULT_MINUTES
+            train_cfg = TrainConfig(epochs=req.epochs, minutes=minutes, seed=req.seed)
+            self.model_cfg, self.train_cfg = adaptive_config(
+                dataset.file_count,
+                levels=req.levels,
+                codebook_dim=req.codebook_dim,
+                codebook_size=req.codebook_size,
+                commitment_weight=req.commitment_weight,
+                hidden=req.hidden,
+                train=train_cfg,
+            )
+            self.train_clips, self.val_clips = split_by_file(dataset.clips, val_fraction=self.train_cfg.val_fraction, seed=req.seed)
+        self.dataset = dataset
+        torch.manual_seed(self.train_cfg.seed)
+        self.generator = torch.Generator().manual_seed(self.train_cfg.seed)
+
+        silence = self.mel.silence_value
+        chunk = self.train_cfg.chunk_frames
+        train_mels, train_mask, _ = make_chunks(self.train_clips, chunk_frames=chunk, silence_value=silence)
+        val_mels, val_mask, _ = make_chunks(self.val_clips, chunk_frames=chunk, silence_value=silence)
+        if not req.resume:
+            real = train_mels.transpose(1, 2)[train_mask]  # [frames, M]
+            self.model_cfg.mel_mean = float(real.mean())
+            self.model_cfg.mel_std = float(real.std().clamp_min(1e-3))
+        self.train_mels, self.train_mask = train_mels.to(self.device), train_mask.to(self.device)  # [N, M, T], [N, T]
+        self.val_mels, self.val_mask = val_mels.to(self.device), val_mask.to(self.device)
+        self.strength = self.train_cfg.augmentation if self.train_cfg.augmentation is not None else augmentation_strength(dataset.file_count)
+
+        self.model = ConvVQVAE(self.model_cfg).to(self.device)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.train_cfg.learning_rate, weight_decay=self.train_cfg.weight_decay)
+        self.best_state: dict | None = None
+        self.permutation: torch.Tensor | None = None
+        if saved is not None:
+            self.model.load_state_dict(saved["model"])
+            self.optimizer.load_state_dict(saved["optimizer"])
+            self.best_state = saved.get("best")
+            self.permutation = saved.get("permutation")
+            self.state.partial_counts = saved.get("partial_counts")
+            torch.set_rng_state(saved["rng"])
+            self.generator.set_state(saved["generator"])
+
+        self.emit(
+            TrainingStarted(
+                req.name, str(self.device), len(self.train_clips), len(self.val_clips), len(self.train_mels),
+                self.model_cfg, self.train_cfg, self.state.epoch, self.train_cfg.epochs, self.train_cfg.minutes,
+            )
+        )
+
+    # ---------------------------------------------------------------- loop
+
+    def _budget_left(self) -> bool:
+        cfg = self.train_cfg
+        if cfg.epochs is not None and self.state.epoch >= cfg.epochs:
+            return False
+        if cfg.minutes is not None and self.state.seconds >= cfg.minutes * 60:
+            return False
+        return True
+
+    def _init_codebooks(self) -> None:
+        """k-means on one batch with at least INIT_VECTORS_PER_CODE vectors per code, before anything else."""
+        if self.model.quantizer.initialised:
+            return
+        columns = self.model.num_columns(self.train_cfg.chunk_frames)
+        needed = math.ceil(INIT_VECTORS_PER_CODE * self.model_cfg.codebook_size / columns)
+        index = torch.randperm(len(self.train_mels), generator=self.generator)
+        index = index.repeat(math.ceil(needed / len(index)))[:needed]  # augmented repeats when data is scarce
+        mels, mask = augment(self.train_mels[index], self.train_mask[index], strength=self.strength, generator=self.generator, silence_value=self.mel.silence_value)
+        self.model.train()
+        with torch.no_grad():
+            self.model(mels.unsqueeze(1), mask)
+
+    def _epoch_order(self) -> torch.Tensor:
+        n = len(self.train_mels)
+        repeats = max(1, math.ceil(MIN_EPOCH_VIEWS / n))
+        return torch.cat([torch.randperm(n, generator=self.generator) for _ in range(repeats)])
+
+    @torch.no_grad()
+    def _validate(self) -> float:
+        """Masked log-mel L1 (scale 1 only: the figure users compare) over the validation chunks."""
+        self.model.eval()
+        total, frames = 0.0, 0
+        for start in range(0, len(self.val_mels), 32):
+            mels = self.val_mels[start : start + 32].unsqueeze(1)  # [b, 1, M, T]
+            mask = self.val_mask[start : start + 32]
+            recon, _, _ = self.model(mels)
+            n = int(mask.sum())
+            total += float(masked_mel_l1(recon, mels, mask)) * n
+            frames += n
+        self.model.train()
+        return total / max(frames, 1)
+
+    def _checkpoint(self) -> None:
+        s = self.state
+        info = {
+            "mel": self.mel_cfg.to_dict(), "model": self.model_cfg.to_dict(), "train": self.train_cfg.to_dict(),
+            "dataset": str(self.request.dataset),
+            "train_files": [c.name for c in self.train_clips], "val_files": [c.name for c in self.val_clips],
+            "epoch": s.epoch, "step_in_epoch": s.step_in_epoch, "steps": s.steps, "seconds": s.seconds,
+            "history": s.history, "best_epoch": s.best_epoch, "best_val_l1": s.best_val_l1, "partial_loss": s.partial_loss,
+        }
+        tensors = {
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "best": self.best_state,
+            "permutation": self.permutation, "partial_counts": s.partial_counts,
+            "rng": torch.get_rng_state(), "generator": self.generator.get_state(),
+        }
+        save_checkpoint(self.ckpt_path, tensors, info)
+
+    def _run_epoch(self, clock_start: float, seconds_before: float) -> bool:
+        """Train one epoch (or its remainder after a resume). Returns False if stopped or out of time."""
+        s, cfg = self.state, self.train_cfg
+        if self.permutation is None or s.step_in_epoch == 0:
+            self.permutation = self._epoch_order()
+            s.partial_loss = 0.0
+            s.partial_counts = torch.zeros(self.model_cfg.levels, self.model_cfg.codebook_size, dtype=torch.long)
+        steps_in_epoch = math.ceil(len(self.permutation) / cfg.batch_size)
+        last_checkpoint = time.monotonic()
+        self.model.train()
+        while s.step_in_epoch < steps_in_epoch:
+            if self.stop.is_set():
+                return False
+            if cfg.minutes is not None and s.seconds >= cfg.minutes * 60:
+                break  # out of time: this shortened epoch is validated and kept like any other
+            index = self.permutation[s.step_in_epoch * cfg.batch_size : (s.step_in_epoch + 1) * cfg.batch_size]
+            mels, mask = augment(self.train_mels[index], self.train_mask[index], strength=self.strength, generator=self.generator, silence_value=self.mel.silence_value)
+            mels = mels.unsqueeze(1)  # [B, 1, M, T]
+            recon, indices, commit = self.model(mels, mask)
+            loss, _ = vqvae_loss(recon, mels, commit, mask)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+            self.optimizer.step()
+            s.partial_loss += loss.item()
+            s.partial_counts += usage_counts(indices, self.model_cfg.codebook_size, self.model._column_mask(mask)).cpu()
+            s.step_in_epoch += 1
+            s.steps += 1
+            s.seconds = seconds_before + time.perf_counter() - clock_start
+            if time.monotonic() - last_checkpoint > cfg.checkpoint_seconds:
+                self._checkpoint()
+                last_checkpoint = time.monotonic()
+        if s.step_in_epoch == 0:
+            return False
+        self._finish_epoch(s.step_in_epoch)
+        return True
+
+    def _finish_epoch(self, steps_in_epoch: int) -> None:
+        s = self.state
+        val_l1 = self._validate()
+        health = level_health(s.partial_counts, self.model_cfg.labels)
+        s.epoch += 1
+        best = val_l1 < s.best_val_l1
+        if best:
+            s.best_val_l1, s.best_epoch = val_l1, s.epoch
+            self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
+        train_loss = s.partial_loss / steps_in_epoch
+        s.history.append({
+            "epoch": s.epoch, "train_loss": train_loss, "val_l1": val_l1, "seconds": round(s.seconds, 2),
+            "utilisation": [h.utilisation for h in health], "perplexity": [h.perplexity for h in health], "dead": [h.dead for h in health],
+        })
+        s.step_in_epoch = 0
+        self.permutation = None
+        self._checkpoint()
+        self.emit(EpochReport(s.epoch, s.steps, train_loss, val_l1, s.seconds, health, warnings_for(health), best))
+
+    # ---------------------------------------------------------------- finish
+
+    @torch.no_grad()
+    def _final_health(self) -> tuple[list[LevelHealth], torch.Tensor]:
+        """Usage of the saved weights over every chunk, train and validation, without augmentation."""
+        self.model.eval()
+        counts = torch.zeros(self.model_cfg.levels, self.model_cfg.codebook_size, dtype=torch.long)
+        for mels, mask in ((self.train_mels, self.train_mask), (self.val_mels, self.val_mask)):
+            for start in range(0, len(mels), 32):
+                _, indices, _ = self.model(mels[start : start + 32].unsqueeze(1))
+                counts += usage_counts(indices, self.model_cfg.codebook_size, self.model._column_mask(mask[start : start + 32])).cpu()
+        return level_health(counts, self.model_cfg.labels), counts
+
+    def _save_model(self, stopped: bool) -> TrainingFinished:
+        s = self.state
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        health, counts = self._final_health()
+        summary = self.dataset.summary()
+        summary["train_files"] = [c.name for c in self.train_clips]
+        summary["val_files"] = [c.name for c in self.val_clips]
+        metadata = {
+            "name": self.request.name,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "description": self.request.description,
+            "tags": [],
+            "dataset": summary,
+            "train_config": self.train_cfg.to_dict(),
+            "training": {
+                "epochs": s.epoch, "steps": s.steps, "seconds": round(s.seconds, 2), "device": str(self.device),
+                "best_epoch": s.best_epoch, "best_val_l1": s.best_val_l1, "history": s.history, "stopped": stopped,
+            },
+            "health": {"levels": [h.to_dict() for h in health], "usage": counts.tolist()},
+            "prior": None,
+        }
+        path = save_vqvae(self.model_path, self.model, self.mel_cfg, metadata)
+        self.library.register(path)
+        return TrainingFinished(self.request.name, path, s.epoch, s.seconds, s.best_epoch, s.best_val_l1, health, stopped)
+
+    def run(self) -> TrainingFinished:
+        """Load, train within the budget or until stopped, save the best weights into the library."""
+        self._setup()
+        self._init_codebooks()
+        clock_start, seconds_before = time.perf_counter(), self.state.seconds
+        stopped = False
+        while self._budget_left():
+            if not self._run_epoch(clock_start, seconds_before):
+                stopped = self.stop.is_set()
+                break
+        if self.state.step_in_epoch:  # stopped mid-epoch: keep the partial epoch for --resume
+            self._checkpoint()
+        if self.state.epoch == 0:
+            raise DistillError("training stopped before the first epoch finished; nothing was saved (run again with --resume to continue)")
+        finished = self._save_model(stopped)
+        self.emit(finished)
+        return finished
+
+
+def train(request: TrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None) -> TrainingFinished:
+    """Train a model as requested and save it in the library; see the module docstring."""
+    return Trainer(request, on_event, stop, library).run()

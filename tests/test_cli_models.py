@@ -1,0 +1,277 @@
+"""`distill models ...` end to end: what the user sees on stdout/stderr and the exit status."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import engine.cli
+from engine.cli.models import EMPTY_LIBRARY, format_duration, format_size
+from engine.library import Library
+from engine.modelfile import read_model_metadata, save_model_file
+
+
+def sample_metadata(name: str, **changes) -> dict:
+    metadata = {
+        "name": name,
+        "created": "2026-11-21T10:00:00+00:00",
+        "description": "",
+        "tags": ["kit"],
+        "config": {"levels": 3, "codebook_size": 64, "codebook_dim": 128},
+        "mel": {"sample_rate": 44100, "n_mels": 80},
+        "dataset": {
+            "folder": "/sounds/kit",
+            "file_count": 7,
+            "duration_s": 31.5,
+            "files": [f"kick{i}.wav" for i in range(1, 8)],
+        },
+        "training": {"epochs": 40, "seconds": 125.0, "best_val_loss": 0.31,
+                     "history": [{"epoch": 40, "train_loss": 0.29, "val_loss": 0.31}]},
+        "health": {"levels": [
+            {"level": 0, "label": "Structure", "utilisation": 0.8, "perplexity": 40.1, "dead": 12,
+             "status": "Healthy", "light": "green"},
+            {"level": 1, "label": "Detail", "utilisation": 0.45, "perplexity": 20.0, "dead": 30,
+             "status": "Some codes underused", "light": "yellow"},
+        ]},
+        "prior": None,
+    }
+    return {**metadata, **changes}
+
+
+def write_model(path: Path, name: str, **changes) -> Path:
+    return save_model_file(path, {"vqvae.weight": torch.randn(4, 8)}, sample_metadata(name, **changes))
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("DISTILL_HOME", str(home))
+    # Only this module's commands: these tests must not depend on the other command modules importing.
+    monkeypatch.setattr(engine.cli, "COMMAND_MODULES", ("engine.cli.models",))
+    return home
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = engine.cli.main(["models", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def add(home: Path, name: str, **changes) -> Path:
+    return write_model(home / "models" / f"{name}.sda", name, **changes)
+
+
+def test_empty_library_says_how_to_get_a_model(home, capsys):
+    assert run(capsys, "list") == (0, EMPTY_LIBRARY + "\n", "")
+
+
+def test_list_prints_an_aligned_table(home, capsys):
+    add(home, "drums")
+    add(home, "pads-with-a-long-name", prior={"layers": 2}, dataset={"file_count": 120, "duration_s": 3725.0})
+
+    code, out, err = run(capsys, "list")
+
+    assert (code, err) == (0, "")
+    header, first, second = out.splitlines()
+    assert header.split() == ["NAME", "CODES", "FILES", "DURATION", "PRIOR", "HEALTH", "CREATED"]
+    assert first.split() == ["drums", "3x64", "7", "31.5s", "no", "Some", "codes", "underused", "2026-11-21"]
+    assert second.split()[:5] == ["pads-with-a-long-name", "3x64", "120", "1h02m", "yes"]
+    for column in ("CODES", "PRIOR", "HEALTH"):  # left-aligned columns start at the same place
+        assert first[header.index(column) - 1] == " " and first[header.index(column)] != " "
+    assert first.index("31.5s") + len("31.5s") == second.index("1h02m") + len("1h02m")  # right-aligned
+
+
+def test_list_warns_about_damaged_files(home, capsys):
+    add(home, "drums")
+    (home / "models" / "broken.sda").write_bytes(b"junk" * 10)
+
+    code, out, err = run(capsys, "list")
+
+    assert code == 0
+    assert "drums" in out and "broken" not in out
+    assert err.startswith("warning: ") and "broken.sda is damaged" in err
+
+
+def test_search_prints_matches_or_says_none(home, capsys):
+    add(home, "drums")
+    add(home, "pads", tags=["ambient"], dataset={"files": ["pad.wav"]})
+
+    code, out, _ = run(capsys, "search", "amb")
+    assert code == 0 and [line.split()[0] for line in out.splitlines()] == ["NAME", "pads"]
+
+    code, out, _ = run(capsys, "search", "kick", "kit")
+    assert code == 0 and [line.split()[0] for line in out.splitlines()] == ["NAME", "drums"]
+
+    for query in ("violin", '"', "AND (", "*"):
+        assert run(capsys, "search", query) == (0, f"No models match '{query}'.\n", "")
+
+
+def test_show_prints_everything_about_a_model(home, capsys):
+    path = add(home, "drums", description="punchy kit")
+
+    code, out, err = run(capsys, "show", "drums")
+
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "drums"
+    expected = [
+        f"path         {path} ({format_size(path.stat().st_size)})",
+        "description  punchy kit",
+        "prior        no",
+        "codebook_size  64",
+        "sample_rate  44100",
+        "files        7 (31.5s in all)",
+        "first files  kick1.wav, kick2.wav, kick3.wav, kick4.wav, kick5.wav, and 2 more",
+        "epochs         40",
+        "time           2m05s",
+        "best val loss  0.31",
+        "last epoch     40: train loss 0.29, val loss 0.31",
+    ]
+    for fragment in expected:
+        assert any(line.strip() == fragment for line in lines), fragment
+    health = lines[lines.index("Health") + 1:]
+    assert health[0].split() == (
+        ["level", "0", "Structure", "Healthy", "utilisation", "80%", "perplexity", "40.1", "dead", "codes", "12"]
+    )
+    assert "Some codes underused" in health[1]
+
+
+def test_show_accepts_a_file_path(home, capsys, tmp_path):
+    loose = write_model(tmp_path / "loose.sda", "strings")
+    code, out, _ = run(capsys, "show", str(loose))
+    assert code == 0 and out.splitlines()[0] == "strings"
+
+
+def test_unknown_model_is_one_error_line(home, capsys):
+    code, out, err = run(capsys, "show", "nope")
+    assert (code, out) == (1, "")
+    assert err == "error: 'nope' is neither a model file nor a model in the library (see `distill models list`)\n"
+
+
+def test_delete_with_yes(home, capsys):
+    add(home, "drums")
+    assert run(capsys, "delete", "drums", "--yes") == (0, "Deleted 'drums'.\n", "")
+    assert not (home / "models" / "drums.sda").exists()
+
+
+def test_delete_without_yes_refuses_when_not_interactive(home, capsys, monkeypatch):
+    add(home, "drums")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+
+    code, out, err = run(capsys, "delete", "drums")
+
+    assert (code, out) == (1, "")
+    assert err == "error: not deleting 'drums' without confirmation; add --yes to delete it\n"
+    assert (home / "models" / "drums.sda").exists()
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("answer", "deleted"), [("y\n", True), ("yes\n", True), ("n\n", False), ("\n", False), ("", False)]
+)
+def test_delete_asks_on_a_terminal(home, capsys, monkeypatch, answer, deleted):
+    add(home, "drums")
+    monkeypatch.setattr(sys, "stdin", FakeTerminal(answer))
+
+    code, out, _ = run(capsys, "delete", "drums")
+
+    assert out.startswith("Delete model 'drums' (")
+    assert code == (0 if deleted else 1)
+    assert out.endswith("Deleted 'drums'.\n" if deleted else "Nothing deleted.\n")
+    assert (home / "models" / "drums.sda").exists() is not deleted
+
+
+def test_rename(home, capsys):
+    add(home, "drums")
+    add(home, "pads")
+
+    assert run(capsys, "rename", "drums", "kit") == (0, "Renamed 'drums' to 'kit'.\n", "")
+    assert read_model_metadata(home / "models" / "kit.sda")["name"] == "kit"
+
+    code, _, err = run(capsys, "rename", "kit", "pads")
+    assert code == 1 and err == "error: a model named 'pads' is already in the library; choose another name\n"
+
+
+def test_import_and_export_round_trip(home, capsys, tmp_path):
+    source = write_model(tmp_path / "download.sda", "strings")
+
+    code, out, _ = run(capsys, "import", str(source), "--name", "violins")
+    assert code == 0 and out == f"Imported 'violins' ({home / 'models' / 'violins.sda'}).\n"
+
+    destination = tmp_path / "out"
+    destination.mkdir()
+    assert run(capsys, "export", "violins", str(destination)) == (
+        0, f"Exported 'violins' to {destination / 'violins.sda'}.\n", ""
+    )
+    assert read_model_metadata(destination / "violins.sda")["name"] == "violins"
+
+
+def test_import_of_a_damaged_file_changes_nothing(home, capsys, tmp_path):
+    add(home, "drums")
+    damaged = tmp_path / "damaged.sda"
+    damaged.write_bytes(write_model(tmp_path / "whole.sda", "x").read_bytes()[:200])
+
+    code, out, err = run(capsys, "import", str(damaged))
+
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: {damaged} is damaged") and err.count("\n") == 1
+    assert [entry.name for entry in Library().list()] == ["drums"]
+    assert sorted(p.name for p in (home / "models").iterdir()) == ["drums.sda"]
+
+
+def test_models_without_action_prints_help(home, capsys):
+    code, out, _ = run(capsys)
+    assert code == 2 and "list" in out and "export" in out
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(None, "-"), (0.25, "0.2s"), (59.94, "59.9s"), (59.97, "1m00s"), (125.4, "2m05s"), (3725, "1h02m")],
+)
+def test_format_duration(seconds, text):
+    assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("size", "text"), [(0, "0 B"), (1023, "1023 B"), (1536, "1.5 KB"), (5 * 1024**2, "5.0 MB")]
+)
+def test_format_size(size, text):
+    assert format_size(size) == text
+
+
+def _command_modules_import_error() -> str | None:
+    """Why the real `distill` script cannot start (another command module is missing or broken), if so."""
+    for name in engine.cli.COMMAND_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError as error:
+            return f"{name} does not import yet: {error}"
+    return None
+
+
+def test_real_console_script(tmp_path):
+    script = Path(sys.executable).parent / "distill"
+    reason = _command_modules_import_error()
+    if reason:
+        pytest.skip(reason)
+    home = tmp_path / "home"
+    write_model(home / "models" / "drums.sda", "drums")
+    env = {**os.environ, "DISTILL_HOME": str(home)}
+
+    listed = subprocess.run(
+        [str(script), "models", "list"], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[1].split()[:2] == ["drums", "3x64"]

@@ -1,0 +1,136 @@
+"""Real (tiny) training runs on synthesised audio: learning, saving, determinism, stop and resume."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from engine.errors import DatasetError, DistillError
+from engine.library import Library
+from engine.model.persist import load_vqvae
+from engine.training.checkpoint import checkpoint_path
+from engine.training.trainer import EpochReport, Trainer, TrainingFinished, TrainingStarted, TrainRequest, train
+
+
+def tiny_request(folder, name="tiny", **overrides) -> TrainRequest:
+    settings = dict(dataset=folder, name=name, codebook_size=16, codebook_dim=16, hidden=32, epochs=3, device="cpu", seed=1)
+    settings.update(overrides)
+    return TrainRequest(**settings)
+
+
+class StopAfterSteps:
+    """A stop flag that trips after `steps` checks (the trainer checks once per step), like Ctrl-C mid-epoch."""
+
+    def __init__(self, steps: int):
+        self.remaining = steps
+
+    def is_set(self) -> bool:
+        self.remaining -= 1
+        return self.remaining < 0
+
+
+def weights(name: str) -> dict:
+    return load_vqvae(Library().resolve(name)).model.state_dict()
+
+
+def test_training_lowers_loss_saves_and_reloads_identically(home, sound_folder):
+    events = []
+    result = train(tiny_request(sound_folder, epochs=4), on_event=events.append)
+    started = [e for e in events if isinstance(e, TrainingStarted)]
+    epochs = [e for e in events if isinstance(e, EpochReport)]
+    assert len(started) == 1 and started[0].train_files + started[0].val_files == 8
+    assert [e.epoch for e in epochs] == [1, 2, 3, 4]
+    assert epochs[-1].train_loss < epochs[0].train_loss
+    assert min(e.val_l1 for e in epochs) < epochs[0].val_l1 or epochs[0].best
+    assert isinstance(events[-1], TrainingFinished) and events[-1].path == result.path
+    assert all(len(e.health) == 3 for e in epochs)
+
+    entry = Library().get("tiny")
+    assert entry.levels == 3 and entry.codebook_size == 16 and not entry.has_prior
+    meta = entry.metadata
+    assert meta["training"]["best_epoch"] == result.best_epoch
+    assert len(meta["training"]["history"]) == 4
+    assert sorted(meta["dataset"]["train_files"] + meta["dataset"]["val_files"]) == sorted(meta["dataset"]["files"])
+    assert set(meta["dataset"]["train_files"]).isdisjoint(meta["dataset"]["val_files"])
+    assert len(meta["health"]["usage"]) == 3 and len(meta["health"]["usage"][0]) == 16
+
+    # a saved and reloaded model gives identical codes and output
+    a, b = load_vqvae(result.path), load_vqvae(result.path)
+    mel = torch.randn(1, 1, 128, 77) * 3 - 6
+    ra, ia, _ = a.model(mel)
+    rb, ib, _ = b.model(mel)
+    assert torch.equal(ia, ib) and torch.equal(ra, rb)
+
+
+def test_same_seed_same_model_on_cpu(home, sound_folder):
+    train(tiny_request(sound_folder, name="a", epochs=2))
+    train(tiny_request(sound_folder, name="b", epochs=2))
+    train(tiny_request(sound_folder, name="c", epochs=2, seed=2))
+    wa, wb, wc = weights("a"), weights("b"), weights("c")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert not all(torch.equal(wa[k], wc[k]) for k in wa)
+
+
+def test_resume_after_a_stop_mid_epoch_continues_exactly(home, sound_folder):
+    """Stopped partway through epoch 2 and resumed, the run ends with the same weights as an unbroken one."""
+    train(tiny_request(sound_folder, name="straight", epochs=3))
+
+    request = tiny_request(sound_folder, name="broken", epochs=3)
+    stopped = Trainer(request, stop=StopAfterSteps(40)).run()  # 25 steps per epoch: stops inside epoch 2
+    assert stopped.stopped and stopped.epochs == 1
+    assert checkpoint_path("broken").exists()
+    Library().delete("broken")  # as if the process had died before saving: only the checkpoint is left
+    resumed = train(tiny_request(sound_folder, name="broken", epochs=3, resume=True))
+    assert resumed.epochs == 3 and not resumed.stopped
+
+    ws, wr = weights("straight"), weights("broken")
+    assert all(torch.equal(ws[k], wr[k]) for k in ws)
+    history = Library().get("broken").metadata["training"]["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+
+
+def test_resume_extends_a_finished_run(home, sound_folder):
+    train(tiny_request(sound_folder, epochs=1))
+    Library().delete("tiny")
+    more = train(tiny_request(sound_folder, epochs=2, resume=True))
+    assert more.epochs == 2
+
+
+def test_minutes_budget_is_respected(home, sound_folder):
+    result = train(tiny_request(sound_folder, epochs=None, minutes=0.05))
+    assert result.epochs >= 1
+    assert result.seconds < 0.05 * 60 + 10  # stops within one epoch after the budget
+
+
+def test_stop_before_first_epoch_saves_nothing_but_can_resume(home, sound_folder):
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(DistillError, match="before the first epoch"):
+        train(tiny_request(sound_folder), stop=stop)
+    assert "tiny" not in {e.name for e in Library().list()}
+
+
+def test_names_are_not_overwritten(home, sound_folder):
+    train(tiny_request(sound_folder, epochs=1))
+    with pytest.raises(DistillError, match="--resume"):
+        train(tiny_request(sound_folder, epochs=1))
+    with pytest.raises(DistillError, match="nothing to resume"):
+        train(tiny_request(sound_folder, name="other", resume=True))
+
+
+def test_too_few_files_is_a_clear_error(home, tmp_path, sound_folder):
+    few = tmp_path / "few"
+    few.mkdir()
+    for path in sorted(sound_folder.iterdir())[:3]:
+        (few / path.name).write_bytes(path.read_bytes())
+    with pytest.raises(DatasetError, match="3 usable"):
+        train(tiny_request(few))
+
+
+def test_cuda_request_without_cuda_is_a_clear_error(home, sound_folder):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(DistillError, match="no CUDA device"):
+        train(tiny_request(sound_folder, device="cuda"))
