@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--levels", type=int, default=3)
     parser.add_argument("--codebook-size", type=int, default=None)
+    parser.add_argument("--downsample", type=int, default=None, help="mel frames per code column (model default 4)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--gl-iters", type=int, default=32)
@@ -40,7 +41,17 @@ def main() -> None:
     from engine.audio.mel import MelSpectrogram
     from engine.model.persist import load_vqvae
     from engine.reconstruct import reconstruct_file
+    from engine.training import trainer
     from engine.training.trainer import TrainRequest, train
+
+    if args.downsample:  # temporal resolution is fixed in the product; the benchmark may vary it
+        def adaptive_with_downsample(*a, **k):
+            model_cfg, train_cfg = adaptive_config(*a, **k)
+            model_cfg.downsample = args.downsample
+            return model_cfg, train_cfg
+
+        adaptive_config = trainer.adaptive_config
+        trainer.adaptive_config = adaptive_with_downsample
 
     name = f"bench-{int(time.time())}"
     result = train(TrainRequest(dataset=args.folder, name=name, levels=args.levels, hidden=args.hidden, codebook_size=args.codebook_size, minutes=args.minutes, seed=args.seed, device="cpu"))
@@ -65,6 +76,7 @@ def main() -> None:
         "minutes": args.minutes,
         "hidden": args.hidden,
         "levels": args.levels,
+        "downsample": loaded.model.cfg.downsample,
         "codebook_size": loaded.model.cfg.codebook_size,
         "epochs": result.epochs,
         "steps_per_s": meta["training"]["steps"] / meta["training"]["seconds"],
@@ -76,7 +88,7 @@ def main() -> None:
         "threads": args.threads,
     }
     print(
-        f"| {report['files']} files | {args.minutes} min | h{args.hidden} L{args.levels} K{report['codebook_size']} "
+        f"| {report['files']} files | {args.minutes} min | h{args.hidden} L{args.levels} K{report['codebook_size']} x{report['downsample']} "
         f"| {report['steps_per_s']:.2f} steps/s | {report['heldout_model_l1']:.3f} | {report['heldout_audio_l1']:.3f} "
         f"| {report['gl_ceiling_l1']:.3f} | {' / '.join(f'{u:.0%}' for u in report['utilisation'])} | {report['gl_s_per_audio_s']:.3f} |"
     )

@@ -26,3 +26,18 @@ def sound_folder(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("sounds")
     write_demo_dataset(folder, per_kind=1, seed=3)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model_file(tmp_path_factory, sound_folder) -> Path:
+    """A really trained (2 epochs, tiny) 3-level model file, shared read-only by the session's tests.
+
+    Tests that need it in their library import it: `Library().import_file(tiny_model_file)`.
+    """
+    from engine.training.trainer import TrainRequest, train
+
+    home = tmp_path_factory.mktemp("tiny-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DISTILL_HOME", str(home))
+        request = TrainRequest(dataset=sound_folder, name="tiny", codebook_size=16, codebook_dim=16, hidden=32, epochs=2, device="cpu", seed=1)
+        return train(request).path

@@ -6,6 +6,7 @@ JSON metadata holds the model config, mel settings, dataset summary, training hi
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,16 +32,30 @@ class LoadedModel:
     tensors: dict  # every tensor in the file, for parts loaded later (the prior)
 
     @property
+    def model_id(self) -> str:
+        """Fingerprint of the VQ-VAE weights: code grids remember it and refuse other models."""
+        return self.metadata.get("model_id") or weights_id(self.tensors)
+
+    @property
     def name(self) -> str:
         """The model's name (falls back to the file name)."""
         return self.metadata.get("name") or self.path.stem
+
+
+def weights_id(tensors: dict) -> str:
+    """sha256 (16 hex digits) over the names and bytes of the VQ-VAE tensors; renames and priors keep it."""
+    digest = hashlib.sha256()
+    for key in sorted(k for k in tensors if k.startswith(VQVAE_PREFIX)):
+        digest.update(key.encode())
+        digest.update(tensors[key].detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def save_vqvae(path: str | Path, model: ConvVQVAE, mel: MelConfig, metadata: dict, extra_tensors: dict | None = None) -> Path:
     """Write the model and its metadata (config and mel settings are filled in here) atomically."""
     tensors = {VQVAE_PREFIX + k: v.detach() for k, v in model.state_dict().items()}
     tensors.update(extra_tensors or {})
-    metadata = {**metadata, "config": model.cfg.to_dict(), "mel": mel.to_dict()}
+    metadata = {**metadata, "config": model.cfg.to_dict(), "mel": mel.to_dict(), "model_id": weights_id(tensors)}
     return save_model_file(path, tensors, metadata)
 
 
