@@ -372,3 +372,16 @@ def test_augmentation_strength_curve():
     assert all(0.0 <= v <= 1.0 for v in values)
     assert all(a >= b for a, b in zip(values, values[1:]))  # never rises
     assert max(abs(a - b) for a, b in zip(values, values[1:])) < 0.01  # smooth: no jumps
+
+
+def test_noise_reaches_only_the_chosen_share_of_items():
+    """Most items must keep their clean floor: the noise probability decides how many get one."""
+    mels = torch.full((400, 8, 16), SILENCE)
+    mels[:, :, 4:8] = 0.0  # a loud block; the rest is true silence
+    mask = torch.ones(400, 16, dtype=torch.bool)
+    only_noise = dict(gain_db=0.0, shift_fraction=0.0, pitch_fraction=0.0, stretch_fraction=0.0)
+    for probability in (0.0, 0.25, 1.0):
+        ranges = AugmentRanges(**only_noise, noise_probability=probability)
+        out, _ = augment(mels, mask, strength=1.0, generator=torch.Generator().manual_seed(0), silence_value=SILENCE, ranges=ranges)
+        noisy_share = (out[:, :, 10:] > SILENCE + 0.1).any(dim=2).any(dim=1).float().mean().item()
+        assert abs(noisy_share - probability) < 0.06

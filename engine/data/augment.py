@@ -41,8 +41,11 @@ class AugmentRanges:
     shift_fraction: float = 0.10  # +- fraction of T
     pitch_fraction: float = 0.03  # mel-axis stretch factor 1 +- this
     stretch_fraction: float = 0.05  # time stretch factor 1 +- this
-    noise_db: tuple[float, float] | None = (-60.0, -40.0)  # noise floor relative to the item's peak
+    noise_db: tuple[float, float] | None = (-80.0, -60.0)  # noise floor relative to the item's peak
     noise_jitter: float = 0.3  # std of the per-bin, per-frame log-jitter of the noise floor
+    # Share of items (at strength 1) that get a noise floor. Most must stay clean: a model that only ever
+    # sees raised floors cannot reproduce true silence (measured: held-out log-mel L1 1.43 vs 0.59).
+    noise_probability: float = 0.25
 
 
 def augmentation_strength(file_count: int) -> float:
@@ -168,6 +171,7 @@ def augment(
     gain_db = ranges.gain_db * strength * uniform(-1.0, 1.0)  # [B]
     low_db, high_db = ranges.noise_db or (0.0, 0.0)
     noise_db = uniform(low_db, high_db) + 20.0 * math.log10(strength)  # [B]
+    noise_on = uniform(0.0, 1.0) < ranges.noise_probability * strength  # [B]
 
     out, out_mask = mels, mask
     if ranges.pitch_fraction > 0:
@@ -182,7 +186,8 @@ def augment(
         out = apply_gain(out, gain_db, silence_value)
     if ranges.noise_db is not None:
         jitter = torch.randn(batch, n_mels, frames, generator=generator, device=generator.device)
-        out = add_noise(out, out_mask, noise_db, ranges.noise_jitter * jitter.to(device, mels.dtype))
+        noisy = add_noise(out, out_mask, noise_db, ranges.noise_jitter * jitter.to(device, mels.dtype))
+        out = torch.where(noise_on[:, None, None], noisy, out)
 
     out = torch.where(out_mask[:, None, :], out, out.new_tensor(silence_value))  # padding stays silence
     return out, out_mask.clone() if out_mask is mask else out_mask

@@ -1,0 +1,94 @@
+"""`distill train`, `distill health` and `distill demo` end to end, as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from engine.cli import main
+from engine.library import Library
+
+DISTILL = Path(sys.executable).with_name("distill")
+TINY = ["--hidden", "32", "--codebook-dim", "16", "--codebook-size", "64"]
+
+
+def run_cli(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DISTILL_HOME": str(home)}
+    return subprocess.run([str(DISTILL), *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_train_then_health_and_list(home, sound_folder, capsys):
+    assert main(["train", str(sound_folder), "--name", "kit", "--epochs", "2", *TINY]) == 0
+    out = capsys.readouterr().out
+    assert "training 'kit'" in out and "epoch   2" in out
+    assert "Structure" in out and "utilisation" in out and "saved 'kit'" in out
+
+    assert main(["health", "kit"]) == 0
+    out = capsys.readouterr().out
+    assert "overall" in out and "Timbre" in out and "legend: x dead" in out
+    assert out.count("|") >= 6  # one heatmap row per level, framed
+
+    assert main(["models", "list"]) == 0
+    assert "kit" in capsys.readouterr().out
+
+
+def test_bad_dataset_is_one_line_error(home, tmp_path, capsys):
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not audio")
+    assert main(["train", str(empty), "--name", "x", "--epochs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_kill_9_then_resume_keeps_finished_epochs(tmp_path, sound_folder):
+    home = tmp_path / "home"
+    env = {**os.environ, "DISTILL_HOME": str(home)}
+    process = subprocess.Popen(
+        [str(DISTILL), "train", str(sound_folder), "--name", "crash", "--epochs", "40", *TINY],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines = []
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:  # wait until two epochs have been reported, then kill -9 mid-run
+        line = process.stdout.readline()
+        lines.append(line)
+        if line.startswith("epoch   2"):
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert any(line.startswith("epoch   2") for line in lines), "".join(lines)
+    assert not (home / "models" / "crash.sda").exists()
+
+    resumed = run_cli(home, "train", str(sound_folder), "--name", "crash", "--epochs", "4", "--resume", *TINY)
+    assert resumed.returncode == 0, resumed.stderr
+    done_before = int(re.search(r"resuming after epoch (\d+)", resumed.stdout).group(1))
+    assert done_before >= 2  # the epochs finished before the kill were kept
+    history = Library(home).get("crash").metadata["training"]["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4]
+
+
+def test_demo_writes_model_and_reconstructions(tmp_path):
+    home = tmp_path / "home"
+    result = run_cli(home, "demo", "--minutes", "0.1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "model       :" in result.stdout and "reconstructions" in result.stdout
+    assert (home / "models" / "demo.sda").exists()
+    pairs = sorted((home / "demo" / "reconstructions").glob("*.reconstruction.wav"))
+    assert len(pairs) >= 3
+    for path in pairs:
+        audio, rate = soundfile.read(path)
+        original, _ = soundfile.read(str(path).replace(".reconstruction.", ".original."))
+        assert rate == 44100 and len(audio) == len(original)
+        assert np.isfinite(audio).all() and abs(audio).max() > 1e-4  # decoded, not silence or NaN
+    again = run_cli(home, "demo", "--minutes", "0.1")  # a second run reuses the model
+    assert again.returncode == 0 and "already in the library" in again.stdout
