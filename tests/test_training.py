@@ -134,3 +134,13 @@ def test_cuda_request_without_cuda_is_a_clear_error(home, sound_folder):
         pytest.skip("this machine has CUDA")
     with pytest.raises(DistillError, match="no CUDA device"):
         train(tiny_request(sound_folder, device="cuda"))
+
+
+def test_learning_rate_warms_up_then_anneals_to_a_tenth():
+    from engine.training.trainer import WARMUP, learning_rate
+
+    assert learning_rate(1.0, 0.0) == pytest.approx(0.1)
+    assert learning_rate(1.0, WARMUP) == pytest.approx(1.0)
+    assert learning_rate(1.0, 1.0) == pytest.approx(0.1)
+    after = [learning_rate(1.0, WARMUP + i * (1 - WARMUP) / 50) for i in range(51)]
+    assert all(a >= b for a, b in zip(after, after[1:]))

@@ -41,6 +41,7 @@ from engine.training.health import LevelHealth, level_health, usage_counts, warn
 MIN_EPOCH_VIEWS = 400
 INIT_VECTORS_PER_CODE = 4
 DEFAULT_MINUTES = 10.0
+WARMUP = 0.03  # share of the budget spent ramping the learning rate up
 
 
 @dataclass
@@ -295,6 +296,16 @@ class Trainer:
         }
         save_checkpoint(self.ckpt_path, tensors, info)
 
+    def _progress(self, steps_in_epoch: int) -> float:
+        """How far through the budget training is, 0..1 (the larger of the time and epoch fractions)."""
+        cfg, s = self.train_cfg, self.state
+        fractions = [0.0]
+        if cfg.minutes:
+            fractions.append(s.seconds / (cfg.minutes * 60))
+        if cfg.epochs:
+            fractions.append((s.epoch + s.step_in_epoch / steps_in_epoch) / cfg.epochs)
+        return min(1.0, max(fractions))
+
     def _run_epoch(self, clock_start: float, seconds_before: float) -> bool:
         """Train one epoch (or its remainder after a resume). Returns False if stopped or out of time."""
         s, cfg = self.state, self.train_cfg
@@ -317,6 +328,8 @@ class Trainer:
             loss, _ = vqvae_loss(recon, mels, commit, mask)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            for group in self.optimizer.param_groups:
+                group["lr"] = learning_rate(cfg.learning_rate, self._progress(steps_in_epoch))
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
             self.optimizer.step()
             s.partial_loss += loss.item()
@@ -407,6 +420,17 @@ class Trainer:
         finished = self._save_model(stopped)
         self.emit(finished)
         return finished
+
+
+def learning_rate(peak: float, progress: float) -> float:
+    """Linear warm-up over the first 3 % of the budget, then cosine decay to a tenth of `peak`.
+
+    Tying the schedule to the budget (time or epochs) lets a 10-minute run end as well annealed as a long one.
+    """
+    if progress < WARMUP:
+        return peak * (0.1 + 0.9 * progress / WARMUP)
+    decay = (progress - WARMUP) / (1 - WARMUP)
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * decay)))
 
 
 def train(request: TrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None) -> TrainingFinished:

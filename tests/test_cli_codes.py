@@ -1,0 +1,146 @@
+"""`distill encode|decode|preview` and `distill codes ...` end to end, on real files in a fresh library."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import engine.cli
+from engine.codes.codec import encode_file
+from engine.codes.grid import load_codes
+from engine.library import Library
+from engine.model.persist import load_vqvae
+
+
+@pytest.fixture
+def library(home, tiny_model_file) -> Library:
+    """A fresh library holding the tiny model as 'tiny'."""
+    library = Library()
+    library.import_file(tiny_model_file, name="tiny")
+    return library
+
+
+@pytest.fixture
+def loaded_tiny(tiny_model_file):
+    return load_vqvae(tiny_model_file)
+
+
+def run(capsys, *argv: object) -> tuple[int, str, str]:
+    code = engine.cli.main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_encode_edit_undo_decode_preview(library, sound_folder, tmp_path, capsys):
+    pad, kick = tmp_path / "pad.json", tmp_path / "kick.json"
+    code, out, _ = run(capsys, "encode", "tiny", sound_folder / "pad_1.wav", "--out", pad)
+    assert code == 0 and "encoded pad_1.wav with model 'tiny': 3 levels (Structure, Timbre, Detail) x 45 columns of 46.4 ms (2.07 s)" in out
+    assert run(capsys, "encode", str(library.resolve("tiny")), sound_folder / "kick_1.wav", "--out", kick)[0] == 0  # a file path works too
+    states = [load_codes(pad).grid]  # reference states of pad.json
+
+    code, out, _ = run(capsys, "codes", "set", pad, "--level", "timbre", "--frame", 3, "--index", (states[0].codes[1, 3] + 1) % 16)
+    assert code == 0 and out.startswith("set Timbre column 3 to ")
+    states.append(load_codes(pad).grid)
+    assert states[1].codes[1, 3] == (states[0].codes[1, 3] + 1) % 16
+
+    code, out, _ = run(capsys, "codes", "swap", pad, kick, "--start", "0.1s", "--end", 5, "--levels", "detail", "0")
+    assert code == 0 and out.splitlines()[0] == f"swap columns 2-4 (Structure, Detail) with {kick} -> {pad}"
+    states.append(load_codes(pad).grid)
+    assert np.array_equal(states[2].codes[[0, 2], 2:5], load_codes(kick).undo[0].grid.codes[[0, 2], 2:5])
+
+    blended = tmp_path / "blend.json"
+    code, out, _ = run(capsys, "codes", "blend", pad, kick, "--weight", 0.5, "--levels", "timbre", "--out", blended)
+    assert code == 0 and out == f"blend columns 0-8 (Timbre) 0.5 towards {kick} -> {blended}\n"
+    result = load_codes(blended)
+    assert result.grid.blends and {level for level, _ in result.grid.blends} == {1}
+    assert [step.grid for step in result.undo] == states  # the new file carries pad's history
+
+    for action, expected in (("undo", states[1]), ("undo", states[0]), ("redo", states[1])):
+        code, out, _ = run(capsys, "codes", action, pad)
+        assert code == 0 and out.startswith(f"{action}: ") and load_codes(pad).grid == expected
+
+    code, out, _ = run(capsys, "codes", "show", blended, "--width", 60)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith(f"{blended}: pad_1.wav, 3 levels x 45 columns of 46.4 ms (2.07 s), model 'tiny'")
+    assert lines[1].startswith("history: 3 edit(s) to undo (last: blend columns 0-8 (Timbre) 0.5 towards")
+    assert lines[2].startswith("~ marks a blended cell")
+    pages = [i for i, line in enumerate(lines) if line.startswith("column ")]
+    assert len(pages) == 4  # 45 columns, 12 per page at 60 characters
+    assert [line.split()[0] for line in lines[pages[1] : pages[1] + 5]] == ["column", "time", "Structure", "Timbre", "Detail"]
+    assert lines[pages[1]].split()[1:3] == ["12", "14"] and lines[pages[1] + 1].split()[2:4] == ["0.56", "0.65"]
+    assert all(len(line) <= 60 for line in lines[3:])
+    assert "~" in lines[pages[0] + 3]  # the Timbre row of the first page shows blended cells
+
+    wav = tmp_path / "blend.wav"
+    code, out, _ = run(capsys, "decode", "tiny", blended, "--out", wav)
+    assert code == 0 and "decoded 2.07 s of audio in " in out and " s per second of audio) -> " in out
+    audio, rate = sf.read(wav)
+    assert rate == 44100 and len(audio) == result.grid.samples and np.abs(audio).max() > 0.01
+
+    clip = tmp_path / "preview.wav"
+    code, out, _ = run(capsys, "preview", "tiny", "--level", "detail", "--index", 4, "--out", clip)
+    assert code == 0 and out.startswith(f"wrote {clip}: 1.01 s of Detail code 4 of model 'tiny'")
+    assert np.abs(sf.read(clip)[0]).max() > 1e-3
+
+
+def test_copy_into_another_position(library, sound_folder, tmp_path, capsys):
+    pad, kick = tmp_path / "pad.json", tmp_path / "kick.json"
+    run(capsys, "encode", "tiny", sound_folder / "pad_1.wav", "--out", pad)
+    run(capsys, "encode", "tiny", sound_folder / "kick_1.wav", "--out", kick)
+    code, out, _ = run(capsys, "codes", "copy", kick, pad, "--start", 0, "--end", 4, "--at", 20)
+    assert code == 0 and out == f"copy columns 0-3 (all levels) from {kick} to column 20 -> {pad}\n"
+    assert np.array_equal(load_codes(pad).grid.codes[:, 20:24], load_codes(kick).grid.codes[:, :4])
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["codes", "set", "{pad}", "--level", "timbre", "--frame", "3", "--index", "16"], "code index 16 is outside the codebook (0-15)"),
+        (["codes", "set", "{pad}", "--level", "texture", "--frame", "3", "--index", "1"], "level 'texture' does not exist: use 0-2 or one of Structure, Timbre, Detail"),
+        (["codes", "swap", "{pad}", "{kick}", "--start", "5", "--end", "20"], "region [5, 20) does not fit: it needs 0 <= start < end <= 9"),
+        (["codes", "swap", "{pad}", "{pad}", "--start", "0", "--end", "2"], "was given twice"),
+        (["codes", "swap", "{pad}", "{kick}", "--start", "0", "--end", "two"], "'two' is neither a column number nor a time like 0.5s"),
+        (["codes", "blend", "{pad}", "{kick}", "--weight", "-1", "--out", "{out}"], "blend weight must be a number from 0 to 1, not -1.0"),
+        (["codes", "undo", "{pad}"], "nothing to undo in the grid of pad_1.wav"),
+        (["codes", "show", "{missing}"], "does not exist"),
+        (["decode", "nope", "{pad}", "--out", "{out}"], "'nope' is neither a model file nor a model in the library"),
+        (["preview", "tiny", "--level", "0", "--index", "99", "--out", "{out}"], "code index 99 is outside the codebook (0-15)"),
+    ],
+)
+def test_errors_are_one_line_and_change_nothing(library, sound_folder, tmp_path, capsys, argv, message):
+    pad, kick = tmp_path / "pad.json", tmp_path / "kick.json"
+    run(capsys, "encode", "tiny", sound_folder / "pad_1.wav", "--out", pad)
+    run(capsys, "encode", "tiny", sound_folder / "kick_1.wav", "--out", kick)
+    before = pad.read_bytes(), kick.read_bytes()
+    paths = {"pad": pad, "kick": kick, "out": tmp_path / "out.json", "missing": tmp_path / "missing.json"}
+    code, out, err = run(capsys, *(arg.format(**paths) for arg in argv))
+    assert (code, out) == (1, "")
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert (pad.read_bytes(), kick.read_bytes()) == before
+    assert not (tmp_path / "out.json").exists() and not (tmp_path / "out.wav").exists()
+
+
+def test_blend_needs_the_model_in_the_library_or_named(library, sound_folder, tmp_path, capsys, tiny_model_file):
+    pad, kick, out = tmp_path / "pad.json", tmp_path / "kick.json", tmp_path / "out.json"
+    run(capsys, "encode", "tiny", sound_folder / "pad_1.wav", "--out", pad)
+    run(capsys, "encode", "tiny", sound_folder / "kick_1.wav", "--out", kick)
+    library.delete("tiny")
+    code, _, err = run(capsys, "codes", "blend", pad, kick, "--weight", 0.5, "--out", out)
+    assert code == 1 and "no model in the library has id" in err and "--model" in err
+    assert run(capsys, "codes", "blend", pad, kick, "--weight", 0.5, "--out", out, "--model", tiny_model_file)[0] == 0
+
+
+def test_real_console_script(library, sound_folder, tmp_path, loaded_tiny):
+    script = Path(sys.executable).parent / "distill"
+    codes = tmp_path / "hat.json"
+    env = {**os.environ, "DISTILL_HOME": str(library.home)}
+    encoded = subprocess.run([str(script), "encode", "tiny", str(sound_folder / "hat_1.wav"), "--out", str(codes)], check=False, env=env, capture_output=True, text=True, timeout=120)
+    assert encoded.returncode == 0, encoded.stderr
+    assert encoded.stdout.startswith("encoded hat_1.wav with model 'tiny'")
+    assert load_codes(codes).grid == encode_file(loaded_tiny, sound_folder / "hat_1.wav")
