@@ -110,6 +110,7 @@ def test_stop_before_first_epoch_saves_nothing_but_can_resume(home, sound_folder
     with pytest.raises(DistillError, match="before the first epoch"):
         train(tiny_request(sound_folder), stop=stop)
     assert "tiny" not in {e.name for e in Library().list()}
+    assert train(tiny_request(sound_folder, epochs=1, resume=True)).epochs == 1  # as the message promises
 
 
 def test_names_are_not_overwritten(home, sound_folder):

@@ -413,7 +413,7 @@ class Trainer:
             if not self._run_epoch(clock_start, seconds_before):
                 stopped = self.stop.is_set()
                 break
-        if self.state.step_in_epoch:  # stopped mid-epoch: keep the partial epoch for --resume
+        if stopped or self.state.step_in_epoch:  # keep the partial epoch (or the fresh start) for --resume
             self._checkpoint()
         if self.state.epoch == 0:
             raise DistillError("training stopped before the first epoch finished; nothing was saved (run again with --resume to continue)")

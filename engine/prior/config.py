@@ -1,0 +1,102 @@
+"""Prior configuration, stored as JSON in the model file's `metadata["prior"]` and used to rebuild the prior.
+
+`adaptive_prior_config(file_count, levels, codebook_size)` sizes the transformer for the dataset the way
+`engine.model.config.adaptive_config` sizes the VQ-VAE: a few files give a few thousand code frames even
+with augmentation, which a large transformer would learn by heart, so small collections get a small,
+strongly regularised prior and large ones a deeper one. Widths stay modest because sampling runs one step
+per frame at batch 1, where every weight is read once per frame: generation speed grows with the size.
+
+    files      d_model  layers  heads  dropout  parameters (3 levels, codebook size the VQ-VAE picks)
+    <= 20      128      3       4      0.2      0.90 M (64 codes)
+    <= 100     160      4       5      0.15     1.77 M (128 codes)
+    > 100      192      6       6      0.1      3.61 M (256 codes)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+HEAD_DIM = 32  # attention head size used when a width is chosen without a head count
+
+
+@dataclass
+class PriorConfig:
+    """Everything needed to rebuild a `CodePrior` (saved in the model file)."""
+
+    levels: int = 3  # quantizer levels of the VQ-VAE it models
+    codebook_size: int = 64  # codes per level
+    context: int = 256  # positions the transformer sees: ~11.9 s of audio at 21.5 code frames per second
+    d_model: int = 128
+    n_layers: int = 3
+    n_heads: int = 4
+    dropout: float = 0.2
+    head_expansion: int = 2  # hidden size of each level head's MLP, as a multiple of d_model
+
+    def __post_init__(self) -> None:
+        if self.levels < 1 or self.codebook_size < 2:
+            raise ValueError(f"a prior needs at least 1 level and 2 codes, not {self.levels} x {self.codebook_size}")
+        if self.context < 2:
+            raise ValueError(f"context must be at least 2 frames, not {self.context}")
+        if self.n_layers < 1 or self.n_heads < 1 or self.d_model % self.n_heads:
+            raise ValueError(f"d_model ({self.d_model}) must be a multiple of n_heads ({self.n_heads}), with at least one layer")
+
+    def to_dict(self) -> dict:
+        """JSON-friendly copy."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PriorConfig:
+        """Rebuild from `to_dict()` output, ignoring unknown keys."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class PriorTrainConfig:
+    """Prior training hyper-parameters (saved in the model file's prior history, not needed to sample)."""
+
+    batch_size: int = 16  # windows per step
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.1  # on matrices and embeddings (nanoGPT's split), not on norms or biases
+    grad_clip: float = 1.0
+    warmup_steps: int = 50  # linear learning-rate warm-up, then constant
+    epochs: int | None = None
+    minutes: float | None = None
+    seed: int = 0
+    checkpoint_seconds: float = 120.0  # also written after every epoch
+    variants: int = 1  # augmented copies of each training file, on top of the file itself
+    strength: float = 1.0  # augmentation strength of those copies (engine.data.augment)
+    gap_columns: int = 4  # silent code frames after every sound (~0.19 s), so the prior learns where sounds end
+    min_epoch_windows: int = 128  # at least this many windows per epoch (else small sets validate more than they train)
+
+    def to_dict(self) -> dict:
+        """JSON-friendly copy."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PriorTrainConfig:
+        """Rebuild from `to_dict()` output, ignoring unknown keys."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def adaptive_prior_config(file_count: int, levels: int, codebook_size: int) -> PriorConfig:
+    """Prior size for a dataset of `file_count` usable files (see the table in the module docstring)."""
+    if file_count <= 20:
+        d_model, n_layers, dropout = 128, 3, 0.2
+    elif file_count <= 100:
+        d_model, n_layers, dropout = 160, 4, 0.15
+    else:
+        d_model, n_layers, dropout = 192, 6, 0.1
+    return PriorConfig(
+        levels=levels, codebook_size=codebook_size, d_model=d_model, n_layers=n_layers,
+        n_heads=d_model // HEAD_DIM, dropout=dropout,
+    )
+
+
+def augmentation_variants(file_count: int, strength: float) -> int:
+    """Augmented copies per training file: 8 x the augmentation strength, at least 1.
+
+    With `engine.data.augment.augmentation_strength` that is 8 copies up to 20 files, 5 at 100, 2 from 500.
+    """
+    return max(1, round(8 * strength))

@@ -1,0 +1,309 @@
+"""CodePrior: a small causal transformer over the VQ-VAE's code grids, one step per code frame.
+
+Codebook pattern: per-frame heads conditioned on coarser levels. The transformer runs along time only; the
+input at frame t is the sum of the L level embeddings of frame t-1's codes plus a position embedding, so
+one forward step covers a whole frame. Its hidden state h_t predicts level 0; level l is predicted from h_t
+plus embeddings of the codes already chosen for levels < l of the same frame, by a small per-level head.
+For L = 3 (Structure / Timbre / Detail):
+
+    position     0        1          2                 t
+    input      START   frame 0    frame 1   ...   frame t-1      (each: sum of 3 code embeddings)
+    predicts   frame 0 frame 1    frame 2   ...   frame t:  c0 <- head0(h_t)
+                                                            c1 <- head1(h_t + e(c0))
+                                                            c2 <- head2(h_t + e(c0) + e(c1))
+
+So p(frame t) = p(c0 | past) p(c1 | c0, past) p(c2 | c0, c1, past): finer levels see the coarser codes
+they refine, and sampling costs one transformer step per frame (with a KV cache) plus L small heads.
+A flattened pattern would need L steps per frame; a delayed one (MusicGen) one step per frame but with
+levels of a frame predicted independently of each other.
+
+Two START vectors tell a window how it begins: BEGIN (a sound starts here: the prior learns attacks) or
+CUT (earlier frames exist but fell out of the window: training windows that start mid-sound, and the
+sliding window of long generations). The trunk follows nanoGPT (pre-norm blocks, GELU MLP, learned
+positions, scaled init of residual projections). Training and cache prefills run `forward` over whole
+windows; sampling runs `step` on [B, d] tensors, one position at a time, to keep per-frame overhead low.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from engine.prior.config import PriorConfig
+from engine.prior.sampling import check_settings, sample
+
+BEGIN, CUT = 0, 1  # rows of CodePrior.start_emb
+SLIDE_KEEP = 0.75  # share of the context kept when a generation's window is full (see CodePrior.keep_on_slide)
+
+
+class KVCache:
+    """Keys and values of every layer for the positions seen so far, allocated once for a full window."""
+
+    def __init__(self, cfg: PriorConfig, batch: int, device: torch.device, dtype: torch.dtype):
+        head_size = cfg.d_model // cfg.n_heads
+        shape = (cfg.n_layers, batch, cfg.n_heads, cfg.context, head_size)
+        self.keys = torch.empty(shape, device=device, dtype=dtype)  # [n_layers, B, nh, context, hs]
+        self.values = torch.empty(shape, device=device, dtype=dtype)
+        self.length = 0  # positions stored; advanced by CodePrior after all layers have run
+
+    def update(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+        """Store k, v [B, nh, T, hs] after the cached positions -> all keys and values [B, nh, length + T, hs]."""
+        end = self.length + k.shape[2]
+        self.keys[layer, :, :, self.length : end] = k
+        self.values[layer, :, :, self.length : end] = v
+        return self.keys[layer, :, :, :end], self.values[layer, :, :, :end]
+
+
+class CausalSelfAttention(nn.Module):
+    """Multi-head causal self-attention that can read and extend a KV cache."""
+
+    def __init__(self, cfg: PriorConfig, layer: int):
+        super().__init__()
+        self.layer = layer
+        self.n_heads = cfg.n_heads
+        self.dropout = cfg.dropout
+        self.c_attn = nn.Linear(cfg.d_model, 3 * cfg.d_model)
+        self.c_proj = nn.Linear(cfg.d_model, cfg.d_model)
+        self.resid_dropout = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: Tensor, cache: KVCache | None = None) -> Tensor:
+        """x [B, T, C] -> [B, T, C], causal; with a cache (which must be empty: a prefill) it stores k and v."""
+        B, T, C = x.shape
+        qkv = self.c_attn(x).view(B, T, 3, self.n_heads, C // self.n_heads)  # [B, T, 3, nh, hs]
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # 3 x [B, nh, T, hs]
+        if cache is not None:
+            assert cache.length == 0, "prefill a KV cache only when it is empty"  # so the causal mask is right
+            cache.update(self.layer, k, v)
+        dropout = self.dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=True)  # [B, nh, T, hs]
+        y = y.transpose(1, 2).reshape(B, T, C)  # [B, T, C]
+        return self.resid_dropout(self.c_proj(y))
+
+    def step(self, x: Tensor, cache: KVCache) -> Tensor:
+        """One new position x [B, C] attending to itself and everything cached -> [B, C] (inference only)."""
+        B, C = x.shape
+        q, k, v = self.c_attn(x).view(B, 3, self.n_heads, 1, C // self.n_heads).unbind(1)  # 3 x [B, nh, 1, hs]
+        keys, values = cache.update(self.layer, k, v)  # [B, nh, length + 1, hs]
+        y = F.scaled_dot_product_attention(q, keys, values)  # [B, nh, 1, hs]
+        return self.c_proj(y.reshape(B, C))
+
+
+class MLP(nn.Module):
+    """Linear -> GELU -> Linear -> dropout; works on [..., width]."""
+
+    def __init__(self, width: int, hidden: int, dropout: float):
+        super().__init__()
+        self.c_fc = nn.Linear(width, hidden)
+        self.c_proj = nn.Linear(hidden, width)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate="tanh")))  # GPT-2's GELU: 3x faster on CPU
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: x + attn(ln(x)), then x + mlp(ln(x))."""
+
+    def __init__(self, cfg: PriorConfig, layer: int):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(cfg.d_model)
+        self.attn = CausalSelfAttention(cfg, layer)
+        self.ln_2 = nn.LayerNorm(cfg.d_model)
+        self.mlp = MLP(cfg.d_model, 4 * cfg.d_model, cfg.dropout)
+
+    def forward(self, x: Tensor, cache: KVCache | None = None) -> Tensor:
+        """x [B, T, C] -> [B, T, C]."""
+        x = x + self.attn(self.ln_1(x), cache)
+        return x + self.mlp(self.ln_2(x))
+
+    def step(self, x: Tensor, cache: KVCache) -> Tensor:
+        """One cached position, x [B, C] -> [B, C]."""
+        x = x + self.attn.step(self.ln_1(x), cache)
+        return x + self.mlp(self.ln_2(x))
+
+
+class LevelHead(nn.Module):
+    """Logits of one level from a frame's hidden state plus the codes already chosen for coarser levels."""
+
+    def __init__(self, cfg: PriorConfig, level: int):
+        super().__init__()
+        self.level = level
+        # One table for all coarser levels: level j's code c is row j * K + c.
+        self.coarser = nn.Embedding(level * cfg.codebook_size, cfg.d_model) if level else None
+        self.register_buffer("offsets", torch.arange(level) * cfg.codebook_size, persistent=False)  # [level]
+        self.ln_1 = nn.LayerNorm(cfg.d_model)
+        self.mlp = MLP(cfg.d_model, cfg.head_expansion * cfg.d_model, cfg.dropout)
+        self.ln_2 = nn.LayerNorm(cfg.d_model)
+        self.out = nn.Linear(cfg.d_model, cfg.codebook_size, bias=False)
+
+    def forward(self, h: Tensor, coarser: Tensor) -> Tensor:
+        """h [..., d] and the coarser levels' codes [..., level] -> logits [..., K]."""
+        x = h
+        if self.coarser is not None:
+            x = x + self.coarser(coarser + self.offsets).sum(dim=-2)  # [..., level, d] -> [..., d]
+        x = x + self.mlp(self.ln_1(x))  # [..., d]
+        return self.out(self.ln_2(x))  # [..., K]
+
+
+class CodePrior(nn.Module):
+    """Autoregressive prior over code grids [B, L, T]; see the module docstring for the pattern."""
+
+    def __init__(self, cfg: PriorConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.code_emb = nn.Embedding(cfg.levels * cfg.codebook_size, cfg.d_model)  # level l's code c: row l * K + c
+        self.start_emb = nn.Embedding(2, cfg.d_model)  # BEGIN, CUT
+        self.pos_emb = nn.Embedding(cfg.context, cfg.d_model)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(Block(cfg, layer) for layer in range(cfg.n_layers))
+        self.ln_f = nn.LayerNorm(cfg.d_model)
+        self.heads = nn.ModuleList(LevelHead(cfg, level) for level in range(cfg.levels))
+        self.register_buffer("level_offsets", torch.arange(cfg.levels) * cfg.codebook_size, persistent=False)  # [L]
+        self.apply(self._init_weights)
+        for name, param in self.named_parameters():
+            if name.endswith("c_proj.weight"):  # GPT-2: scale residual projections by depth
+                nn.init.normal_(param, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layers))
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    def num_params(self) -> int:
+        """Number of parameters."""
+        return sum(p.numel() for p in self.parameters())
+
+    @property
+    def keep_on_slide(self) -> int:
+        """Frames kept when a generation's window is full: the cache is rebuilt from them.
+
+        Keeping context - 1 frames would rebuild the whole cache at every frame once the window is full
+        (a full forward pass per frame); keeping 3/4 rebuilds once every context / 4 frames, while the
+        prior still always sees at least 3/4 of its context (~9 s at the default 256 frames).
+        """
+        return max(1, min(self.cfg.context - 1, int(self.cfg.context * SLIDE_KEEP)))
+
+    # ------------------------------------------------------------------ shared pieces
+
+    def _embed_frames(self, codes: Tensor) -> Tensor:
+        """codes [B, L, T] -> frame inputs [B, T, d]: the sum of the L level embeddings of each frame."""
+        return self.code_emb(codes + self.level_offsets[:, None]).sum(dim=1)  # [B, L, T, d] -> [B, T, d]
+
+    def _trunk(self, x: Tensor, cache: KVCache | None = None) -> Tensor:
+        """Inputs with positions [B, T, d] -> normalised hidden states [B, T, d]; fills an empty `cache`."""
+        x = self.drop(x)
+        for block in self.blocks:
+            x = block(x, cache)
+        if cache is not None:
+            cache.length = x.shape[1]
+        return self.ln_f(x)
+
+    def _step(self, frame: Tensor, cache: KVCache) -> Tensor:
+        """The newest frame's codes [B, L] enter at the next position -> its hidden state [B, d]."""
+        x = self.code_emb(frame + self.level_offsets).sum(dim=1) + self.pos_emb.weight[cache.length]  # [B, d]
+        for block in self.blocks:
+            x = block.step(x, cache)
+        cache.length += 1
+        return self.ln_f(x)
+
+    def _window_inputs(self, frames: Tensor, begins: Tensor) -> Tensor:
+        """Window of known frames [B, L, P] and begins [B] -> inputs [B, P + 1, d]: START, then the frames."""
+        start = self.start_emb(torch.where(begins, BEGIN, CUT))  # [B, d]
+        x = torch.cat([start[:, None], self._embed_frames(frames)], dim=1)  # [B, P + 1, d]
+        return x + self.pos_emb.weight[: x.shape[1]]  # [B, P + 1, d]
+
+    # ------------------------------------------------------------------ training
+
+    def forward(self, codes: Tensor, begins: Tensor | None = None) -> Tensor:
+        """Teacher-forced logits: codes [B, L, T] -> logits [B, L, T, K].
+
+        The logits of frame t, level l depend on frames < t and on levels < l of frame t only. `begins` [B]
+        (bool, default all True) says whether each window starts at the beginning of a sound (BEGIN) or was
+        cut from the middle of a longer sequence (CUT).
+        """
+        B, L, T = codes.shape
+        if L != self.cfg.levels or not 1 <= T <= self.cfg.context:
+            raise ValueError(f"codes must be [B, {self.cfg.levels}, 1..{self.cfg.context}], got {list(codes.shape)}")
+        if begins is None:
+            begins = torch.ones(B, dtype=torch.bool, device=codes.device)
+        h = self._trunk(self._window_inputs(codes[:, :, :-1], begins))  # [B, T, d]
+        by_frame = codes.transpose(1, 2)  # [B, T, L]
+        return torch.stack([head(h, by_frame[..., :level]) for level, head in enumerate(self.heads)], dim=1)  # [B, L, T, K]
+
+    # ------------------------------------------------------------------ sampling
+
+    def _sample_frame(self, h: Tensor, temperature: float, top_k: int, top_p: float, generator: torch.Generator | None) -> Tensor:
+        """Hidden state of the next frame [B, d] -> its codes [B, L], coarse to fine."""
+        chosen = torch.zeros(h.shape[0], self.cfg.levels, dtype=torch.long, device=h.device)  # [B, L]
+        for level, head in enumerate(self.heads):
+            logits = head(h, chosen[:, :level])  # [B, K]
+            chosen[:, level] = sample(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
+        return chosen  # [B, L]
+
+    def _check_prompt(self, prompt: Tensor | None, batch: int, device: torch.device) -> Tensor:
+        """The prompt as [B, L, T0] on `device` (empty when None); a batch-1 prompt is repeated `batch` times."""
+        if prompt is None:
+            return torch.zeros(batch, self.cfg.levels, 0, dtype=torch.long, device=device)
+        if prompt.dim() != 3 or prompt.shape[1] != self.cfg.levels:
+            raise ValueError(f"prompt must be [B, {self.cfg.levels}, T], got {list(prompt.shape)}")
+        if prompt.numel() and not 0 <= int(prompt.min()) <= int(prompt.max()) < self.cfg.codebook_size:
+            raise ValueError(f"prompt codes must lie in 0..{self.cfg.codebook_size - 1}")
+        if prompt.shape[0] == 1 and batch > 1:
+            prompt = prompt.expand(batch, -1, -1)
+        elif batch not in (1, prompt.shape[0]):
+            raise ValueError(f"batch {batch} does not match a prompt of batch {prompt.shape[0]}")
+        return prompt.to(device=device, dtype=torch.long)
+
+    @torch.no_grad()
+    def generate(
+        self,
+        n_frames: int,
+        *,
+        prompt: Tensor | None = None,
+        batch: int = 1,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Sample `n_frames` new code frames -> LongTensor [B, L, n_frames], continuing `prompt` [B, L, T0].
+
+        Any length: the prior sees a sliding window of at most context - 1 frames after its START vector.
+        When the window is full it keeps the last `keep_on_slide` frames, starts them with CUT and rebuilds
+        the KV cache from them in one pass; every other frame is one cached step. Without a prompt the first
+        window starts with BEGIN (a new sound); a prompt is taken as the beginning of a sound. Sampling
+        settings as in `engine.prior.sampling`; the same `generator` seed gives the same codes.
+        """
+        check_settings(temperature, top_k, top_p)
+        if n_frames < 0 or batch < 1:
+            raise ValueError(f"need n_frames >= 0 and batch >= 1, got {n_frames} and {batch}")
+        device = self.pos_emb.weight.device
+        known = self._check_prompt(prompt, batch, device)  # [B, L, T0]
+        B, L, T0 = known.shape
+        codes = torch.cat([known, known.new_zeros(B, L, n_frames)], dim=2)  # [B, L, T0 + n_frames]
+        context = self.cfg.context
+        start = 0 if T0 < context else T0 - self.keep_on_slide  # first frame in the window
+        cache = KVCache(self.cfg, B, device, self.pos_emb.weight.dtype)
+        was_training = self.training
+        self.eval()
+        try:
+            for n in range(T0, T0 + n_frames):
+                if n - start >= context:  # window full: keep the newest frames and rebuild the cache
+                    start = n - self.keep_on_slide
+                    cache.length = 0
+                if cache.length == 0:  # one pass over START and the window's frames start..n-1
+                    begins = torch.full((B,), start == 0, dtype=torch.bool, device=device)
+                    h = self._trunk(self._window_inputs(codes[:, :, start:n], begins), cache)[:, -1]  # [B, d]
+                else:  # one cached step: frame n-1 enters at position n - start
+                    h = self._step(codes[:, :, n - 1], cache)  # [B, d]
+                codes[:, :, n] = self._sample_frame(h, temperature, top_k, top_p, generator)  # [B, L]
+        finally:
+            self.train(was_training)
+        return codes[:, :, T0:]  # [B, L, n_frames]

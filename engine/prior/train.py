@@ -1,0 +1,479 @@
+"""Prior training (`distill train-prior`): code sequences of a trained VQ-VAE -> a CodePrior in the same file.
+
+`train_prior(request, on_event=..., stop=...)` runs synchronously and reports through events, like the
+VQ-VAE trainer (`engine.training.trainer`), whose device choice and checkpoint files it reuses.
+
+- Codes are extracted once, with the frozen VQ-VAE, from the files of its training split (plus augmented
+  copies, more for small collections) and from its validation split (as they are); see `engine.prior.data`.
+- Every epoch reports training and validation loss (cross-entropy, nats per code) and perplexity
+  (exp of the loss) per level; the weights with the lowest validation loss are the ones saved.
+- A checkpoint (optimizer, RNG states, the extracted codes and the epoch's window plan) is written after
+  every epoch and every `checkpoint_seconds`, so `resume` continues exactly where it stopped.
+- Memorisation warning: see MEMORISATION_RULE; the record lands in `metadata["prior"]["memorisation"]`.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from engine.audio.mel import MelSpectrogram
+from engine.data.augment import augmentation_strength
+from engine.data.dataset import SkippedFile, load_dataset
+from engine.errors import DistillError
+from engine.library import Library
+from engine.model.persist import load_vqvae
+from engine.prior.bundle import save_prior
+from engine.prior.config import (
+    HEAD_DIM,
+    PriorConfig,
+    PriorTrainConfig,
+    adaptive_prior_config,
+    augmentation_variants,
+)
+from engine.prior.data import (
+    CodeSet,
+    WindowPlan,
+    encode_clips,
+    epoch_plan,
+    take_windows,
+    validation_plan,
+)
+from engine.prior.model import CodePrior
+from engine.training.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from engine.training.trainer import resolve_device
+
+DEFAULT_MINUTES = 10.0
+MEMORISATION_PPL = 1.5  # rule (a): Structure-level validation perplexity below this
+MEMORISATION_EPOCHS = 3  # rule (b): validation loss up and training loss down this many epochs running
+MEMORISATION_RATIO = 1.5  # rule (c): validation loss above this multiple of the training loss
+MEMORISATION_RULE = (
+    f"warn when (a) the validation perplexity of the first (Structure) level falls below {MEMORISATION_PPL}, "
+    f"(b) the validation loss rose while the training loss fell for {MEMORISATION_EPOCHS} epochs in a row, or "
+    f"(c) the validation loss exceeds {MEMORISATION_RATIO} x the training loss"
+)
+
+
+@dataclass
+class PriorTrainRequest:
+    """What the user asked for (`distill train-prior MODEL ...`); size fields left None adapt to the dataset."""
+
+    model: str | Path  # library name or model file path
+    epochs: int | None = None
+    minutes: float | None = None  # neither epochs nor minutes: DEFAULT_MINUTES
+    device: str = "auto"
+    resume: bool = False
+    restart: bool = False  # discard an earlier prior run (its checkpoint) and a prior already in the file
+    seed: int = 0
+    context: int | None = None
+    d_model: int | None = None
+    n_layers: int | None = None
+    n_heads: int | None = None  # None with d_model set: d_model / 32
+    variants: int | None = None  # augmented copies per training file
+    batch_size: int | None = None
+
+
+@dataclass
+class PriorTrainingStarted:
+    """Sent once the codes are extracted and the prior built."""
+
+    model: str
+    device: str
+    labels: tuple[str, ...]  # level names, coarse to fine
+    train_files: int
+    val_files: int
+    train_frames: int  # code frames of the training sequences, augmented copies and silent gaps included
+    val_frames: int
+    prior: PriorConfig
+    train: PriorTrainConfig
+    params: int
+    start_epoch: int  # epochs already done (resume)
+    epochs: int | None
+    minutes: float | None
+
+
+@dataclass
+class PriorEpochReport:
+    """Sent after every epoch; losses in nats per code, perplexities per level."""
+
+    epoch: int
+    steps: int
+    train_loss: float
+    val_loss: float
+    train_perplexity: list[float]
+    val_perplexity: list[float]
+    seconds: float
+    best: bool
+    warnings: list[str]  # memorisation warnings (see MEMORISATION_RULE)
+
+
+@dataclass
+class PriorTrainingFinished:
+    """Sent when the prior is saved into the model file."""
+
+    model: str
+    path: Path
+    epochs: int
+    seconds: float
+    best_epoch: int
+    best_val_loss: float
+    val_perplexity: list[float]  # of the saved weights
+    memorisation: dict
+    params: int
+    stopped: bool
+
+
+Event = PriorTrainingStarted | PriorEpochReport | PriorTrainingFinished | SkippedFile
+
+
+@dataclass
+class _State:
+    """Everything a checkpoint restores besides tensors."""
+
+    epoch: int = 0
+    step_in_epoch: int = 0
+    steps: int = 0
+    seconds: float = 0.0
+    history: list[dict] = field(default_factory=list)
+    best_epoch: int = 0
+    best_val_loss: float = math.inf
+    partial_ce: list[float] = field(default_factory=list)  # per-level cross-entropy sums of the unfinished epoch
+    partial_count: int = 0  # target frames behind them
+
+
+def prior_loss(logits: Tensor, codes: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """logits [B, L, T, K], codes [B, L, T], mask [B, T] -> (mean loss [], per-level sums [L], frames [])."""
+    B, L, T, K = logits.shape
+    ce = F.cross_entropy(logits.reshape(-1, K), codes.reshape(-1), reduction="none").view(B, L, T)  # [B, L, T]
+    sums = (ce * mask[:, None]).sum(dim=(0, 2))  # [L]
+    count = mask.sum()
+    return sums.sum() / (count * L).clamp_min(1), sums, count
+
+
+def memorisation_warnings(history: list[dict], labels: tuple[str, ...]) -> list[str]:
+    """The memorisation warnings (MEMORISATION_RULE) for the last epoch of `history`."""
+    last = history[-1]
+    found = []
+    if last["val_perplexity"][0] < MEMORISATION_PPL:
+        found.append(
+            f"{labels[0]} validation perplexity {last['val_perplexity'][0]:.2f} is below {MEMORISATION_PPL}: "
+            "the prior predicts held-out sounds almost with certainty and may reproduce training sounds"
+        )
+    recent = history[-(MEMORISATION_EPOCHS + 1):]
+    if len(recent) == MEMORISATION_EPOCHS + 1 and all(
+        b["val_loss"] > a["val_loss"] and b["train_loss"] < a["train_loss"] for a, b in itertools.pairwise(recent)
+    ):
+        found.append(
+            f"validation loss rose for {MEMORISATION_EPOCHS} epochs while training loss fell: the prior is "
+            f"memorising; the best weights (lowest validation loss) are the ones kept"
+        )
+    if last["val_loss"] > MEMORISATION_RATIO * last["train_loss"]:
+        found.append(
+            f"validation loss {last['val_loss']:.3f} is more than {MEMORISATION_RATIO} x the training loss "
+            f"{last['train_loss']:.3f}: the prior fits its training sounds far better than new ones"
+        )
+    return found
+
+
+def make_optimizer(prior: CodePrior, cfg: PriorTrainConfig) -> torch.optim.AdamW:
+    """AdamW with weight decay on matrices and embeddings only (nanoGPT's split), betas (0.9, 0.95)."""
+    params = [p for p in prior.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(0.9, 0.95))
+
+
+class PriorTrainer:
+    """One prior training run; `run()` does the work. Use `train_prior()` unless you need the pieces."""
+
+    def __init__(self, request: PriorTrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None):
+        self.request = request
+        self.emit = on_event or (lambda event: None)
+        self.stop = stop or threading.Event()
+        self.library = library or Library()
+        self.device = resolve_device(request.device)
+
+    # ---------------------------------------------------------------- setup
+
+    def _check_run(self) -> None:
+        """Refuse to silently abandon an earlier run or replace a prior; --restart clears the way."""
+        req, name = self.request, self.name
+        if req.resume and req.restart:
+            raise DistillError("--resume and --restart contradict each other; choose one")
+        if req.resume:
+            if not self.ckpt_path.exists():
+                raise DistillError(f"nothing to resume: no interrupted or earlier prior training of model '{name}'")
+        elif req.restart:
+            self.ckpt_path.unlink(missing_ok=True)
+        elif self.ckpt_path.exists():
+            raise DistillError(f"a prior training run of model '{name}' already exists; add --resume to continue it or --restart to start over")
+        elif self.loaded.metadata.get("prior"):
+            raise DistillError(f"model '{name}' already has a prior; add --restart to train a new one in its place")
+
+    def _configs(self, file_count: int) -> tuple[PriorConfig, PriorTrainConfig]:
+        """Adaptive sizes for the dataset, with the request's overrides."""
+        req, vq = self.request, self.loaded.model.cfg
+        prior = adaptive_prior_config(file_count, vq.levels, vq.codebook_size)
+        sizes = {"context": req.context, "d_model": req.d_model, "n_layers": req.n_layers, "n_heads": req.n_heads}
+        if req.d_model is not None and req.n_heads is None:
+            sizes["n_heads"] = max(1, req.d_model // HEAD_DIM)
+        prior = replace(prior, **{k: v for k, v in sizes.items() if v is not None})
+        strength = augmentation_strength(file_count)
+        minutes = req.minutes if (req.minutes or req.epochs) else DEFAULT_MINUTES
+        train = PriorTrainConfig(
+            epochs=req.epochs, minutes=minutes, seed=req.seed, strength=strength,
+            variants=req.variants if req.variants is not None else augmentation_variants(file_count, strength),
+        )
+        if req.batch_size is not None:
+            train.batch_size = req.batch_size
+        return prior, train
+
+    def _extract(self, generator: torch.Generator) -> tuple[CodeSet, CodeSet]:
+        """Encode the VQ-VAE's training split (with augmented copies) and validation split into codes."""
+        dataset = self.loaded.metadata.get("dataset") or {}
+        folder, train_names, val_names = dataset.get("folder"), dataset.get("train_files"), dataset.get("val_files")
+        if not folder or train_names is None or val_names is None:
+            raise DistillError(f"model '{self.name}' does not record which files it was trained on, so no prior can be trained for it")
+        if not Path(folder).is_dir():
+            raise DistillError(f"the sounds model '{self.name}' was trained on are no longer in {folder}; put that folder back to train its prior")
+        mel = MelSpectrogram(self.loaded.mel)
+        clips = {clip.name: clip for clip in load_dataset(folder, mel, min_files=0).clips}
+        for missing in [n for n in train_names + val_names if n not in clips]:
+            self.emit(SkippedFile(Path(folder) / missing, "no longer in the dataset folder"))
+        train_clips = [clips[n] for n in train_names if n in clips]
+        val_clips = [clips[n] for n in val_names if n in clips]
+        if not train_clips or not val_clips:
+            split = "training" if not train_clips else "validation"
+            raise DistillError(f"none of the {split} files of model '{self.name}' are left in {folder}; the prior needs them")
+        cfg = self.train_cfg
+        common = {"gap_columns": cfg.gap_columns, "silence_value": mel.silence_value, "generator": generator}
+        train_set = encode_clips(self.loaded.model, train_clips, variants=cfg.variants, strength=cfg.strength, **common)
+        val_set = encode_clips(self.loaded.model, val_clips, variants=0, strength=0.0, **common)
+        self.counts = {"train_files": len(train_clips), "val_files": len(val_clips)}
+        return train_set, val_set
+
+    def _setup(self) -> None:
+        req = self.request
+        self.path = self.library.resolve(req.model)
+        self.loaded = load_vqvae(self.path, device=self.device)
+        self.name = self.loaded.name
+        self.labels = self.loaded.model.cfg.labels
+        # Next to the VQ-VAE run's checkpoint, per file name and VQ-VAE: two copies of a model train apart.
+        self.ckpt_path = checkpoint_path(self.path.stem).with_name(f"prior-{self.loaded.model_id}.pt")
+        self._check_run()
+        self.state = _State()
+        saved = None
+        if req.resume:
+            saved, info = load_checkpoint(self.ckpt_path)
+            self.prior_cfg = PriorConfig.from_dict(info["prior"])
+            self.train_cfg = PriorTrainConfig.from_dict(info["train"])
+            if req.epochs is not None or req.minutes is not None:  # a new budget for the continued run
+                self.train_cfg.epochs, self.train_cfg.minutes = req.epochs, req.minutes
+            self.counts = info["counts"]
+            for key in ("epoch", "step_in_epoch", "steps", "seconds", "history", "best_epoch", "best_val_loss", "partial_ce", "partial_count"):
+                setattr(self.state, key, info[key])
+            self.train_set = CodeSet(saved["train_codes"], saved["train_lengths"], self.train_cfg.variants + 1)
+            self.val_set = CodeSet(saved["val_codes"], saved["val_lengths"], 1)
+        else:
+            file_count = int((self.loaded.metadata.get("dataset") or {}).get("file_count") or 0)
+            self.prior_cfg, self.train_cfg = self._configs(file_count)
+            self.train_set, self.val_set = self._extract(torch.Generator().manual_seed(self.train_cfg.seed))
+        torch.manual_seed(self.train_cfg.seed)
+        self.generator = torch.Generator().manual_seed(self.train_cfg.seed)  # window plans
+
+        self.val_plan = validation_plan(self.val_set)
+        self.val_stream = self.val_set.codes.to(self.device)  # [L, N] validation sequences in dataset order
+        self.prior = CodePrior(self.prior_cfg).to(self.device)
+        self.optimizer = make_optimizer(self.prior, self.train_cfg)
+        self.best_state: dict | None = None
+        self.plan: WindowPlan | None = None
+        if saved is not None:
+            self.prior.load_state_dict(saved["model"])
+            self.optimizer.load_state_dict(saved["optimizer"])
+            self.best_state = saved["best"]
+            if saved["plan"] is not None:
+                self.plan = WindowPlan(**saved["plan"])
+            torch.set_rng_state(saved["rng"])
+            self.generator.set_state(saved["generator"])
+
+        self.emit(
+            PriorTrainingStarted(
+                self.name, str(self.device), self.labels, self.counts["train_files"], self.counts["val_files"],
+                int(self.train_set.lengths.sum()), int(self.val_set.lengths.sum()), self.prior_cfg, self.train_cfg,
+                self.prior.num_params(), self.state.epoch, self.train_cfg.epochs, self.train_cfg.minutes,
+            )
+        )
+
+    # ---------------------------------------------------------------- loop
+
+    def _budget_left(self) -> bool:
+        cfg, s = self.train_cfg, self.state
+        out_of_epochs = cfg.epochs is not None and s.epoch >= cfg.epochs
+        out_of_time = cfg.minutes is not None and s.seconds >= cfg.minutes * 60
+        return not (out_of_epochs or out_of_time)
+
+    def _learning_rate(self) -> float:
+        """Linear warm-up over `warmup_steps`, then constant."""
+        cfg = self.train_cfg
+        return cfg.learning_rate * min(1.0, (self.state.steps + 1) / max(1, cfg.warmup_steps))
+
+    @torch.no_grad()
+    def _validate(self) -> list[float]:
+        """Mean cross-entropy per level over the validation windows (no dropout)."""
+        self.prior.eval()
+        sums = torch.zeros(self.prior_cfg.levels, device=self.device)  # [L]
+        count = torch.zeros((), device=self.device)
+        batch = self.train_cfg.batch_size
+        for first in range(0, len(self.val_plan.starts), batch):
+            window = slice(first, first + batch)
+            codes, mask = take_windows(self.val_stream, self.val_plan.starts[window], self.prior_cfg.context)  # [b, L, C], [b, C]
+            logits = self.prior(codes, begins=self.val_plan.begins[window].to(self.device))  # [b, L, C, K]
+            _, level_sums, frames = prior_loss(logits, codes, mask)
+            sums += level_sums
+            count += frames
+        self.prior.train()
+        return (sums / count.clamp_min(1)).tolist()
+
+    def _checkpoint(self) -> None:
+        s = self.state
+        info = {
+            "prior": self.prior_cfg.to_dict(), "train": self.train_cfg.to_dict(), "counts": self.counts,
+            "model_id": self.loaded.model_id,
+            "epoch": s.epoch, "step_in_epoch": s.step_in_epoch, "steps": s.steps, "seconds": s.seconds,
+            "history": s.history, "best_epoch": s.best_epoch, "best_val_loss": s.best_val_loss,
+            "partial_ce": s.partial_ce, "partial_count": s.partial_count,
+        }
+        plan = None if self.plan is None else {"order": self.plan.order, "starts": self.plan.starts, "begins": self.plan.begins}
+        tensors = {
+            "model": self.prior.state_dict(), "optimizer": self.optimizer.state_dict(), "best": self.best_state,
+            "train_codes": self.train_set.codes, "train_lengths": self.train_set.lengths,
+            "val_codes": self.val_set.codes, "val_lengths": self.val_set.lengths,
+            "plan": plan, "rng": torch.get_rng_state(), "generator": self.generator.get_state(),
+        }
+        save_checkpoint(self.ckpt_path, tensors, info)
+
+    def _run_epoch(self, clock_start: float, seconds_before: float) -> bool:
+        """Train one epoch (or its remainder after a resume). Returns False if stopped or out of time."""
+        s, cfg, context = self.state, self.train_cfg, self.prior_cfg.context
+        if self.plan is None or s.step_in_epoch == 0:
+            self.plan = epoch_plan(self.train_set, context, cfg.min_epoch_windows, self.generator)
+            s.partial_ce, s.partial_count = [0.0] * self.prior_cfg.levels, 0
+        stream = self.train_set.stream(self.plan.order).to(self.device)  # [L, N]
+        steps_in_epoch = math.ceil(len(self.plan.starts) / cfg.batch_size)
+        last_checkpoint = time.monotonic()
+        self.prior.train()
+        while s.step_in_epoch < steps_in_epoch:
+            if self.stop.is_set():
+                return False
+            if cfg.minutes is not None and s.seconds >= cfg.minutes * 60:
+                break  # out of time: this shortened epoch is validated and kept like any other
+            batch = slice(s.step_in_epoch * cfg.batch_size, (s.step_in_epoch + 1) * cfg.batch_size)
+            codes, mask = take_windows(stream, self.plan.starts[batch], context)  # [B, L, C], [B, C]
+            logits = self.prior(codes, begins=self.plan.begins[batch].to(self.device))  # [B, L, C, K]
+            loss, level_sums, frames = prior_loss(logits, codes, mask)
+            for group in self.optimizer.param_groups:
+                group["lr"] = self._learning_rate()
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.prior.parameters(), cfg.grad_clip)
+            self.optimizer.step()
+            s.partial_ce = [a + b for a, b in zip(s.partial_ce, level_sums.tolist())]
+            s.partial_count += int(frames)
+            s.step_in_epoch += 1
+            s.steps += 1
+            s.seconds = seconds_before + time.perf_counter() - clock_start
+            if time.monotonic() - last_checkpoint > cfg.checkpoint_seconds:
+                self._checkpoint()
+                last_checkpoint = time.monotonic()
+        if s.step_in_epoch == 0:
+            return False
+        self._finish_epoch()
+        return True
+
+    def _finish_epoch(self) -> None:
+        s = self.state
+        val_ce = self._validate()
+        train_ce = [total / max(1, s.partial_count) for total in s.partial_ce]
+        s.epoch += 1
+        val_loss, train_loss = sum(val_ce) / len(val_ce), sum(train_ce) / len(train_ce)
+        best = val_loss < s.best_val_loss
+        if best:
+            s.best_val_loss, s.best_epoch = val_loss, s.epoch
+            self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.prior.state_dict().items()})
+        s.history.append({
+            "epoch": s.epoch, "train_loss": train_loss, "val_loss": val_loss, "seconds": round(s.seconds, 2),
+            "train_perplexity": [math.exp(x) for x in train_ce], "val_perplexity": [math.exp(x) for x in val_ce],
+        })
+        warnings = memorisation_warnings(s.history, self.labels)
+        s.history[-1]["warnings"] = warnings
+        s.step_in_epoch = 0
+        self.plan = None
+        self._checkpoint()
+        last = s.history[-1]
+        self.emit(PriorEpochReport(s.epoch, s.steps, train_loss, val_loss, last["train_perplexity"], last["val_perplexity"], s.seconds, best, warnings))
+
+    # ---------------------------------------------------------------- finish
+
+    def _save(self, stopped: bool) -> PriorTrainingFinished:
+        s = self.state
+        self.prior.load_state_dict(self.best_state)
+        best = s.history[s.best_epoch - 1]
+        memorisation = {
+            "rule": MEMORISATION_RULE,
+            "flagged": bool(best["warnings"]),
+            "warnings": best["warnings"],  # of the saved (best) epoch
+            "warned_epochs": [h["epoch"] for h in s.history if h["warnings"]],
+        }
+        info = {
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "model_id": self.loaded.model_id,
+            "train_config": self.train_cfg.to_dict(),
+            "data": {**self.counts, "train_frames": int(self.train_set.lengths.sum()), "val_frames": int(self.val_set.lengths.sum())},
+            "epochs": s.epoch, "steps": s.steps, "seconds": round(s.seconds, 2), "device": str(self.device), "stopped": stopped,
+            "best_epoch": s.best_epoch, "best_val_loss": s.best_val_loss,
+            "train_perplexity": best["train_perplexity"], "val_perplexity": best["val_perplexity"],
+            "history": s.history,
+            "memorisation": memorisation,
+        }
+        save_prior(self.path, self.prior, info)
+        if self.path.resolve().parent == self.library.models_dir.resolve():
+            self.library.register(self.path)  # the entry now shows has_prior
+        return PriorTrainingFinished(
+            self.name, self.path, s.epoch, s.seconds, s.best_epoch, s.best_val_loss, best["val_perplexity"],
+            memorisation, self.prior.num_params(), stopped,
+        )
+
+    def run(self) -> PriorTrainingFinished:
+        """Extract codes, train within the budget or until stopped, save the best prior into the model file."""
+        self._setup()
+        clock_start, seconds_before = time.perf_counter(), self.state.seconds
+        stopped = False
+        while self._budget_left():
+            if not self._run_epoch(clock_start, seconds_before):
+                stopped = self.stop.is_set()
+                break
+        if self.state.step_in_epoch or self.state.epoch == 0:  # stopped mid-epoch: keep it (and the codes) for --resume
+            self._checkpoint()
+        if self.state.epoch == 0:
+            raise DistillError("prior training stopped before the first epoch finished; nothing was saved (run again with --resume to continue)")
+        finished = self._save(stopped)
+        self.emit(finished)
+        return finished
+
+
+def train_prior(request: PriorTrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None) -> PriorTrainingFinished:
+    """Train a prior as requested and store it in the model file; see the module docstring."""
+    return PriorTrainer(request, on_event, stop, library).run()

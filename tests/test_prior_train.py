@@ -1,0 +1,178 @@
+"""Prior training on a really trained tiny model: codes, windows, epochs, saving, resume, the CLI."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from engine.cli import main
+from engine.errors import DistillError
+from engine.library import Library
+from engine.model.persist import load_vqvae
+from engine.modelfile import read_model_metadata, update_model_metadata
+from engine.prior.bundle import load_prior
+from engine.prior.data import CodeSet, epoch_plan, take_windows
+from engine.prior.train import (
+    MEMORISATION_PPL,
+    PriorEpochReport,
+    PriorTrainer,
+    PriorTrainingFinished,
+    PriorTrainingStarted,
+    PriorTrainRequest,
+    memorisation_warnings,
+    train_prior,
+)
+
+TINY = {"context": 16, "d_model": 32, "n_layers": 1, "device": "cpu"}
+LABELS = ("Structure", "Timbre", "Detail")
+
+
+def tiny_request(model="tiny", **overrides) -> PriorTrainRequest:
+    return PriorTrainRequest(model=model, **(TINY | {"epochs": 2} | overrides))
+
+
+@pytest.fixture
+def library(home, tiny_model_file) -> Library:
+    """A fresh library holding the tiny model as 'tiny'."""
+    library = Library()
+    library.import_file(tiny_model_file)
+    return library
+
+
+class StopAfterSteps:
+    """A stop flag that trips after `steps` checks (the trainer checks once per step)."""
+
+    def __init__(self, steps: int):
+        self.remaining = steps
+
+    def is_set(self) -> bool:
+        self.remaining -= 1
+        return self.remaining < 0
+
+
+def test_code_set_stream_and_take_windows():
+    codes = torch.arange(3 * 10).view(3, 10)  # sequences of 4, 1 and 5 frames
+    codes_set = CodeSet(codes, torch.tensor([4, 1, 5]), copies=1)
+    assert codes_set.stream(torch.tensor([2, 0, 2]))[0].tolist() == [5, 6, 7, 8, 9, 0, 1, 2, 3, 5, 6, 7, 8, 9]
+
+    stream = torch.arange(2 * 6).view(2, 6)
+    windows, mask = take_windows(stream, torch.tensor([0, 4]), context=4)
+    assert windows.shape == (2, 2, 4) and mask.tolist() == [[True] * 4, [True, True, False, False]]
+    assert windows[1, 0].tolist() == [4, 5, 0, 0]  # padding past the end is masked out
+
+
+def test_epoch_plan_rounds_and_windows():
+    files, copies, context = 5, 3, 8
+    lengths = torch.tensor([3, 3, 3, 6, 6, 6, 2, 2, 2, 4, 4, 4, 5, 5, 5])  # copies of a file share its length
+    codes_set = CodeSet(torch.zeros(1, int(lengths.sum()), dtype=torch.long), lengths, copies)
+    plan = epoch_plan(codes_set, context, min_windows=64, generator=torch.Generator().manual_seed(0))
+    rounds = plan.order.view(-1, files)  # 3 rounds of data + 1 to let the last windows run on
+    assert len(rounds) == copies + 1
+    for r in rounds:  # every file once per round
+        assert sorted((r // copies).tolist()) == list(range(files))
+    used = rounds[:copies].flatten().tolist()
+    assert sorted(used) == list(range(files * copies))  # every copy once in the epoch's data
+    starts = torch.cumsum(lengths[plan.order], 0) - lengths[plan.order]
+    data_frames = int(lengths.sum())
+    assert len(plan.starts) == 64 and int(plan.begins.sum()) >= 32
+    assert torch.equal(plan.begins, torch.isin(plan.starts, starts))  # BEGIN exactly at first frames
+    assert int(plan.starts.max()) < data_frames and int(plan.starts.max()) + context <= int(lengths[plan.order].sum())
+
+
+def test_memorisation_rule():
+    def epoch(train, val, ppl0=5.0):
+        return {"train_loss": train, "val_loss": val, "val_perplexity": [ppl0, 5.0, 5.0]}
+
+    assert memorisation_warnings([epoch(2.0, 2.2)], LABELS) == []
+    assert "Structure validation perplexity" in memorisation_warnings([epoch(2.0, 2.2, ppl0=MEMORISATION_PPL - 0.1)], LABELS)[0]
+    assert "1.5 x the training loss" in memorisation_warnings([epoch(1.0, 1.6)], LABELS)[0]
+    rising = [epoch(2.0, 2.2), epoch(1.9, 2.25), epoch(1.8, 2.3), epoch(1.7, 2.35)]
+    assert "rose for 3 epochs" in memorisation_warnings(rising, LABELS)[0]
+    assert memorisation_warnings(rising[:3], LABELS) == []  # two epochs of it are not yet a trend
+
+
+def test_training_reports_saves_into_the_model_and_generates(library):
+    events = []
+    result = train_prior(tiny_request(epochs=3), on_event=events.append)
+    started = [e for e in events if isinstance(e, PriorTrainingStarted)]
+    epochs = [e for e in events if isinstance(e, PriorEpochReport)]
+    assert len(started) == 1 and started[0].train_files + started[0].val_files == 8
+    assert started[0].train.variants == 8  # 8 files: the strongest augmentation
+    assert started[0].train_frames > 9 * started[0].val_frames  # the original and 8 copies of 6 files vs 2 files
+    assert [e.epoch for e in epochs] == [1, 2, 3]
+    assert all(len(e.train_perplexity) == len(e.val_perplexity) == 3 for e in epochs)
+    assert epochs[-1].train_loss < epochs[0].train_loss and epochs[-1].val_loss < epochs[0].val_loss
+    assert isinstance(events[-1], PriorTrainingFinished) and events[-1].path == result.path
+
+    entry = library.get("tiny")
+    assert entry.has_prior
+    record = entry.metadata["prior"]
+    assert len(record["history"]) == 3 and record["best_epoch"] == result.best_epoch
+    assert record["memorisation"]["rule"].startswith("warn when") and "flagged" in record["memorisation"]
+    assert record["data"]["train_files"] == 6 and record["config"]["context"] == 16
+
+    loaded = load_vqvae(result.path)
+    prior = load_prior(loaded)
+    codes = prior.generate(40, generator=torch.Generator().manual_seed(0))  # longer than the context
+    mel = loaded.model.decode_indices(codes)
+    assert codes.shape == (1, 3, 40) and mel.shape == (1, 1, loaded.mel.n_mels, 40 * loaded.model.cfg.downsample)
+
+
+def test_resume_after_a_stop_mid_epoch_continues_exactly(library, tiny_model_file):
+    library.import_file(tiny_model_file, name="broken")
+    straight = train_prior(tiny_request("tiny", epochs=3))
+
+    stopped = PriorTrainer(tiny_request("broken", epochs=3), stop=StopAfterSteps(15)).run()  # 10 steps per epoch
+    assert stopped.stopped and stopped.epochs == 1
+    resumed = train_prior(tiny_request("broken", epochs=3, resume=True))
+    assert resumed.epochs == 3 and not resumed.stopped
+
+    a = load_prior(load_vqvae(straight.path)).state_dict()
+    b = load_prior(load_vqvae(resumed.path)).state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    history = library.get("broken").metadata["prior"]["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+
+
+def test_earlier_runs_and_priors_are_not_replaced_without_restart(library):
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(DistillError, match="before the first epoch"):
+        train_prior(tiny_request(), stop=stop)
+    assert not library.get("tiny").has_prior
+    with pytest.raises(DistillError, match="--resume to continue it or --restart"):
+        train_prior(tiny_request())
+    with pytest.raises(DistillError, match="contradict"):
+        train_prior(tiny_request(resume=True, restart=True))
+    first = train_prior(tiny_request(epochs=1, restart=True))
+    more = train_prior(tiny_request(epochs=2, resume=True))  # extends the finished run
+    assert (first.epochs, more.epochs) == (1, 2)
+    for checkpoint in (library.home / "checkpoints").rglob("prior-*.pt"):
+        checkpoint.unlink()
+    with pytest.raises(DistillError, match="already has a prior; add --restart"):
+        train_prior(tiny_request())
+    with pytest.raises(DistillError, match="nothing to resume"):
+        train_prior(tiny_request(resume=True))
+
+
+def test_a_moved_dataset_folder_is_a_clear_error(library, tmp_path):
+    path = library.get("tiny").path
+    metadata = read_model_metadata(path)
+    update_model_metadata(path, {**metadata, "dataset": {**metadata["dataset"], "folder": str(tmp_path / "gone")}})
+    with pytest.raises(DistillError, match="no longer in .*gone; put that folder back"):
+        train_prior(tiny_request())
+
+
+def test_cli_train_prior_end_to_end(library, capsys):
+    args = ["train-prior", "tiny", "--epochs", "2", "--device", "cpu", "--context", "16", "--d-model", "32", "--layers", "1"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "training the prior of 'tiny'" in out and "epoch   2" in out and "saved the prior" in out
+    assert library.get("tiny").has_prior
+    assert main(["models", "show", "tiny"]) == 0
+    assert "prior        yes" in capsys.readouterr().out
+    assert main(args) == 1
+    assert "--resume" in capsys.readouterr().err
+    assert main(["train-prior", "no-such-model"]) == 1
