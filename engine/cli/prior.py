@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_train_prior(args: argparse.Namespace) -> int:
     """Train until the budget is spent; Ctrl-C (or SIGTERM) stops cleanly and saves the best prior so far."""
-    from engine.cli.train_display import console
+    from engine.cli.prior_display import PriorDisplay
+    from engine.cli.train_display import console, stop_on_signals
     from engine.prior.train import PriorTrainRequest, train_prior
 
     request = PriorTrainRequest(
@@ -35,99 +34,9 @@ def run_train_prior(args: argparse.Namespace) -> int:
         restart=args.restart, seed=args.seed, context=args.context, d_model=args.d_model, n_layers=args.layers,
     )
     display = PriorDisplay(console())
-    stop = threading.Event()
-
-    def request_stop(signum, frame):
-        if stop.is_set():
-            raise KeyboardInterrupt
-        display.console.print("stopping after this step; the best prior so far will be saved (press Ctrl-C again to abort)")
-        stop.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        train_prior(request, on_event=display, stop=stop)
+        with stop_on_signals(display.console, "the best prior so far") as stop:
+            train_prior(request, on_event=display, stop=stop)
     finally:
         display.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     return 0
-
-
-class PriorDisplay:
-    """Turns prior training events into a progress bar and one line per epoch."""
-
-    def __init__(self, console):
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.console = console
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
-            console=console, transient=False,
-        )
-        self.task = None
-        self.by_minutes = False
-        self.labels: tuple[str, ...] = ()
-
-    def __call__(self, event) -> None:
-        from engine.data.dataset import SkippedFile
-        from engine.prior.train import (
-            PriorEpochReport,
-            PriorTrainingFinished,
-            PriorTrainingStarted,
-        )
-
-        if isinstance(event, SkippedFile):
-            self.console.print(f"skipped {event.path}: {event.reason}", highlight=False)
-        elif isinstance(event, PriorTrainingStarted):
-            self._started(event)
-        elif isinstance(event, PriorEpochReport):
-            self._epoch(event)
-        elif isinstance(event, PriorTrainingFinished):
-            self._finished(event)
-
-    def _started(self, e) -> None:
-        p, t = e.prior, e.train
-        self.labels = e.labels
-        self.console.print(
-            f"training the prior of '{e.model}' on {e.device}: {e.train_files} training files x {1 + t.variants} "
-            f"(augmented copies) = {e.train_frames} code frames, {e.val_files} validation files = {e.val_frames} frames; "
-            f"{p.n_layers} layers x {p.d_model} wide, context {p.context} frames, {e.params / 1e6:.2f} M parameters"
-            + (f"; resuming after epoch {e.start_epoch}" if e.start_epoch else ""),
-            highlight=False,
-        )
-        self.by_minutes = e.epochs is None
-        self.progress.start()
-        self.task = self.progress.add_task("epoch 0", total=e.minutes * 60 if self.by_minutes else e.epochs, status="")
-
-    def _epoch(self, e) -> None:
-        levels = " | ".join(
-            f"{label} ppl {train:.1f}/{val:.1f}" for label, train, val in zip(self.labels, e.train_perplexity, e.val_perplexity)
-        )
-        self.progress.console.print(
-            f"epoch {e.epoch:>3}  loss {e.train_loss:.3f}  val {e.val_loss:.3f}{' *' if e.best else '  '}  "
-            f"train/val perplexity: {levels}",
-            highlight=False,
-        )
-        for warning in e.warnings:
-            self.progress.console.print(f"[yellow]memorisation warning:[/yellow] {warning}", highlight=False)
-        done = e.seconds if self.by_minutes else e.epoch
-        self.progress.update(self.task, completed=done, description=f"epoch {e.epoch}", status=f"val {e.val_loss:.3f}")
-
-    def _finished(self, e) -> None:
-        self.progress.stop()
-        how = "stopped" if e.stopped else "finished"
-        perplexity = ", ".join(f"{label} {value:.1f}" for label, value in zip(self.labels, e.val_perplexity))
-        self.console.print(
-            f"{how} after {e.epochs} epochs in {e.seconds / 60:.1f} min; best validation loss {e.best_val_loss:.3f} "
-            f"(epoch {e.best_epoch}), perplexity {perplexity}",
-            highlight=False,
-        )
-        if e.memorisation["flagged"]:
-            for warning in e.memorisation["warnings"]:
-                self.console.print(f"[yellow]memorisation warning:[/yellow] {warning}", highlight=False)
-        self.console.print(f"saved the prior ({e.params / 1e6:.2f} M parameters) into '{e.model}' ({e.path})", highlight=False)
-        self.console.print(f"generate new sounds with `distill generate {e.model}`", highlight=False)
-
-    def close(self) -> None:
-        """Stop the live display (also after an error)."""
-        self.progress.stop()

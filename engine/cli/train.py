@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 from pathlib import Path
 
 
@@ -34,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train until the budget is spent; Ctrl-C (or SIGTERM) stops cleanly and saves the best weights so far."""
-    from engine.cli.train_display import TrainDisplay, console
+    from engine.cli.train_display import TrainDisplay, console, stop_on_signals
     from engine.training.trainer import TrainRequest, train
 
     request = TrainRequest(
@@ -44,21 +42,11 @@ def run_train(args: argparse.Namespace) -> int:
         device=args.device, resume=args.resume, seed=args.seed, description=args.description,
     )
     display = TrainDisplay(console())
-    stop = threading.Event()
-
-    def request_stop(signum, frame):
-        if stop.is_set():
-            raise KeyboardInterrupt
-        display.console.print("stopping after this step; the best weights so far will be saved (press Ctrl-C again to abort)")
-        stop.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        train(request, on_event=display, stop=stop)
+        with stop_on_signals(display.console, "the best weights so far") as stop:
+            train(request, on_event=display, stop=stop)
     finally:
         display.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     return 0
 
 

@@ -1,6 +1,12 @@
-"""Live training display for the terminal: a progress bar and one line per epoch, from trainer events."""
+"""Live training displays for the terminal (a progress bar and one line per epoch, from trainer events),
+and the Ctrl-C handling shared by the long-running commands."""
 
 from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from typing import Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -15,8 +21,27 @@ def console() -> Console:
     return Console(soft_wrap=True)
 
 
-class TrainDisplay:
-    """Turns training events into a progress bar and one line per epoch."""
+@contextlib.contextmanager
+def stop_on_signals(console: Console, saved: str) -> Iterator[threading.Event]:
+    """Yield an event that SIGINT/SIGTERM set, so the job stops cleanly and saves `saved`; a second Ctrl-C aborts."""
+    stop = threading.Event()
+
+    def request_stop(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        console.print(f"stopping after this step; {saved} will be saved (press Ctrl-C again to abort)")
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class EpochDisplay:
+    """Progress bar over a time or epoch budget plus printed lines; subclasses render their events."""
 
     def __init__(self, console: Console):
         self.console = console
@@ -27,9 +52,31 @@ class TrainDisplay:
         self.task = None
         self.by_minutes = False
 
+    def start_progress(self, epochs: int | None, minutes: float | None) -> None:
+        """Show the bar: over seconds when the budget is a time, over epochs otherwise."""
+        self.by_minutes = epochs is None
+        self.progress.start()
+        self.task = self.progress.add_task("epoch 0", total=minutes * 60 if self.by_minutes else epochs, status="")
+
+    def advance(self, epoch: int, seconds: float, status: str) -> None:
+        """Move the bar after an epoch."""
+        self.progress.update(self.task, completed=seconds if self.by_minutes else epoch, description=f"epoch {epoch}", status=status)
+
+    def skipped(self, event: SkippedFile) -> None:
+        """One line per file left out of the dataset."""
+        self.console.print(f"skipped {event.path}: {event.reason}", highlight=False)
+
+    def close(self) -> None:
+        """Stop the live display (also after an error)."""
+        self.progress.stop()
+
+
+class TrainDisplay(EpochDisplay):
+    """Turns VQ-VAE training events into a progress bar and one line per epoch."""
+
     def __call__(self, event) -> None:
         if isinstance(event, SkippedFile):
-            self.console.print(f"skipped {event.path}: {event.reason}", highlight=False)
+            self.skipped(event)
         elif isinstance(event, TrainingStarted):
             self._started(event)
         elif isinstance(event, EpochReport):
@@ -45,10 +92,7 @@ class TrainDisplay:
             f"commitment weight {m.commitment_weight}" + (f"; resuming after epoch {e.start_epoch}" if e.start_epoch else ""),
             highlight=False,
         )
-        self.by_minutes = e.epochs is None
-        total = e.minutes * 60 if self.by_minutes else e.epochs
-        self.progress.start()
-        self.task = self.progress.add_task("epoch 0", total=total, status="")
+        self.start_progress(e.epochs, e.minutes)
 
     def _epoch(self, e: EpochReport) -> None:
         levels = " | ".join(level_line(h) for h in e.health)
@@ -57,8 +101,7 @@ class TrainDisplay:
         )
         for warning in e.warnings:
             self.progress.console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
-        done = e.seconds if self.by_minutes else e.epoch
-        self.progress.update(self.task, completed=done, description=f"epoch {e.epoch}", status=f"val L1 {e.val_l1:.3f}")
+        self.advance(e.epoch, e.seconds, f"val L1 {e.val_l1:.3f}")
 
     def _finished(self, e: TrainingFinished) -> None:
         self.progress.stop()
@@ -71,7 +114,3 @@ class TrainDisplay:
         for row in health_rows(e.health):
             self.console.print(row, highlight=False)
         self.console.print(f"saved '{e.name}' to {e.path}", highlight=False)
-
-    def close(self) -> None:
-        """Stop the live display (also after an error)."""
-        self.progress.stop()
