@@ -18,6 +18,8 @@ import os
 import re
 import shutil
 import sqlite3
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -116,9 +118,13 @@ class Library:
         except sqlite3.DatabaseError as error:
             if isinstance(error, sqlite3.OperationalError):  # locked or unwritable: not damage
                 raise
-            # "file is not a database" or "malformed": the index is only a cache, so rebuild it.
+            # "file is not a database" or "malformed": the model index is only a cache, so rebuild it; the
+            # file also holds presets and generation history, so keep it aside for recovery, never delete it.
+            aside = f"{self.db_path}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
             for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.db_path}{suffix}").unlink(missing_ok=True)
+                if Path(f"{self.db_path}{suffix}").exists():
+                    os.replace(f"{self.db_path}{suffix}", f"{aside}{suffix}")
+            print(f"warning: {self.db_path} was damaged ({error}); it was moved to {aside} and the index rebuilt", file=sys.stderr)
             self._create_schema()
 
     # -- reading ---------------------------------------------------------------------------------------

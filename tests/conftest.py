@@ -41,3 +41,21 @@ def tiny_model_file(tmp_path_factory, sound_folder) -> Path:
         patch.setenv("DISTILL_HOME", str(home))
         request = TrainRequest(dataset=sound_folder, name="tiny", codebook_size=16, codebook_dim=16, hidden=32, epochs=2, device="cpu", seed=1)
         return train(request).path
+
+
+@pytest.fixture(scope="session")
+def tiny_prior_file(tmp_path_factory, tiny_model_file) -> Path:
+    """`tiny_model_file` with a really trained tiny prior (2 epochs, 16-frame context), shared read-only.
+
+    The short context makes any sound longer than ~0.7 s exercise the sliding window. Tests that need it
+    in their library import it: `Library().import_file(tiny_prior_file)`.
+    """
+    from engine.library import Library
+    from engine.prior.train import PriorTrainRequest, train_prior
+
+    home = tmp_path_factory.mktemp("tiny-prior-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DISTILL_HOME", str(home))
+        Library().import_file(tiny_model_file)
+        request = PriorTrainRequest(model="tiny", context=16, d_model=32, n_layers=1, epochs=2, device="cpu", seed=1)
+        return train_prior(request).path

@@ -268,6 +268,9 @@ def test_reindex_and_lost_or_damaged_index_rebuild_from_files(library):
         library.db_path.with_name(library.db_path.name + suffix).unlink(missing_ok=True)
     rebuilt = Library()
     assert [entry.name for entry in rebuilt.search("acoustic")] == ["drums"]
+    # the damaged file also held presets and history: it is kept aside, not deleted
+    kept = list(library.db_path.parent.glob("library.db.damaged-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == b"this is not a database" * 100
 
 
 def test_index_of_another_schema_version_is_rebuilt(library):

@@ -86,8 +86,15 @@ def load_audio(
     if trim:
         mono = _trim(mono, peak * 10.0 ** (trim_db / 20.0), round(TRIM_MARGIN_S * file_rate))
     if file_rate != sample_rate:
-        mono = soxr.resample(mono, file_rate, sample_rate, quality="HQ")  # [N * sample_rate / file_rate]
+        mono = resample(mono, file_rate, sample_rate)  # [N * sample_rate / file_rate]
     return np.ascontiguousarray(_normalise(mono, normalise), dtype=np.float32)
+
+
+def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """`audio` (`[N]` or `[N, C]`) from `from_rate` to `to_rate` Hz with soxr ("HQ"); as it is when they agree."""
+    if from_rate == to_rate:
+        return audio
+    return soxr.resample(audio, from_rate, to_rate, quality="HQ")  # [round(N * to_rate / from_rate), ...]
 
 
 def write_audio(

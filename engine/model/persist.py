@@ -42,10 +42,11 @@ class LoadedModel:
         return self.metadata.get("name") or self.path.stem
 
 
-def weights_id(tensors: dict) -> str:
-    """sha256 (16 hex digits) over the names and bytes of the VQ-VAE tensors; renames and priors keep it."""
+def weights_id(tensors: dict, prefix: str = VQVAE_PREFIX) -> str:
+    """sha256 (16 hex digits) over the names and bytes of the tensors under `prefix` (default: the VQ-VAE's,
+    so renames and priors keep a model's id)."""
     digest = hashlib.sha256()
-    for key in sorted(k for k in tensors if k.startswith(VQVAE_PREFIX)):
+    for key in sorted(k for k in tensors if k.startswith(prefix)):
         digest.update(key.encode())
         digest.update(tensors[key].detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()[:16]
