@@ -1,0 +1,328 @@
+"""The OSC adapter's network side: one UDP socket, python-osc's Dispatcher, replies and subscriptions.
+
+Requests are handled one datagram at a time on the network thread; handlers only translate into engine
+calls, which are quick or return futures, so `/distill/ping` is answered at once whatever the engine does.
+
+Where messages go:
+- a reply goes to the sender's address and, when that sender subscribed a listening port
+  (`/distill/subscribe <port>`, as Pd and Max do: they send from one port and listen on another), there too;
+- events (parameter changes, grid edits, finished jobs, training progress) go to every subscriber;
+- a reply that is also an event (`/distill/param/...`, `/distill/edited`, `/distill/generated`, ...) goes to
+  the sender only when it is not itself a subscriber, so nobody receives it twice.
+
+Bundles are unpacked and their messages handled at once, in order (time tags are ignored: waiting for
+them would stall the network thread). Address patterns (`*`, `?`, `[...]`, `{...}`) are refused: one
+message must not start many actions.
+"""
+
+from __future__ import annotations
+
+import logging
+import socketserver
+import struct
+import threading
+import time
+import traceback
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_packet import OscPacket, ParseError
+
+from engine.core import Engine
+from engine.errors import DistillError
+from engine.events import (
+    Decoded,
+    Encoded,
+    Event,
+    Generated,
+    GridEdited,
+    JobFailed,
+    JobProgress,
+    ModelInfo,
+    ModelLoaded,
+    ParamChanged,
+    Previewed,
+    TrainDone,
+    TrainProgress,
+)
+from engine.osc import args as osc_args
+
+log = logging.getLogger("distill.osc")
+
+MAX_DATAGRAM = 65507  # the largest UDP payload: requests up to this size are read whole
+MAX_REPLY_BYTES = 1024  # list replies are paged to stay under this (paths may make a message longer)
+GRID_PAGE = 64  # codes per /distill/grid message
+MAX_LISTENERS = 32
+PATTERN_CHARACTERS = set("*?[]{}")
+
+
+def model_loaded_values(info: ModelInfo) -> tuple:
+    """The arguments of `/distill/model/loaded`."""
+    return info.name, info.levels, info.codebook_size, info.sample_rate, int(info.has_prior)
+
+
+def grid_messages(slot: str, cells: Sequence[tuple[int, int, int]]) -> list[tuple[str, tuple]]:
+    """`/distill/grid <slot> <level> <first_frame> <codes...>` for runs of consecutive cells (level, column,
+    code), at most GRID_PAGE codes each; `cells` in level then column order."""
+    messages: list[tuple[str, tuple]] = []
+    run: list[int] = []
+    run_level = run_start = -1
+    for level, column, code in cells:
+        if run and (level != run_level or column != run_start + len(run) or len(run) == GRID_PAGE):
+            messages.append(("/distill/grid", (slot, run_level, run_start, *run)))
+            run = []
+        if not run:
+            run_level, run_start = level, column
+        run.append(int(code))
+    if run:
+        messages.append(("/distill/grid", (slot, run_level, run_start, *run)))
+    return messages
+
+
+def event_messages(event: Event) -> list[tuple[str, tuple]]:
+    """The OSC messages that tell subscribers about `event`."""
+    match event:
+        case ParamChanged(name, value):
+            return [(f"/distill/param/{name}", (value,))]
+        case GridEdited(slot, cells, undo_depth, redo_depth):
+            return [*grid_messages(slot, cells), ("/distill/edited", (slot, undo_depth, redo_depth))]
+        case Encoded(slot, levels, frames):
+            return [("/distill/encoded", (slot, levels, frames))]
+        case Generated(path, duration, seed):
+            return [("/distill/generated", (str(path), float(duration), seed))]
+        case Decoded(slot, path):
+            return [("/distill/decoded", (slot, str(path)))]
+        case Previewed(level, index, path):
+            return [("/distill/previewed", (level, index, str(path)))]
+        case ModelLoaded(info):
+            return [("/distill/model/loaded", model_loaded_values(info))]
+        case JobProgress(job, fraction, message):
+            return [("/distill/job/progress", (job, float(fraction), message))]
+        case JobFailed(job, message):
+            return [("/distill/error", (f"/distill/{job}", message))]
+        case TrainProgress(epoch, loss, seconds):
+            return [("/distill/train/progress", (epoch, float(loss), float(seconds)))]
+        case TrainDone(name):
+            return [("/distill/train/done", (name,))]
+    raise TypeError(f"no OSC message for {event!r}")
+
+
+@dataclass(frozen=True)
+class Request:
+    """One incoming message: who sent it, to which address; replies go back through the server."""
+
+    server: OscServer
+    client: tuple[str, int]
+    address: str
+
+    def reply(self, address: str, *values) -> None:
+        """Send a reply to the sender (and its subscribed listening port)."""
+        self.server.send_reply(self.client, address, values)
+
+    def answer(self, address: str, *values) -> None:
+        """Send a reply that subscribers also receive as an event: only to a sender that is no subscriber."""
+        self.server.send_answer(self.client, address, values)
+
+    def error(self, message: str) -> None:
+        """Reply `/distill/error <address> <message>`."""
+        self.reply("/distill/error", self.address, message)
+
+    def when_done(self, future: Future, on_result) -> None:
+        """Call `on_result(result)` when `future` succeeds, or reply its error."""
+
+        def done(finished: Future) -> None:
+            if finished.cancelled():
+                self.error("the engine is shutting down; the job was dropped")
+                return
+            error = finished.exception()
+            if error is None:
+                on_result(finished.result())
+            elif isinstance(error, (DistillError, ValueError, TypeError)):
+                self.error(str(error))
+            else:
+                log.error("%s failed:\n%s", self.address, "".join(traceback.format_exception(error)))
+                self.error(f"internal error ({type(error).__name__}); see the engine's log")
+
+        future.add_done_callback(done)
+
+
+class _UDPServer(socketserver.UDPServer):
+    """A UDP server that reads datagrams up to MAX_DATAGRAM bytes and hands them to the OscServer."""
+
+    max_packet_size = MAX_DATAGRAM
+    allow_reuse_address = False
+
+    def __init__(self, address: tuple[str, int], osc: OscServer):
+        self.osc = osc
+        super().__init__(address, _DatagramHandler)
+
+    def handle_error(self, request, client_address) -> None:
+        """A datagram that broke the handling itself (a bug): logged with its traceback; serving goes on."""
+        log.error("datagram from %s:%d failed:\n%s", *client_address, traceback.format_exc())
+
+
+class _DatagramHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        data, _socket = self.request
+        self.server.osc.handle_datagram(data, self.client_address)
+
+
+class OscServer:
+    """Serves an `Engine` over OSC/UDP on (host, port); port 0 picks a free one (see `address`)."""
+
+    def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = 9000, midi=None):
+        """`midi`: the `MidiAdapter` that `/distill/midi/learn` drives (None: MIDI is off)."""
+        from engine.osc.routes import ROUTES
+
+        self.engine = engine
+        self.midi = midi
+        self.routes = {route.address: route for route in ROUTES}
+        self.dispatcher = Dispatcher(strict_timing=False)
+        for route in self.routes.values():
+            self.dispatcher.map(route.address, self._dispatch, route, needs_reply_address=True)
+        self.dispatcher.set_default_handler(self._unknown, needs_reply_address=True)
+        self._udp = _UDPServer((host, port), self)
+        self._socket = self._udp.socket
+        self._subscriptions = threading.Lock()
+        self._listeners: dict[tuple[str, int], None] = {}  # an ordered set
+        self._reply_routes: dict[tuple[str, int], tuple[str, int]] = {}  # sender -> its listening address
+        self._thread: threading.Thread | None = None
+        self._unsubscribe_engine = engine.subscribe(self._on_event)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The (host, port) the server listens on."""
+        return self._udp.server_address[:2]
+
+    # -- lifetime -----------------------------------------------------------------------------------------
+
+    def serve_forever(self) -> None:
+        """Handle datagrams until `close()` is called from another thread."""
+        self._udp.serve_forever(poll_interval=0.1)
+
+    def start(self) -> OscServer:
+        """Serve on a background thread; returns self."""
+        self._thread = threading.Thread(target=self.serve_forever, name="distill-osc", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving (if `start()` was called; otherwise call it from another thread) and release the socket."""
+        self._unsubscribe_engine()
+        if self._thread is not None:
+            self._udp.shutdown()
+            self._thread.join()
+        self._udp.server_close()
+
+    # -- incoming -----------------------------------------------------------------------------------------
+
+    def handle_datagram(self, data: bytes, client: tuple[str, int]) -> None:
+        """Handle every message of one datagram (a message or a bundle); unreadable data is answered too."""
+        try:
+            messages = [timed.message for timed in OscPacket(data).messages]
+        except (ParseError, ValueError, struct.error, IndexError) as error:  # python-osc's parse failures (UTF-8 too)
+            log.info("%s:%d unreadable datagram of %d bytes: %s", *client, len(data), error)
+            self.send_reply(client, "/distill/error", ("", f"the datagram of {len(data)} bytes is not a readable OSC message or bundle"))
+            return
+        for message in messages:
+            address = message.address
+            if PATTERN_CHARACTERS & set(address):
+                self.send_reply(client, "/distill/error", (address, "address patterns are not supported; send one exact address"))
+                continue
+            handlers = list(self.dispatcher.handlers_for_address(address))
+            if not handlers:
+                self._unknown(client, address, *message.params)
+            for handler in handlers:
+                handler.invoke(client, message)
+
+    def _unknown(self, client: tuple[str, int], address: str, *values) -> None:
+        log.info("%s:%d %s -> unknown address", *client, address)
+        self.send_reply(client, "/distill/error", (address, f"unknown address {address} (send /distill/help for the list)"))
+
+    def _dispatch(self, client: tuple[str, int], address: str, fixed: list, *values) -> None:
+        """Parse and run one request; every failure becomes `/distill/error` (the error boundary)."""
+        route = fixed[0]
+        request = Request(self, client, address)
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            route.handler(self, request, *osc_args.parse(route.args, values))
+        except (DistillError, ValueError, TypeError) as error:
+            outcome = f"error: {error}"
+            request.error(str(error))
+        except Exception as error:  # noqa: BLE001 - the boundary: a bug must not stop the server; logged in full
+            outcome = f"internal error: {error!r}"
+            log.error("%s failed:\n%s", address, traceback.format_exc())
+            request.error(f"internal error ({type(error).__name__}); see the engine's log")
+        if log.isEnabledFor(logging.INFO):
+            shown = " ".join(repr(value) if isinstance(value, str) else str(value) for value in values)[:200]
+            log.info("%s:%d %s %s -> %s (%.2f ms)", *client, address, shown, outcome, 1000 * (time.perf_counter() - started))
+
+    # -- outgoing -----------------------------------------------------------------------------------------
+
+    def _send(self, destination: tuple[str, int], data: bytes) -> None:
+        try:
+            self._socket.sendto(data, destination)
+        except OSError as error:  # e.g. an unreachable host: that client misses this message, others do not
+            log.warning("could not send to %s:%d (%s)", *destination, error)
+
+    def send_reply(self, client: tuple[str, int], address: str, values: Sequence) -> None:
+        """Send to `client` and to the listening port it subscribed, if any."""
+        data = osc_args.build(address, values)
+        with self._subscriptions:
+            routed = self._reply_routes.get(client)
+        self._send(client, data)
+        if routed is not None and routed != client:
+            self._send(routed, data)
+
+    def send_answer(self, client: tuple[str, int], address: str, values: Sequence) -> None:
+        """Send to `client` unless it is a subscriber (which gets the same message as an event)."""
+        with self._subscriptions:
+            subscribed = client in self._listeners
+        if not subscribed:
+            self._send(client, osc_args.build(address, values))
+
+    def _on_event(self, event: Event) -> None:
+        with self._subscriptions:
+            listeners = list(self._listeners)
+        if not listeners:
+            return
+        for address, values in event_messages(event):
+            data = osc_args.build(address, values)
+            for listener in listeners:
+                self._send(listener, data)
+
+    # -- subscriptions ------------------------------------------------------------------------------------
+
+    def subscribe(self, client: tuple[str, int], port: int | None) -> tuple[str, int]:
+        """Add the listener (client's IP, `port` or the client's own port); replies to `client` go there too."""
+        listener = (client[0], client[1] if port is None else _check_port(port))
+        with self._subscriptions:
+            if listener not in self._listeners and len(self._listeners) >= MAX_LISTENERS:
+                raise DistillError(f"the engine already has {MAX_LISTENERS} subscribers; unsubscribe one first")
+            self._listeners[listener] = None
+            self._reply_routes[client] = listener
+        return listener
+
+    def unsubscribe(self, client: tuple[str, int], port: int | None) -> tuple[str, int]:
+        """Remove the listener (client's IP, `port` or the client's own port)."""
+        listener = (client[0], client[1] if port is None else _check_port(port))
+        with self._subscriptions:
+            if listener not in self._listeners:
+                raise DistillError(f"{listener[0]}:{listener[1]} is not subscribed")
+            del self._listeners[listener]
+            for sender in [s for s, target in self._reply_routes.items() if target == listener]:
+                del self._reply_routes[sender]
+        return listener
+
+    def send_to(self, destination: tuple[str, int], address: str, *values) -> None:
+        """Send one message to one address (the state a new subscriber is given)."""
+        self._send(destination, osc_args.build(address, values))
+
+
+def _check_port(port: int) -> int:
+    if not 1 <= port <= 65535:
+        raise DistillError(f"port must be from 1 to 65535, not {port}")
+    return port
