@@ -1,0 +1,273 @@
+"""The MIDI adapter driven by mido messages (directly and through a queue-fed port), its map file and CLI.
+
+Most tests use `RecordingEngine`, a minimal stand-in with the Engine methods the adapter calls (set_param,
+model, generate, play), to check exact calls; one drives a real `Engine` with a tiny trained prior.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+import mido
+import pytest
+import soundfile
+
+from engine.audio.playback import AudioOut
+from engine.cli import main
+from engine.errors import DistillError
+from engine.midi import MidiAdapter, MidiInput, MidiMap, MidiMapError, open_input
+from engine.midi import ports as midi_ports
+
+
+@dataclass
+class Info:
+    codebook_size: int
+
+
+@dataclass
+class Generated:
+    path: Path
+    duration: float
+    seed: int
+
+
+class RecordingEngine:
+    """Records every engine call; generation completes when `finish()` is called, like a job thread would."""
+
+    def __init__(self, codebook_size: int = 64):
+        self.calls: list[tuple] = []
+        self.codebook_size = codebook_size
+        self.top_k_limit = codebook_size
+        self.pending: list[tuple[Future, int]] = []
+        self.played = threading.Event()
+
+    def set_param(self, name, value):
+        if name == "top_k" and value > self.top_k_limit:
+            raise DistillError(f"top-k must be at most {self.top_k_limit}")
+        self.calls.append(("set_param", name, value))
+        return value
+
+    @property
+    def model(self):
+        return Info(self.codebook_size)
+
+    def generate(self, duration=None, seed=None):
+        self.calls.append(("generate", duration, seed))
+        future = Future()
+        self.pending.append((future, seed))
+        return future
+
+    def finish(self, error: Exception | None = None):
+        for future, seed in self.pending:
+            if error is None:
+                future.set_result(Generated(Path(f"/out/gen-{seed}.wav"), 4.0, seed))
+            else:
+                future.set_exception(error)
+        self.pending.clear()
+
+    def play(self, path_or_slot):
+        self.calls.append(("play", path_or_slot))
+        self.played.set()
+        future = Future()
+        future.set_result(Path(path_or_slot))
+        return future
+
+
+class QueuePort(mido.ports.BaseInput):
+    """A mido input port fed from a `queue.Queue`: the test's stand-in for a hardware port."""
+
+    def __init__(self, messages: queue.Queue):
+        self.queue = messages
+        super().__init__("queue port")
+
+    def _receive(self, block=True):
+        try:
+            return self.queue.get(timeout=0.01) if block else self.queue.get_nowait()
+        except queue.Empty:
+            return None
+
+
+def wait_until(condition, timeout: float = 2.0) -> None:
+    """Poll `condition` every 10 ms until it holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def cc(control, value):
+    return mido.Message("control_change", control=control, value=value)
+
+
+@pytest.fixture
+def engine():
+    return RecordingEngine()
+
+
+@pytest.fixture
+def adapter(home, engine):
+    return MidiAdapter(engine)
+
+
+def test_default_map_scales_ccs_over_each_range(adapter, engine):
+    for message in (cc(1, 0), cc(1, 127), cc(2, 0), cc(2, 127), cc(2, 64), cc(3, 0), cc(3, 127), cc(9, 100)):
+        adapter.handle(message)
+    assert engine.calls == [
+        ("set_param", "temperature", 0.05), ("set_param", "temperature", 2.0),
+        ("set_param", "top_k", 0), ("set_param", "top_k", 64), ("set_param", "top_k", 32),
+        ("set_param", "top_p", 0.05), ("set_param", "top_p", 1.0),
+    ]
+    assert all(isinstance(value, int) for _, name, value in engine.calls if name == "top_k")
+
+
+def test_note_on_generates_with_the_note_as_seed_and_plays_the_result(adapter, engine):
+    adapter.handle(mido.Message("note_on", note=60, velocity=127))
+    adapter.handle(mido.Message("note_on", note=61, velocity=0))  # a note-off in disguise
+    adapter.handle(mido.Message("note_off", note=60))
+    assert engine.calls == [("generate", None, 60)]
+    engine.finish()
+    assert engine.calls[1] == ("play", "/out/gen-60.wav")
+    adapter.handle(mido.Message("note_on", note=0, velocity=32))
+    engine.finish()
+    assert engine.calls[-1] == ("play", "/out/gen-0.wav")
+
+
+def test_engine_errors_are_logged_and_the_adapter_goes_on(adapter, engine, caplog):
+    engine.top_k_limit = 10  # stricter than the CC range, to see the engine's error pass through
+    adapter.handle(mido.Message("note_on", note=5, velocity=90))
+    with caplog.at_level(logging.WARNING):
+        engine.finish(DistillError("No model with a prior is loaded."))
+        adapter.midi_map.bind(4, "top_k")
+        adapter.handle(cc(4, 127))
+    assert [r.getMessage() for r in caplog.records] == [
+        "MIDI note 5: No model with a prior is loaded.",
+        "MIDI control_change channel=0 control=4 value=127 time=0: top-k must be at most 10",
+    ]
+    adapter.handle(cc(1, 127))
+    assert engine.calls[-1] == ("set_param", "temperature", 2.0)
+
+
+def test_learn_binds_the_next_cc_and_persists_it(adapter, engine, home):
+    adapter.learn("temperature")
+    assert adapter.learning == "temperature"
+    adapter.handle(cc(74, 10))  # binds, sets nothing
+    assert engine.calls == [] and adapter.learning is None
+    adapter.handle(cc(74, 127))
+    adapter.handle(cc(1, 127))  # CC 1 no longer controls temperature
+    assert engine.calls == [("set_param", "temperature", 2.0)]
+    saved = json.loads((home / "midi.json").read_text())
+    assert saved == {"format": "distill-midi-map", "version": 1, "controls": {"2": "top_k", "3": "top_p", "74": "temperature"}}
+    assert MidiMap.load().controls == {2: "top_k", 3: "top_p", 74: "temperature"}
+
+
+def test_learn_refuses_unknown_parameters(adapter):
+    with pytest.raises(MidiMapError, match="MIDI cannot control 'volume'; choose one of temperature, top_k, top_p, duration"):
+        adapter.learn("volume")
+    assert adapter.learning is None
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "Cannot read the MIDI map"),
+        ('{"format": "other", "version": 1, "controls": {}}', "is not a distill MIDI map"),
+        ('{"format": "distill-midi-map", "version": 2, "controls": {}}', "has version 2; this distill reads version 1"),
+        ('{"format": "distill-midi-map", "version": 1, "controls": {"300": "top_p"}}', "has no valid 'controls'"),
+        ('{"format": "distill-midi-map", "version": 1, "controls": {"1": "gain"}}', "MIDI cannot control 'gain'"),
+    ],
+)
+def test_bad_map_files_are_refused_with_one_sentence(home, content, message):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "midi.json").write_text(content)
+    with pytest.raises(MidiMapError, match=message):
+        MidiMap.load()
+
+
+def test_messages_through_a_queue_port_reach_the_engine_in_order(adapter, engine):
+    messages: queue.Queue = queue.Queue()
+    midi_in = MidiInput(QueuePort(messages), adapter.handle)
+    for value in range(0, 128, 8):
+        messages.put(cc(3, value))
+    messages.put(mido.Message("note_on", note=42, velocity=100))
+    wait_until(lambda: engine.pending)
+    engine.finish()
+    assert engine.played.wait(2.0)
+    midi_in.close()
+    assert not midi_in._thread.is_alive()
+    assert [call[2] for call in engine.calls[:-2]] == [pytest.approx(0.05 + 0.95 * v / 127) for v in range(0, 128, 8)]
+    assert engine.calls[-2:] == [("generate", None, 42), ("play", "/out/gen-42.wav")]
+
+
+def test_missing_port_logs_one_line_and_returns_none(caplog):
+    with caplog.at_level(logging.INFO):
+        assert open_input("distill test port that does not exist", lambda message: None) is None
+    (record,) = caplog.records
+    assert record.getMessage().startswith("MIDI input unavailable (")
+    assert record.getMessage().endswith("): the engine runs on without MIDI")
+
+
+def test_cli_lists_ports(monkeypatch, capsys):
+    monkeypatch.setattr(midi_ports, "_check_midi_system", lambda: None)
+    monkeypatch.setattr(mido, "get_input_names", lambda: ["Launch Control XL", "nanoKONTROL2"])
+    assert main(["midi", "ports"]) == 0
+    assert capsys.readouterr().out == "Launch Control XL\nnanoKONTROL2\n"
+    monkeypatch.setattr(mido, "get_input_names", lambda: [])
+    assert main(["midi", "ports"]) == 0
+    assert capsys.readouterr().out == "No MIDI input ports.\n"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the ALSA sequencer check is Linux-only")
+def test_cli_without_a_midi_system_says_so_in_one_line(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(midi_ports, "ALSA_SEQUENCER", str(tmp_path / "seq"))
+    assert main(["midi", "ports"]) == 1
+    assert capsys.readouterr().err == f"error: No MIDI system: {tmp_path / 'seq'} (the ALSA sequencer) does not exist.\n"
+
+
+class RecordingAudio(AudioOut):
+    """A silent AudioOut (this machine has no PortAudio) that records what the engine asks it to play."""
+
+    def __init__(self):
+        super().__init__("none")
+        self.played: list[tuple[int, int]] = []
+        self.done = threading.Event()
+
+    def play(self, audio, sample_rate, gain=1.0):
+        self.played.append((len(audio), sample_rate))
+        self.done.set()
+
+
+@pytest.mark.slow
+def test_real_engine_follows_ccs_and_plays_a_generated_note(home, tiny_prior_file):
+    from engine.core import Engine
+    from engine.library import Library
+
+    Library().import_file(tiny_prior_file)
+    audio = RecordingAudio()
+    engine = Engine(audio=audio)
+    try:
+        info = engine.load_model("tiny")
+        adapter = MidiAdapter(engine)
+        adapter.handle(cc(1, 127))
+        adapter.handle(cc(2, 127))
+        adapter.handle(cc(3, 0))
+        params = engine.params
+        assert (params.temperature, params.top_k, params.top_p) == (2.0, info.codebook_size, 0.05)
+        engine.set_param("duration", 0.3)
+        generated = []
+        engine.subscribe(lambda event: generated.append(event) if type(event).__name__ == "Generated" else None)
+        adapter.handle(mido.Message("note_on", note=64, velocity=100))
+        assert audio.done.wait(60)
+        (event,) = generated
+        assert event.seed == 64 and Path(event.path).is_file()
+        assert audio.played == [(soundfile.info(str(event.path)).frames, info.sample_rate)]
+    finally:
+        engine.shutdown()
+
