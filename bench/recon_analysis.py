@@ -1,0 +1,62 @@
+"""Where a trained model's reconstruction error comes from, on its own training and validation chunks.
+
+    .venv/bin/python bench/recon_analysis.py MODEL.sda
+
+Prints, per split: log-mel L1 of the model, of decoding the encoder output without quantization, and with
+only the first 1..L levels; then, on the validation chunks, the floor set by the data itself (a k x k local
+average of the mels, and holding each code column's mel constant), the error by target level and by mel band.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import torch
+import torch.nn.functional as F
+
+from engine.audio.mel import MelSpectrogram
+from engine.data.chunks import make_chunks
+from engine.data.dataset import load_dataset
+from engine.model.losses import masked_mel_l1
+from engine.model.persist import load_vqvae
+
+
+def main(path: str) -> None:
+    loaded = load_vqvae(path)
+    model, cfg = loaded.model, loaded.model.cfg
+    mel = MelSpectrogram(loaded.mel)
+    dataset = load_dataset(loaded.metadata["dataset"]["folder"], mel)
+    for split in ("train_files", "val_files"):
+        clips = [c for c in dataset.clips if c.name in loaded.metadata["dataset"][split]]
+        mels, mask, _ = make_chunks(clips, chunk_frames=128, silence_value=mel.silence_value)
+        x = mels.unsqueeze(1)  # [N, 1, M, T]
+        with torch.no_grad():
+            recon, _, _ = model(x)
+            z = model.encoder((x.squeeze(1) - cfg.mel_mean) / cfg.mel_std)  # [N, D, F]
+            out = model.quantizer(z)
+            per_level = model.quantizer.level_embeddings(out.indices)  # [N, L, D, F]
+            partial = [masked_mel_l1(model.decode(per_level[:, :n].sum(1), 128), x, mask).item() for n in range(1, cfg.levels + 1)]
+            unquantized = masked_mel_l1(model.decode(z, 128), x, mask).item()
+        print(f"{split}: model {masked_mel_l1(recon, x, mask).item():.3f}  without quantization {unquantized:.3f}  "
+              f"levels 1..{cfg.levels}: " + " ".join(f"{v:.3f}" for v in partial))
+    for k in (2, 3, 5):  # validation chunks from the loop above
+        blurred = F.avg_pool2d(F.pad(x, (k // 2, (k - 1) // 2, k // 2, (k - 1) // 2), mode="replicate"), k, stride=1)
+        print(f"floor: {k}x{k} local average of the mels themselves {masked_mel_l1(blurred, x, mask).item():.3f}")
+    for hold in (2, 4):
+        held = F.interpolate(F.avg_pool2d(x, (1, hold), ceil_mode=True), scale_factor=(1, hold))[..., :128]
+        print(f"floor: mel held constant over {hold} frames {masked_mel_l1(held, x, mask).item():.3f}")
+    error = recon - x
+    real = mask[:, None, None, :].expand_as(x)
+    for low, high in ((-12, -11.4), (-11.4, -9), (-9, -6), (-6, -3), (-3, 5)):
+        cells = real & (x >= low) & (x < high)
+        print(f"target in [{low}, {high}): share {cells.float().mean().item() / real.float().mean().item():.2f}  "
+              f"L1 {error[cells].abs().mean().item():.3f}  bias {error[cells].mean().item():+.3f}")
+    for band in range(0, x.shape[2], 32):
+        cells = real.clone()
+        cells[:, :, :band] = False
+        cells[:, :, band + 32:] = False
+        print(f"mel bins {band}-{band + 31}: L1 {error[cells].abs().mean().item():.3f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
