@@ -295,7 +295,7 @@ class Engine:
     def decode(self, slot: str) -> Future[Path]:
         """Decode `slot`'s grid as it is now into a sound file; the future gives its path."""
         current, grid = self._decodable(slot)
-        return self._worker.submit(self._decode_job, current, slot, grid, False)
+        return self._worker.submit(self._decode_job, current, slot, grid, None)
 
     def _decodable(self, slot: str) -> tuple[_Model, CodeGrid]:
         from engine.codes.codec import check_model
@@ -305,7 +305,7 @@ class Engine:
         check_model(current.loaded, grid)
         return current, grid
 
-    def _decode_job(self, current: _Model, slot: str, grid: CodeGrid, play: bool) -> Path:
+    def _decode_job(self, current: _Model, slot: str, grid: CodeGrid, play_gain: float | None) -> Path:
         from engine.audio.io import write_audio
         from engine.codes.codec import decode_wave
 
@@ -314,8 +314,8 @@ class Engine:
         path = write_audio(self._new_path(f"{current.info.name}_{slot}"), wave, grid.sample_rate)
         self._emit(JobProgress("decode", 1.0, path.name))
         self._emit(Decoded(slot, path))
-        if play:
-            self._play_wave(wave, grid.sample_rate)
+        if play_gain is not None:
+            self._audio.play(wave, grid.sample_rate, gain=play_gain)
         return path
 
     def preview(self, level: Level, index: int) -> Future[Path]:
@@ -401,22 +401,24 @@ class Engine:
 
     # -- playback -----------------------------------------------------------------------------------------
 
-    def play(self, path_or_slot: str) -> Future[Path]:
-        """Play a filled slot (decoded first) or a sound file; the future gives the file played.
+    def play(self, path_or_slot: str, gain: float = 1.0) -> Future[Path]:
+        """Play a filled slot (decoded first) or a sound file at `gain` (0-1); the future gives the file played.
 
         A name that is a filled slot means the slot. No audio output is a DistillError.
         """
+        if not 0.0 <= gain <= 1.0:
+            raise DistillError(f"gain must be between 0 and 1, not {gain}")
         if self._audio is None:
             raise DistillError("this engine has no audio output (start it with --audio-device)")
         if path_or_slot in self._slots.names():
             current, grid = self._decodable(path_or_slot)
-            return self._worker.submit(self._decode_job, current, path_or_slot, grid, True)
+            return self._worker.submit(self._decode_job, current, path_or_slot, grid, gain)
         path = Path(path_or_slot).expanduser()
         if not path.is_file():
             raise DistillError(f"'{path_or_slot}' is neither a filled slot nor a sound file")
-        return self._player.submit(self._play_file, path)
+        return self._player.submit(self._play_file, path, gain)
 
-    def _play_file(self, path: Path) -> Path:
+    def _play_file(self, path: Path, gain: float) -> Path:
         import soundfile as sf
 
         from engine.errors import AudioFileError
@@ -425,11 +427,8 @@ class Engine:
             audio, rate = sf.read(path, dtype="float32", always_2d=False)  # [N] or [N, C]
         except (sf.SoundFileError, RuntimeError) as error:
             raise AudioFileError(f"cannot play '{path}': it is not a readable sound file") from error
-        self._play_wave(audio, rate)
+        self._audio.play(audio, rate, gain=gain)
         return path
-
-    def _play_wave(self, audio: np.ndarray, rate: int) -> None:
-        self._audio.play(audio, rate)
 
     def stop(self) -> None:
         """Stop every sound that is playing."""

@@ -73,8 +73,8 @@ class RecordingEngine:
                 future.set_exception(error)
         self.pending.clear()
 
-    def play(self, path_or_slot):
-        self.calls.append(("play", path_or_slot))
+    def play(self, path_or_slot, gain=1.0):
+        self.calls.append(("play", path_or_slot, gain))
         self.played.set()
         future = Future()
         future.set_result(Path(path_or_slot))
@@ -134,10 +134,10 @@ def test_note_on_generates_with_the_note_as_seed_and_plays_the_result(adapter, e
     adapter.handle(mido.Message("note_off", note=60))
     assert engine.calls == [("generate", None, 60)]
     engine.finish()
-    assert engine.calls[1] == ("play", "/out/gen-60.wav")
+    assert engine.calls[1] == ("play", "/out/gen-60.wav", 1.0)  # velocity 127 -> full gain
     adapter.handle(mido.Message("note_on", note=0, velocity=32))
     engine.finish()
-    assert engine.calls[-1] == ("play", "/out/gen-0.wav")
+    assert engine.calls[-1] == ("play", "/out/gen-0.wav", 32 / 127)
 
 
 def test_engine_errors_are_logged_and_the_adapter_goes_on(adapter, engine, caplog):
@@ -203,7 +203,7 @@ def test_messages_through_a_queue_port_reach_the_engine_in_order(adapter, engine
     midi_in.close()
     assert not midi_in._thread.is_alive()
     assert [call[2] for call in engine.calls[:-2]] == [pytest.approx(0.05 + 0.95 * v / 127) for v in range(0, 128, 8)]
-    assert engine.calls[-2:] == [("generate", None, 42), ("play", "/out/gen-42.wav")]
+    assert engine.calls[-2:] == [("generate", None, 42), ("play", "/out/gen-42.wav", 100 / 127)]
 
 
 def test_missing_port_logs_one_line_and_returns_none(caplog):
@@ -236,11 +236,11 @@ class RecordingAudio(AudioOut):
 
     def __init__(self):
         super().__init__("none")
-        self.played: list[tuple[int, int]] = []
+        self.played: list[tuple[int, int, float]] = []
         self.done = threading.Event()
 
     def play(self, audio, sample_rate, gain=1.0):
-        self.played.append((len(audio), sample_rate))
+        self.played.append((len(audio), sample_rate, gain))
         self.done.set()
 
 
@@ -267,7 +267,7 @@ def test_real_engine_follows_ccs_and_plays_a_generated_note(home, tiny_prior_fil
         assert audio.done.wait(60)
         (event,) = generated
         assert event.seed == 64 and Path(event.path).is_file()
-        assert audio.played == [(soundfile.info(str(event.path)).frames, info.sample_rate)]
+        assert audio.played == [(soundfile.info(str(event.path)).frames, info.sample_rate, 100 / 127)]
     finally:
         engine.shutdown()
 

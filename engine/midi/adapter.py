@@ -2,8 +2,7 @@
 
 - control change: the CC's mapped parameter is set to the CC value scaled over its range (see `mapping`).
 - note on (velocity > 0): generate with seed = note number (0-127, so each key always gives the same sound
-  for the same settings and model) and play the result when it is ready. Velocity only triggers: the
-  engine's `play` takes no gain yet.
+  for the same settings and model) and play the result when it is ready at gain velocity / 127.
 - note off, and note on with velocity 0: ignored (generated sounds play to their end).
 - `learn(parameter)`: the next control change binds its CC to `parameter` and saves the map.
 MIDI channels are not told apart. Every engine error is logged as one line; the adapter keeps going.
@@ -49,7 +48,7 @@ class MidiAdapter:
             if message.type == "control_change":
                 self._control(message.control, message.value)
             elif message.type == "note_on" and message.velocity > 0:
-                self._note(message.note)
+                self._note(message.note, message.velocity / 127)
         except DistillError as error:
             log.warning("MIDI %s: %s", message, error)
 
@@ -72,13 +71,13 @@ class MidiAdapter:
             codebook_size = model.codebook_size
         self.engine.set_param(parameter, scale(parameter, value, codebook_size))
 
-    def _note(self, note: int) -> None:
-        self.engine.generate(seed=note).add_done_callback(lambda done: self._play(done, note))
+    def _note(self, note: int, gain: float) -> None:
+        self.engine.generate(seed=note).add_done_callback(lambda done: self._play(done, note, gain))
 
-    def _play(self, generated: Future, note: int) -> None:
+    def _play(self, generated: Future, note: int, gain: float) -> None:
         if self._report(generated, note):
             try:
-                played = self.engine.play(str(generated.result().path))
+                played = self.engine.play(str(generated.result().path), gain=gain)
             except DistillError as error:
                 log.warning("MIDI note %d: %s", note, error)
                 return
