@@ -276,27 +276,20 @@ class Library:
 
     def reindex(self) -> None:
         """Rebuild the index from the files in the models folder, reading every file again."""
-        with self._connect() as conn, _transaction(conn):
+        with self._connect() as conn, transaction(conn):
             self._sync(conn, reread_all=True)
 
     # -- internals -------------------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A fresh connection in autocommit mode (transactions are explicit); closed afterwards."""
-        conn = sqlite3.connect(self.db_path, timeout=10, isolation_level=None)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            yield conn
-        finally:
-            conn.close()
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return connect(self.db_path)
 
     def _create_schema(self) -> None:
         """Create the tables, replacing an index written with another schema version."""
         with self._connect() as conn:
             if conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_VERSION:
                 return
-            with _transaction(conn):
+            with transaction(conn):
                 if conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_VERSION:
                     return  # another process created it while we waited for the lock
                 conn.execute("DROP TABLE IF EXISTS files")
@@ -311,14 +304,14 @@ class Library:
         """A connection to an index brought up to date with the folder (cheap when nothing changed)."""
         with self._connect() as conn:
             if self._is_stale(conn):
-                with _transaction(conn):
+                with transaction(conn):
                     self._sync(conn)
             yield conn
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[sqlite3.Connection]:
         """A connection holding the index's write lock, index up to date; commits on success."""
-        with self._connect() as conn, _transaction(conn):
+        with self._connect() as conn, transaction(conn):
             self._sync(conn)
             yield conn
 
@@ -404,7 +397,21 @@ class Library:
 
 
 @contextlib.contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+def connect(db_path: Path) -> Iterator[sqlite3.Connection]:
+    """A fresh connection to `db_path` in autocommit mode (transactions are explicit), WAL, closed afterwards.
+
+    The library index, presets and history share the file; every user of it connects through here.
+    """
+    conn = sqlite3.connect(db_path, timeout=10, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     """Hold the database's write lock for the block; commit on success, roll back on any error."""
     conn.execute("BEGIN IMMEDIATE")
     try:

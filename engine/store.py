@@ -5,7 +5,7 @@ library rebuilds from the model files when its `PRAGMA user_version` changes; th
 so they are created with `CREATE TABLE IF NOT EXISTS`, never dropped, and carry their own schema version in
 the table `store_schema`. A database written by a newer distill (a higher version) is refused with one
 sentence rather than misread. Connections wait up to 10 s for another process's write lock (WAL mode, as
-the library, whose `_transaction` helper the writes share).
+the library, whose `connect` and `transaction` helpers they share).
 
     presets      name (unique, case-insensitive) | settings (GenerationSettings JSON) | updated
     generations  id | created | model_name, model_path, model_id, prior_id | seed | threads
@@ -17,14 +17,13 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from engine.errors import DistillError
 from engine.generation.settings import ExportSettings, GenerationSettings
-from engine.library import NAME_PATTERN, Library, _transaction
+from engine.library import NAME_PATTERN, Library, connect, transaction
 
 STORE_SCHEMA_VERSION = 1
 _SCHEMA = (
@@ -87,7 +86,7 @@ class _Store:
     def __init__(self, db_path: Path | None = None):
         """Use the SQLite file at `db_path`, by default the library's (`Library().db_path`)."""
         self.db_path = Path(db_path) if db_path is not None else Library().db_path
-        with self._connect() as conn, _transaction(conn):
+        with self._connect() as conn, transaction(conn):
             for statement in _SCHEMA:
                 conn.execute(statement)
             row = conn.execute("SELECT max(version) FROM store_schema").fetchone()
@@ -99,15 +98,8 @@ class _Store:
                     f"reads {STORE_SCHEMA_VERSION}); update distill to use them"
                 )
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A fresh autocommit connection (transactions are explicit), closed afterwards."""
-        conn = sqlite3.connect(self.db_path, timeout=10, isolation_level=None)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            yield conn
-        finally:
-            conn.close()
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return connect(self.db_path)
 
 
 class Presets(_Store):
@@ -118,7 +110,7 @@ class Presets(_Store):
         if not isinstance(name, str) or NAME_PATTERN.fullmatch(name) is None:
             raise StoreError(f"{name!r} is not a valid preset name: use {_PRESET_NAME_RULE}")
         updated = _now()
-        with self._connect() as conn, _transaction(conn):
+        with self._connect() as conn, transaction(conn):
             replaced = conn.execute("SELECT 1 FROM presets WHERE name = ?", (name,)).fetchone() is not None
             conn.execute(
                 "INSERT INTO presets (name, settings, updated) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE"
@@ -143,7 +135,7 @@ class Presets(_Store):
 
     def delete(self, name: str) -> None:
         """Delete the preset called `name` (any case); StoreError if there is none."""
-        with self._connect() as conn, _transaction(conn):
+        with self._connect() as conn, transaction(conn):
             if conn.execute("DELETE FROM presets WHERE name = ?", (name,)).rowcount == 0:
                 raise StoreError(f"no preset named '{name}' (see `distill presets list`)")
 
@@ -173,7 +165,7 @@ class History(_Store):
             _now(), model_name, str(model_path), model_id, prior_id, seed, threads,
             json.dumps(settings.to_dict()), json.dumps(export.to_dict()), str(path),
         )
-        with self._connect() as conn, _transaction(conn):
+        with self._connect() as conn, transaction(conn):
             cursor = conn.execute(f"INSERT INTO generations ({self._COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
             return _record((cursor.lastrowid, *values))
 
