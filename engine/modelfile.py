@@ -15,12 +15,15 @@ import json
 import os
 from pathlib import Path
 
-import torch
+from typing import TYPE_CHECKING
+
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
 
 from engine.errors import ModelFileError
 from engine.fileio import atomic_path
+
+if TYPE_CHECKING:  # torch is imported where tensors are handled, so listing the library stays fast
+    import torch
 
 FORMAT_NAME = "distill-model"
 FORMAT_VERSION = 2
@@ -33,6 +36,9 @@ def save_model_file(path: str | os.PathLike, tensors: dict[str, torch.Tensor], m
     a `TypeError` or `ValueError` is raised before anything is written otherwise. If writing fails, a
     file already at `path` is left as it was.
     """
+    import torch
+    from safetensors.torch import save_file
+
     if not isinstance(metadata, dict):
         raise TypeError(f"model metadata must be a dict, not {type(metadata).__name__}")
     header = {"format": FORMAT_NAME, "version": str(FORMAT_VERSION), "metadata": json.dumps(metadata)}
@@ -54,7 +60,7 @@ def read_model_metadata(path: str | os.PathLike) -> dict:
     """The metadata dict of the model file at `path`, read from the header alone (no tensor data)."""
     path = _existing_file(path)
     try:
-        with safe_open(str(path), framework="pt") as handle:
+        with safe_open(str(path), framework="numpy") as handle:  # the header only: no torch needed
             header = handle.metadata()
     except SafetensorError as error:
         raise ModelFileError(f"{path} is damaged or not a model file ({error})") from error
@@ -67,6 +73,8 @@ def read_model_file(
     path: str | os.PathLike, device: str | torch.device = "cpu"
 ) -> tuple[dict[str, torch.Tensor], dict]:
     """The tensors (on `device`) and the metadata dict of the model file at `path`."""
+    from safetensors.torch import load_file
+
     metadata = read_model_metadata(path)
     path = Path(path)
     try:

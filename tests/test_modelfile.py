@@ -6,11 +6,11 @@ import json
 import random
 
 import pytest
+import safetensors.torch
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-import engine.modelfile
 from engine.errors import ModelFileError
 from engine.modelfile import (
     FORMAT_NAME,
@@ -120,7 +120,7 @@ def test_failed_save_keeps_previous_file_and_leaves_no_temp_file(tmp_path, monke
             handle.write(b"partial")
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(engine.modelfile, "save_file", write_half_then_fail)
+    monkeypatch.setattr(safetensors.torch, "save_file", write_half_then_fail)
     with pytest.raises(OSError, match="No space left"):
         save_model_file(path, {"other": torch.zeros(2)}, sample_metadata("other"))
 
