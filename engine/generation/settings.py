@@ -10,9 +10,10 @@ size) are checked by `GenerationSettings.check_for(codebook_size)`.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 from engine.errors import DistillError
+from engine.records import JsonRecord
 
 MAX_DURATION_S = 600.0  # ten minutes: ~12,900 code frames, ~2 minutes of CPU time at the measured speed
 MAX_SEED = 2**63 - 1  # the history stores seeds as SQLite integers (signed 64-bit)
@@ -27,7 +28,7 @@ class InvalidSettings(DistillError, ValueError):
 
 
 @dataclass(frozen=True)
-class GenerationSettings:
+class GenerationSettings(JsonRecord):
     """The settings that shape a generated sound (a preset holds exactly these).
 
     temperature 0 is greedy decoding; top_k 0 and top_p 1.0 switch those filters off. stereo_width None
@@ -64,19 +65,9 @@ class GenerationSettings:
         if self.top_k > codebook_size:
             raise InvalidSettings(f"top-k must be at most {codebook_size}, the model's codebook size, not {self.top_k}")
 
-    def to_dict(self) -> dict:
-        """JSON-friendly copy."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> GenerationSettings:
-        """Rebuild from `to_dict()` output; unknown keys are ignored, missing ones take their defaults."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
 
 @dataclass(frozen=True)
-class ExportSettings:
+class ExportSettings(JsonRecord):
     """How a generated sound is written: file format, sample rate (None: the model's) and bit depth."""
 
     format: str = "wav"
@@ -97,16 +88,6 @@ class ExportSettings:
         if self.format == "mp3" and sample_rate not in MP3_SAMPLE_RATES:
             rates = ", ".join(str(rate) for rate in MP3_SAMPLE_RATES)
             raise InvalidSettings(f"mp3 cannot be written at {sample_rate} Hz; use one of {rates}")
-
-    def to_dict(self) -> dict:
-        """JSON-friendly copy."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ExportSettings:
-        """Rebuild from `to_dict()` output; unknown keys are ignored, missing ones take their defaults."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def check_seed(seed: int) -> int:

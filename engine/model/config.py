@@ -7,7 +7,9 @@ of vectors each code receives per batch (otherwise live codes would be reset eve
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
+
+from engine.records import JsonRecord
 
 LEVEL_LABELS: dict[int, tuple[str, ...]] = {
     2: ("Structure", "Detail"),
@@ -24,7 +26,7 @@ def level_labels(levels: int) -> tuple[str, ...]:
 
 
 @dataclass
-class ModelConfig:
+class ModelConfig(JsonRecord):
     """Everything needed to rebuild a `ConvVQVAE` (saved in the model file)."""
 
     n_mels: int = 128
@@ -54,19 +56,9 @@ class ModelConfig:
         """Level labels for this configuration."""
         return level_labels(self.levels)
 
-    def to_dict(self) -> dict:
-        """JSON-friendly copy."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "ModelConfig":
-        """Rebuild from `to_dict()` output, ignoring unknown keys."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
 
 @dataclass
-class TrainConfig:
+class TrainConfig(JsonRecord):
     """Training hyper-parameters (saved in the model file's history, not needed to run the model)."""
 
     batch_size: int = 16
@@ -80,16 +72,6 @@ class TrainConfig:
     checkpoint_seconds: float = 120.0  # also written after every epoch
     val_fraction: float | None = None  # None: adapts to dataset size
     augmentation: float | None = None  # None: adapts to dataset size
-
-    def to_dict(self) -> dict:
-        """JSON-friendly copy."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
-        """Rebuild from `to_dict()` output, ignoring unknown keys."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def codebook_size_for(file_count: int) -> int:

@@ -14,13 +14,15 @@ per frame at batch 1, where every weight is read once per frame: generation spee
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
+
+from engine.records import JsonRecord
 
 HEAD_DIM = 32  # attention head size used when a width is chosen without a head count
 
 
 @dataclass
-class PriorConfig:
+class PriorConfig(JsonRecord):
     """Everything needed to rebuild a `CodePrior` (saved in the model file)."""
 
     levels: int = 3  # quantizer levels of the VQ-VAE it models
@@ -40,19 +42,9 @@ class PriorConfig:
         if self.n_layers < 1 or self.n_heads < 1 or self.d_model % self.n_heads:
             raise ValueError(f"d_model ({self.d_model}) must be a multiple of n_heads ({self.n_heads}), with at least one layer")
 
-    def to_dict(self) -> dict:
-        """JSON-friendly copy."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> PriorConfig:
-        """Rebuild from `to_dict()` output, ignoring unknown keys."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
 
 @dataclass
-class PriorTrainConfig:
+class PriorTrainConfig(JsonRecord):
     """Prior training hyper-parameters (saved in the model file's prior history, not needed to sample)."""
 
     batch_size: int = 16  # windows per step
@@ -68,16 +60,6 @@ class PriorTrainConfig:
     strength: float = 1.0  # augmentation strength of those copies (engine.data.augment)
     gap_columns: int = 4  # silent code frames after every sound (~0.19 s), so the prior learns where sounds end
     min_epoch_windows: int = 128  # at least this many windows per epoch (else small sets validate more than they train)
-
-    def to_dict(self) -> dict:
-        """JSON-friendly copy."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> PriorTrainConfig:
-        """Rebuild from `to_dict()` output, ignoring unknown keys."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def adaptive_prior_config(file_count: int, levels: int, codebook_size: int) -> PriorConfig:
