@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +63,45 @@ def tiny_prior_file(tmp_path_factory, tiny_model_file) -> Path:
         Library().import_file(tiny_model_file)
         request = PriorTrainRequest(model="tiny", context=16, d_model=32, n_layers=1, epochs=2, device="cpu", seed=1)
         return train_prior(request).path
+
+
+class StopAfterSteps:
+    """A stop flag that trips after `steps` checks (trainers check once per step), like Ctrl-C mid-epoch."""
+
+    def __init__(self, steps: int):
+        self.remaining = steps
+
+    def is_set(self) -> bool:
+        self.remaining -= 1
+        return self.remaining < 0
+
+
+@pytest.fixture
+def stop_after_steps() -> type[StopAfterSteps]:
+    """The StopAfterSteps class, for tests that interrupt training at an exact step."""
+    return StopAfterSteps
+
+
+@pytest.fixture
+def start_serve(home):
+    """Start `distill serve` as a real process on a free port: `start_serve(*args) -> (process, port)`.
+
+    Processes still running at the end of the test are killed.
+    """
+    processes = []
+
+    def start(*args: str) -> tuple[subprocess.Popen, int]:
+        command = [str(Path(sys.executable).parent / "distill"), "serve", "--port", "0", *args]
+        process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env={**os.environ, "DISTILL_HOME": str(home)})
+        processes.append(process)
+        for line in process.stderr:
+            found = re.search(r"listening for OSC on 127\.0\.0\.1:(\d+)", line)
+            if found:
+                return process, int(found.group(1))
+        raise AssertionError(f"distill serve did not start (exit status {process.wait()})")
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

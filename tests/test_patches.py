@@ -8,12 +8,10 @@ OSC with only i/f/s tags, and that a `/distill/generated <file>` sent back is re
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -149,42 +147,28 @@ def test_real_pd_loads_the_patch_subscribes_generates_and_reads_the_returned_fil
 
 
 @pytest.mark.skipif(shutil.which("pd") is None, reason="Pure Data (`pd`, Debian package puredata-core) is not installed")
-def test_real_pd_drives_the_real_engine_and_loads_what_it_generated(home, tmp_path, tiny_prior_file):
+def test_real_pd_drives_the_real_engine_and_loads_what_it_generated(start_serve, tmp_path, tiny_prior_file):
     """The shipped patch, unchanged but for its ports, asks a real `distill serve` to generate and loads the file."""
     pd_port = free_udp_port()
-    serve = subprocess.Popen(
-        [str(Path(sys.executable).parent / "distill"), "serve", "--port", "0", "--audio-device", "none",
-         "--out", str(tmp_path / "out"), "--model", str(tiny_prior_file)],
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "DISTILL_HOME": str(home)},
+    serve, engine_port = start_serve("--audio-device", "none", "--out", str(tmp_path / "out"), "--model", str(tiny_prior_file))
+    engine_log: list[str] = []
+    threading.Thread(target=lambda: engine_log.extend(serve.stderr), daemon=True).start()
+    patch = PD_PATCH.read_text().replace("connect 127.0.0.1 9000", f"connect 127.0.0.1 {engine_port}")
+    patch = patch.replace("netreceive -u -b 9001", f"netreceive -u -b {pd_port}").replace("msg 20 170 9001", f"msg 20 170 {pd_port}")
+    (tmp_path / "distill.pd").write_text(patch)
+    pd = subprocess.Popen(
+        ["pd", "-nogui", "-nosound", "-nomidi", "-stderr", "-send", "distill-generate bang", "-open", str(tmp_path / "distill.pd")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    pd = None
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(pd.stdout), daemon=True).start()
     try:
-        engine_port = None
-        for line in serve.stderr:
-            found = re.search(r"listening for OSC on 127\.0\.0\.1:(\d+)", line)
-            if found:
-                engine_port = int(found.group(1))
-                break
-        assert engine_port, "distill serve did not start"
-        engine_log: list[str] = []
-        threading.Thread(target=lambda: engine_log.extend(serve.stderr), daemon=True).start()
-        patch = PD_PATCH.read_text().replace("connect 127.0.0.1 9000", f"connect 127.0.0.1 {engine_port}")
-        patch = patch.replace("netreceive -u -b 9001", f"netreceive -u -b {pd_port}").replace("msg 20 170 9001", f"msg 20 170 {pd_port}")
-        (tmp_path / "distill.pd").write_text(patch)
-        pd = subprocess.Popen(
-            ["pd", "-nogui", "-nosound", "-nomidi", "-stderr", "-send", "distill-generate bang", "-open", str(tmp_path / "distill.pd")],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        lines: list[str] = []
-        threading.Thread(target=lambda: lines.extend(pd.stdout), daemon=True).start()
         deadline = time.monotonic() + 90
         while not any("distill-loaded" in line for line in lines) and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
-        for process in (pd, serve):
-            if process is not None:
-                process.terminate()
-                process.wait(15)
+        pd.terminate()
+        pd.wait(15)
     output = "".join(lines)
     loaded = re.search(r"distill-loaded: (\d+)", output)
     assert loaded and int(loaded.group(1)) > 0, output + "".join(engine_log)

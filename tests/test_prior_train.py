@@ -41,17 +41,6 @@ def library(home, tiny_model_file) -> Library:
     return library
 
 
-class StopAfterSteps:
-    """A stop flag that trips after `steps` checks (the trainer checks once per step)."""
-
-    def __init__(self, steps: int):
-        self.remaining = steps
-
-    def is_set(self) -> bool:
-        self.remaining -= 1
-        return self.remaining < 0
-
-
 def test_code_set_stream_and_take_windows():
     codes = torch.arange(3 * 10).view(3, 10)  # sequences of 4, 1 and 5 frames
     codes_set = CodeSet(codes, torch.tensor([4, 1, 5]), copies=1)
@@ -120,11 +109,11 @@ def test_training_reports_saves_into_the_model_and_generates(library):
     assert codes.shape == (1, 3, 40) and mel.shape == (1, 1, loaded.mel.n_mels, 40 * loaded.model.cfg.downsample)
 
 
-def test_resume_after_a_stop_mid_epoch_continues_exactly(library, tiny_model_file):
+def test_resume_after_a_stop_mid_epoch_continues_exactly(library, tiny_model_file, stop_after_steps):
     library.import_file(tiny_model_file, name="broken")
     straight = train_prior(tiny_request("tiny", epochs=3))
 
-    stopped = PriorTrainer(tiny_request("broken", epochs=3), stop=StopAfterSteps(15)).run()  # 10 steps per epoch
+    stopped = PriorTrainer(tiny_request("broken", epochs=3), stop=stop_after_steps(15)).run()  # 10 steps per epoch
     assert stopped.stopped and stopped.epochs == 1
     resumed = train_prior(tiny_request("broken", epochs=3, resume=True))
     assert resumed.epochs == 3 and not resumed.stopped

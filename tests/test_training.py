@@ -20,17 +20,6 @@ def tiny_request(folder, name="tiny", **overrides) -> TrainRequest:
     return TrainRequest(**settings)
 
 
-class StopAfterSteps:
-    """A stop flag that trips after `steps` checks (the trainer checks once per step), like Ctrl-C mid-epoch."""
-
-    def __init__(self, steps: int):
-        self.remaining = steps
-
-    def is_set(self) -> bool:
-        self.remaining -= 1
-        return self.remaining < 0
-
-
 def weights(name: str) -> dict:
     return load_vqvae(Library().resolve(name)).model.state_dict()
 
@@ -73,12 +62,12 @@ def test_same_seed_same_model_on_cpu(home, sound_folder):
     assert not all(torch.equal(wa[k], wc[k]) for k in wa)
 
 
-def test_resume_after_a_stop_mid_epoch_continues_exactly(home, sound_folder):
+def test_resume_after_a_stop_mid_epoch_continues_exactly(home, sound_folder, stop_after_steps):
     """Stopped partway through epoch 2 and resumed, the run ends with the same weights as an unbroken one."""
     train(tiny_request(sound_folder, name="straight", epochs=3))
 
     request = tiny_request(sound_folder, name="broken", epochs=3)
-    stopped = Trainer(request, stop=StopAfterSteps(40)).run()  # 25 steps per epoch: stops inside epoch 2
+    stopped = Trainer(request, stop=stop_after_steps(40)).run()  # 25 steps per epoch: stops inside epoch 2
     assert stopped.stopped and stopped.epochs == 1
     assert checkpoint_path("broken").exists()
     Library().delete("broken")  # as if the process had died before saving: only the checkpoint is left
