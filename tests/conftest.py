@@ -105,3 +105,22 @@ def start_serve(home):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def served_engine(home, tmp_path, tiny_prior_file):
+    """A real engine with the tiny model and prior loaded, served on a free loopback port.
+
+    Yields (engine, server, audio); `audio` records what would have been played.
+    """
+    from engine.core import Engine
+    from engine.osc.server import OscServer
+    from tui_support import FakeAudio
+
+    audio = FakeAudio()
+    engine = Engine(out_dir=tmp_path / "out", audio=audio)
+    engine.load_model(str(tiny_prior_file))
+    server = OscServer(engine, "127.0.0.1", 0).start()
+    yield engine, server, audio
+    server.close()
+    engine.shutdown()

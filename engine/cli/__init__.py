@@ -1,7 +1,8 @@
 """The `distill` command line: one sub-module per group of commands, each calling engine functions.
 
 Every sub-module exposes `register(subparsers)`, which adds its commands and sets `func` on each parser;
-`func(args) -> int` runs the command. A `DistillError` becomes one line on stderr and exit status 1.
+`func(args) -> int` runs the command. Other packages add commands the same way through the
+`distill.commands` entry point group (the TUI's `distill tui`), so the engine never imports them. A `DistillError` becomes one line on stderr and exit status 1.
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="distill", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"distill {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from importlib.metadata import entry_points
+
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
+    for plugin in entry_points(group="distill.commands"):
+        plugin.load().register(subparsers)
     return parser
 
 

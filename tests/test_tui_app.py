@@ -1,0 +1,120 @@
+"""The TUI's frame: connecting to a real engine over OSC, switching screens, errors as notifications."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from tui_support import wait_for
+
+from engine.osc.client import OscClient
+from tui.app import DistillApp
+from tui.launcher import engine_at
+from tui.link import EngineError, EngineLink, engine_answers
+from tui.screens.codes import CodesScreen
+from tui.screens.generate import GenerateScreen
+from tui.screens.health import HealthScreen
+from tui.screens.library import LibraryScreen
+from tui.screens.train import TrainScreen
+
+SIZE = (120, 40)
+
+
+async def test_connects_and_shows_the_loaded_model(served_engine):
+    engine, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state.model is not None, what="the model announcement")
+        assert app.state.model.name == engine.model.name
+        assert app.state.model.labels == engine.model.labels
+        assert app.state.params["temperature"] == engine.params.temperature
+        assert engine.model.name in app.sub_title
+
+
+async def test_function_keys_switch_between_the_five_screens(served_engine):
+    _, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, LibraryScreen)
+        for key, screen in (("f2", TrainScreen), ("f3", CodesScreen), ("f4", GenerateScreen), ("f5", HealthScreen), ("f1", LibraryScreen)):
+            await pilot.press(key)
+            assert isinstance(app.screen, screen), key
+
+
+async def test_a_parameter_set_by_another_client_reaches_the_app(served_engine):
+    _, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state.connected, what="connection")
+        other = OscClient(server.address)
+        other.request("/distill/param/temperature", 0.5, reply="/distill/param/temperature")
+        other.close()
+        await wait_for(pilot, lambda: app.state.params.get("temperature") == 0.5, what="the new temperature")
+
+
+async def test_an_engine_error_becomes_a_notification_and_the_app_goes_on(served_engine):
+    _, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state.connected, what="connection")
+        app.send("/distill/cell/set", "nothing-here", 0, 0, 1)
+        notes = await wait_for(pilot, lambda: [n for n in app._notifications if n.severity == "error"], what="an error notification")
+        assert "/distill/cell/set" in notes[0].title
+        assert "nothing-here" in notes[0].message
+        app.send("/distill/param/top_k", 3)
+        await wait_for(pilot, lambda: app.state.params.get("top_k") == 3, what="the next answer")
+
+
+async def test_no_engine_is_a_notification_not_a_crash(unused_udp_port):
+    app = DistillApp(("127.0.0.1", unused_udp_port))
+    async with app.run_test(size=SIZE) as pilot:
+        notes = await wait_for(pilot, lambda: app._notifications and list(app._notifications), timeout=15, what="the no-engine notice")
+        assert "no engine answers" in notes[0].message
+        assert not app.state.connected
+
+
+def test_link_request_raises_the_engines_error(served_engine):
+    _, server, _ = served_engine
+    heard = []
+    link = EngineLink(server.address, on_message=lambda address, values: heard.append(address))
+    link.start()
+    try:
+        with pytest.raises(EngineError, match="level"):
+            link.request("/distill/preview", 99, 0, reply="/distill/previewed")
+        names, (count,) = link.request_list("/distill/model/list", item="/distill/model/list", end="/distill/model/list/end")
+        assert count == sum(len(page) for page in names)
+        assert "/distill/subscribed" in heard and "/distill/error" in heard
+    finally:
+        link.close()
+
+
+@pytest.fixture
+def unused_udp_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_engine_at_starts_a_background_engine_and_stops_it(home, unused_udp_port):
+    server = ("127.0.0.1", unused_udp_port)
+    assert not engine_answers(server)
+    with engine_at(server, audio_device="none") as started:
+        assert started
+        assert engine_answers(server, timeout=2.0)
+    assert not engine_answers(server)
+
+
+def test_engine_at_leaves_a_running_engine_alone(served_engine):
+    _, server, _ = served_engine
+    with engine_at(server.address) as started:
+        assert not started
+    assert engine_answers(server.address)
+
+
+def test_distill_tui_is_a_command_of_distill():
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "tui", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "--port" in result.stdout and "--model" in result.stdout

@@ -1,0 +1,37 @@
+"""Helpers for the TUI tests: a recording stand-in for the sound card, and waiting on a running app."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+
+class FakeAudio:
+    """Records what the engine plays (there is no sound device on test machines)."""
+
+    def __init__(self):
+        self.played: list[tuple[int, int, float]] = []
+        self.stops = 0
+
+    def play(self, audio, sample_rate, gain=1.0):
+        self.played.append((len(audio), sample_rate, gain))
+
+    def stop(self):
+        self.stops += 1
+
+    def close(self):
+        pass
+
+
+async def wait_for(pilot, condition: Callable[[], object], timeout: float = 20.0, what: str = "condition"):
+    """Let the app run until `condition()` is truthy (returned); AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await pilot.pause(0.05)
+        await asyncio.sleep(0)

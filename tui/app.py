@@ -1,0 +1,94 @@
+"""The distill terminal app: five screens over one OSC link to the engine.
+
+The app owns the `EngineLink` and the mirrored `EngineState`; every engine message is applied to the
+state, shown as a notification when it is an error, and handed to every mounted screen. F1-F5 switch
+screens (each is a Textual mode, so a screen keeps its state while another is shown).
+"""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from tui.link import EngineError, EngineLink
+from tui.screens.base import EngineMessage
+from tui.screens.codes import CodesScreen
+from tui.screens.generate import GenerateScreen
+from tui.screens.health import HealthScreen
+from tui.screens.library import LibraryScreen
+from tui.screens.train import TrainScreen
+
+
+class DistillApp(App):
+    """A client of the engine at `server` (host, port); `load_model` is loaded once connected."""
+
+    TITLE = "distill"
+    CSS_PATH = "distill.tcss"
+    MODES = {"library": LibraryScreen, "train": TrainScreen, "codes": CodesScreen, "generate": GenerateScreen, "health": HealthScreen}
+    DEFAULT_MODE = "library"
+    BINDINGS = [
+        Binding("f1", "switch_mode('library')", "Library"),
+        Binding("f2", "switch_mode('train')", "Train"),
+        Binding("f3", "switch_mode('codes')", "Codes"),
+        Binding("f4", "switch_mode('generate')", "Generate"),
+        Binding("f5", "switch_mode('health')", "Health"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, server: tuple[str, int], load_model: str | None = None):
+        super().__init__()
+        from tui.state import EngineState
+
+        self.server = server
+        self.state = EngineState()
+        self.listeners: set = set()  # mounted screens (see EngineScreen)
+        self.link = EngineLink(server, on_message=self._from_engine)
+        self._load_model = load_model
+
+    def on_mount(self) -> None:
+        self._show_status()
+        self.connect()
+
+    @work(thread=True, exclusive=True, group="connect")
+    def connect(self) -> None:
+        """Subscribe to the engine (then load the requested model); say so when it does not answer."""
+        host, port = self.server
+        try:
+            self.link.start()
+        except (TimeoutError, EngineError) as error:
+            self.call_from_thread(self.notify, f"no engine answers at {host}:{port}: {error}", severity="error", timeout=30)
+            return
+        self.state.connected = True
+        self.call_from_thread(self._show_status)
+        self.link.send("/distill/model/list")  # screens that list models hear the answer
+        if self._load_model:
+            self.link.send("/distill/model/load", self._load_model)
+
+    def send(self, address: str, *values) -> None:
+        """Send one request to the engine; its answer or error arrives as a message."""
+        self.link.send(address, *values)
+
+    def _from_engine(self, address: str, values: list) -> None:  # on the link's receiving thread
+        self.post_message(EngineMessage(address, values))
+
+    def on_engine_message(self, message: EngineMessage) -> None:
+        address, values = message.address, message.values
+        if address == "/distill/error":
+            where = str(values[0]) if values else ""
+            text = str(values[1]) if len(values) > 1 else "the engine refused a request"
+            self.notify(text, title=where or "engine", severity="error", timeout=8)
+        if self.state.apply(address, values):
+            self._show_status()
+        for screen in list(self.listeners):
+            screen.post_message(EngineMessage(address, values))
+
+    def _show_status(self) -> None:
+        host, port = self.server
+        model = self.state.model
+        where = f"engine {host}:{port}" if self.state.connected else f"connecting to {host}:{port}"
+        what = "no model loaded" if model is None else f"{model.name} ({'with prior' if model.has_prior else 'no prior'})"
+        self.sub_title = f"{where} · {what}"
+
+    def on_unmount(self) -> None:
+        self.link.close()

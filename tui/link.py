@@ -1,0 +1,165 @@
+"""The TUI's line to the engine: one OSC/UDP socket, a receiving thread, and replies matched to requests.
+
+The TUI is an OSC client of the engine like a Max or Pd patch: it subscribes, so it hears every client's
+parameter changes, grid edits and job results as events, and it sends the same addresses a patch sends.
+
+    link = EngineLink(("127.0.0.1", 9000), on_message=print)
+    link.start()                                       # subscribes; on_message(address, values) per message
+    link.send("/distill/param/temperature", 0.8)        # fire and forget: the answer arrives as an event
+    path, duration, seed = link.request("/distill/generate", 4.0, reply="/distill/generated", timeout=60)
+
+`on_message` is called on the receiving thread for every message, replies included; `request` blocks the
+calling thread (call it from a worker, never from the UI thread) until the reply, or raises `EngineError`
+when the engine answers `/distill/error` for that address, or `TimeoutError`.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from pythonosc.osc_packet import OscPacket, ParseError
+
+from engine.osc.args import build
+
+Values = list
+MessageHandler = Callable[[str, Values], None]
+
+
+class EngineError(Exception):
+    """The engine refused a request: `/distill/error <address> <message>`."""
+
+    def __init__(self, address: str, message: str):
+        super().__init__(message)
+        self.address = address
+
+
+class _Waiter:
+    """One request waiting for `reply` (or for an error about `request`), optionally for several messages."""
+
+    def __init__(self, request: str, reply: str, until: str | None):
+        self.request, self.reply, self.until = request, reply, until
+        self.collected: list[Values] = []
+        self.future: Future = Future()
+
+    def offer(self, address: str, values: Values) -> bool:
+        """Take the message if it settles or feeds this waiter; True when it is settled now."""
+        if address == "/distill/error" and values and values[0] == self.request:
+            self.future.set_exception(EngineError(self.request, str(values[1]) if len(values) > 1 else "refused"))
+            return True
+        if self.until is None:
+            if address == self.reply:
+                self.future.set_result(values)
+                return True
+            return False
+        if address == self.reply:
+            self.collected.append(values)
+        elif address == self.until:
+            self.future.set_result((self.collected, values))
+            return True
+        return False
+
+
+class EngineLink:
+    """A subscribed OSC client of the engine at `server` (host, port)."""
+
+    def __init__(self, server: tuple[str, int], on_message: MessageHandler | None = None):
+        self.server = server
+        self.on_message = on_message
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        self._socket.bind(("127.0.0.1" if server[0] in ("127.0.0.1", "localhost") else "0.0.0.0", 0))
+        self._waiters: list[_Waiter] = []
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The (host, port) this link sends from and listens on."""
+        return self._socket.getsockname()
+
+    def start(self, timeout: float = 5.0) -> None:
+        """Start receiving and subscribe to the engine's events (EngineError/TimeoutError if it does not answer)."""
+        self._thread = threading.Thread(target=self._receive_loop, name="distill-tui-osc", daemon=True)
+        self._thread.start()
+        self.request("/distill/subscribe", reply="/distill/subscribed", timeout=timeout)
+
+    def send(self, address: str, *values) -> None:
+        """Send one message (i, f or s by each value's Python type); errors come back as messages."""
+        self._socket.sendto(build(address, values), self.server)
+
+    def request(self, address: str, *values, reply: str, timeout: float = 10.0) -> Values:
+        """Send `address` and block until the engine answers `reply`; its arguments."""
+        return self._wait(_Waiter(address, reply, None), values, timeout)
+
+    def request_list(self, address: str, *values, item: str, end: str, timeout: float = 10.0) -> tuple[list[Values], Values]:
+        """Send `address` and collect every `item` message until `end`: (items' arguments, end's arguments)."""
+        return self._wait(_Waiter(address, item, end), values, timeout)
+
+    def _wait(self, waiter: _Waiter, values: tuple, timeout: float):
+        with self._lock:
+            self._waiters.append(waiter)
+        try:
+            self.send(waiter.request, *values)
+            return waiter.future.result(timeout)
+        except FutureTimeout as error:
+            raise TimeoutError(f"the engine did not answer {waiter.request} within {timeout:g} s") from error
+        finally:
+            with self._lock:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+
+    def _receive_loop(self) -> None:
+        while not self._closed:
+            try:
+                data = self._socket.recv(65536)
+            except OSError:  # closed
+                return
+            try:
+                messages = [m.message for m in OscPacket(data).messages]
+            except ParseError:
+                continue  # not from our engine: ignore
+            for message in messages:
+                self._deliver(message.address, list(message.params))
+
+    def _deliver(self, address: str, values: Values) -> None:
+        with self._lock:
+            for waiter in self._waiters:
+                if waiter.offer(address, values):
+                    self._waiters.remove(waiter)
+                    break
+        if self.on_message is not None:
+            self.on_message(address, values)
+
+    def close(self) -> None:
+        """Unsubscribe (best effort) and close the socket."""
+        if self._closed:
+            return
+        try:
+            self.send("/distill/unsubscribe")
+        except OSError:
+            pass
+        self._closed = True
+        self._socket.close()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+
+
+def engine_answers(server: tuple[str, int], timeout: float = 0.5) -> bool:
+    """Whether an engine answers `/distill/ping` at `server` within `timeout` seconds."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.settimeout(timeout)
+        probe.sendto(build("/distill/ping", ()), server)
+        while True:
+            data = probe.recv(65536)
+            if any(m.message.address == "/distill/pong" for m in OscPacket(data).messages):
+                return True
+    except (OSError, ParseError):  # timeout, refused (ICMP port unreachable), or garbage
+        return False
+    finally:
+        probe.close()

@@ -1,0 +1,1 @@
+"""One screen per task: Library, Train, Codes, Generate, Health (each a mode of the app)."""

@@ -1,0 +1,17 @@
+"""The Health screen."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Footer, Header, Static
+
+from tui.screens.base import EngineScreen
+
+
+class HealthScreen(EngineScreen):
+    """Health (being built)."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Health")
+        yield Footer()

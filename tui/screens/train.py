@@ -1,0 +1,17 @@
+"""The Train screen."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Footer, Header, Static
+
+from tui.screens.base import EngineScreen
+
+
+class TrainScreen(EngineScreen):
+    """Train (being built)."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Train")
+        yield Footer()
