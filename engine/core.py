@@ -1,11 +1,14 @@
 """The resident engine: one object that owns the state the OSC and MIDI adapters (and the TUI) drive.
 
 State: the loaded model and its prior, the sampling parameters, named code slots with undo/redo (`Slots`),
-the jobs, the training run and the audio output. Adapters only translate their messages into these calls.
+the jobs, the training options and run (VQ-VAE or prior, one at a time) and the audio output. The library,
+presets and generation history live in files (`Library`, `engine.store`); the engine's methods are the one
+way the adapters reach them. Adapters only translate their messages into these calls.
 
 Threads. Calls may come from any thread. Torch work that takes time (loading, generating, encoding,
-decoding, previews) runs on one torch worker thread and is returned as a `Future`; training runs in its own
-thread; playing an existing file is read on a playback thread. Parameter changes and grid edits are quick
+decoding, previews, replaying history) runs on one torch worker thread and is returned as a `Future`;
+training runs in its own thread; playing an existing file is read on a playback thread, and a dataset folder
+is inspected on a files thread. Parameter changes and grid edits are quick
 and run on the caller's thread, under a lock, so the network thread always answers at once (a blend does
 one small nearest-code search in torch there, well under a millisecond). A job works on a snapshot of the
 model and grid taken when it was asked for, so later changes never reach into a running job.
@@ -21,13 +24,16 @@ are limited to 0..2**31-1 so that they fit OSC's and Pd's 32-bit integers.
 from __future__ import annotations
 
 import itertools
+import logging
+import math
 import os
 import re
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,15 +52,23 @@ from engine.events import (
     GridEdited,
     JobFailed,
     JobProgress,
+    ModelDeleted,
     ModelInfo,
     ModelLoaded,
+    ModelRenamed,
     ParamChanged,
+    PresetDeleted,
+    PresetSaved,
     Previewed,
+    PriorLevelProgress,
+    PriorTrainProgress,
     TrainDone,
+    TrainOptionChanged,
     TrainProgress,
+    TrainStarted,
 )
 from engine.generation.settings import GenerationSettings, InvalidSettings
-from engine.library import Library
+from engine.library import Library, ModelEntry
 from engine.paths import outputs_dir
 from engine.training.health import LevelHealth
 
@@ -62,11 +76,27 @@ if TYPE_CHECKING:  # heavy imports stay lazy so `distill --help` and adapters st
     from engine.audio.playback import AudioOut
     from engine.model.persist import LoadedModel
     from engine.prior.model import CodePrior
+    from engine.store import GenerationRecord, Preset
+
+log = logging.getLogger("distill.engine")
 
 MAX_SEED = 2**31 - 1  # seeds travel as OSC 'i' (int32)
 SLOT_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 WORKER_NICENESS = 5  # how much lower the torch worker and training threads run than the network thread
 PARAM_NAMES = ("temperature", "top_k", "top_p", "seed", "duration")
+MAX_TRAIN_MINUTES = 24 * 60
+MAX_HISTORY_LIST = 1000  # generations `generations()` lists at most
+# Training options: (whole number?, lowest, highest); 0 is also allowed where ZERO_MEANS says what it means.
+TRAIN_OPTION_RANGES: dict[str, tuple[bool, float, float]] = {
+    "levels": (True, 2, 4),
+    "codebook_size": (True, 2, 4096),
+    "codebook_dim": (True, 2, 1024),
+    "commitment_weight": (False, 0.0, 10.0),
+    "hidden": (True, 8, 1024),
+    "minutes": (False, 0.0, MAX_TRAIN_MINUTES),
+    "seed": (True, 0, MAX_SEED),
+}
+ZERO_MEANS = {"codebook_size": "adapt to the dataset", "minutes": "the default budget"}
 
 
 @dataclass(frozen=True)
@@ -87,6 +117,53 @@ class Params:
             top_k=self.top_k,
             top_p=self.top_p,
         )
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """What `train_start` trains with unless told otherwise (TrainRequest's defaults; ranges: TRAIN_OPTION_RANGES).
+
+    codebook_size 0 adapts it to the dataset; minutes 0 is the trainer's default budget.
+    """
+
+    levels: int = 3
+    codebook_size: int = 0
+    codebook_dim: int = 128
+    commitment_weight: float = 0.25
+    hidden: int = 256
+    minutes: float = 0.0
+    seed: int = 0
+
+    def request_fields(self) -> dict:
+        """These options as `TrainRequest` keyword arguments (0 becomes None: adapt, default budget)."""
+        return {**asdict(self), "codebook_size": self.codebook_size or None, "minutes": self.minutes or None}
+
+
+def check_train_key(key: str) -> str:
+    """`key` if it names a training option, else DistillError listing them."""
+    if key not in TRAIN_OPTION_RANGES:
+        raise DistillError(f"unknown training option '{key}' (use {', '.join(TRAIN_OPTION_RANGES)})")
+    return key
+
+
+def check_train_option(key: str, value: object) -> int | float:
+    """`value` for training option `key` (an int for whole-number options), else DistillError naming the range."""
+    whole, low, high = TRAIN_OPTION_RANGES[check_train_key(key)]
+    kind = "a whole number" if whole else "a number"
+    if key not in ZERO_MEANS:
+        rule = f"{kind} from {low:g} to {high:g}"
+    elif low > 0:
+        rule = f"0 ({ZERO_MEANS[key]}) or {kind} from {low:g} to {high:g}"
+    else:
+        rule = f"{kind} from 0 ({ZERO_MEANS[key]}) to {high:g}"
+    rule = f"{key} must be {rule}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise DistillError(f"{rule}, not {value!r}")
+    if whole and not float(value).is_integer():
+        raise DistillError(f"{rule}, not {value:g}")
+    if not (low <= value <= high or (value == 0 and key in ZERO_MEANS)):
+        raise DistillError(f"{rule}, not {value:g}")
+    return int(value) if whole else float(value)
 
 
 def check_engine_seed(seed: object) -> int:
@@ -131,7 +208,11 @@ class Engine:
         self._listeners: list[Callable[[Event], None]] = []
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-torch", initializer=lower_thread_priority)
         self._player = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-play")
+        self._files = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-files")
         self._file_numbers = itertools.count(1)
+        self._train_options = TrainOptions()
+        self._train_lock = threading.Lock()  # makes (is a run going?, start one) one step
+        self._train_busy = False  # set when a run starts, cleared just before its last event
         self._train_thread: threading.Thread | None = None
         self._train_stop = threading.Event()
 
@@ -160,6 +241,30 @@ class Engine:
     def list_models(self) -> list[str]:
         """The names of the models in the library, sorted."""
         return [entry.name for entry in self.library.list()]
+
+    def search_models(self, query: str) -> list[str]:
+        """Names of the library models matching every word of `query`, best first; a blank query lists all."""
+        return [entry.name for entry in self.library.search(query)]
+
+    def model_info(self, name: str) -> dict[str, str | int | float]:
+        """What is known about library model `name` (see `model_facts`)."""
+        return model_facts(self.library.get(name))
+
+    def rename_model(self, old: str, new: str) -> None:
+        """Rename library model `old` to `new` and announce it; the loaded model follows when it is that file."""
+        old_path = self.library.get(old).path.resolve()
+        entry = self.library.rename(old, new)
+        with self._lock:
+            current = self._model
+            if current is not None and current.info.path.resolve() == old_path:
+                loaded = replace(current.loaded, path=entry.path, metadata={**current.loaded.metadata, "name": entry.name})
+                self._model = replace(current, loaded=loaded, info=replace(current.info, name=entry.name, path=entry.path))
+        self._emit(ModelRenamed(old, entry.name))
+
+    def delete_model(self, name: str) -> None:
+        """Delete library model `name` (its file) and announce it; a loaded copy stays loaded in memory."""
+        self.library.delete(name)
+        self._emit(ModelDeleted(name))
 
     def load_model(self, name_or_path: str) -> ModelInfo:
         """Load a library model or model file with its prior (on the torch worker) and wait for it."""
@@ -207,6 +312,15 @@ class Engine:
             raise DistillError(f"model '{current.info.name}' has no codebook health recorded")
         return [LevelHealth(**entry) for entry in levels]
 
+    def usage(self, level: Level) -> tuple[int, list[int]]:
+        """(level index, how often each code of that level was used) for the loaded model, as recorded in training."""
+        current = self._require_model()
+        level = resolve_level(level, current.info.labels)
+        usage = (current.loaded.metadata.get("health") or {}).get("usage")
+        if not usage:
+            raise DistillError(f"model '{current.info.name}' has no code usage recorded")
+        return level, [int(count) for count in usage[level]]
+
     # -- parameters ---------------------------------------------------------------------------------------
 
     @property
@@ -220,21 +334,65 @@ class Engine:
         Out-of-range values raise InvalidSettings (a DistillError) and change nothing; nothing is clamped.
         top_k is checked against the loaded model's codebook size.
         """
-        if name not in PARAM_NAMES:
-            raise DistillError(f"unknown parameter '{name}' (use {', '.join(PARAM_NAMES)})")
+        return self._set_params({name: value})[name]
+
+    def _set_params(self, values: dict[str, float | int]) -> dict[str, float | int]:
+        """Set several parameters at once, all or none, and announce each; returns the values set."""
+        unknown = [name for name in values if name not in PARAM_NAMES]
+        if unknown:
+            raise DistillError(f"unknown parameter '{unknown[0]}' (use {', '.join(PARAM_NAMES)})")
         with self._lock:
-            params = replace(self._params, **{name: value})
-            if name == "seed":
-                check_engine_seed(value)
-            else:
-                settings = params.settings()  # validates every setting the same way generation does
-                if name == "top_k" and self._model is not None:  # a top-k left from another model is checked by generate
-                    settings.check_for(self._model.info.codebook_size)
-                params = Params(settings.temperature, settings.top_k, settings.top_p, params.seed, settings.duration_s)
-            self._params = params
-            value = getattr(params, name)
-        self._emit(ParamChanged(name, value))
-        return value
+            params = replace(self._params, **values)
+            if "seed" in values:
+                check_engine_seed(values["seed"])
+            settings = params.settings()  # validates every setting the same way generation does
+            if "top_k" in values and self._model is not None:  # a top-k left from another model is checked by generate
+                settings.check_for(self._model.info.codebook_size)
+            self._params = params = Params(settings.temperature, settings.top_k, settings.top_p, params.seed, settings.duration_s)
+        result = {name: getattr(params, name) for name in values}
+        for name, value in result.items():
+            self._emit(ParamChanged(name, value))
+        return result
+
+    # -- presets and history -------------------------------------------------------------------------------
+
+    def save_preset(self, name: str) -> Preset:
+        """Save the current temperature, top-k, top-p and duration as preset `name` (replacing one) and announce it."""
+        from engine.store import Presets
+
+        preset, _ = Presets(self.library.db_path).save(name, self._params.settings())
+        self._emit(PresetSaved(preset.name))
+        return preset
+
+    def load_preset(self, name: str) -> Preset:
+        """Set the parameters from preset `name` (each announced); all or none, as `set_param` checks them."""
+        from engine.store import Presets
+
+        preset = Presets(self.library.db_path).get(name)
+        settings = preset.settings
+        self._set_params({"temperature": settings.temperature, "top_k": settings.top_k, "top_p": settings.top_p, "duration": settings.duration_s})
+        return preset
+
+    def presets(self) -> list[Preset]:
+        """Every preset, sorted by name."""
+        from engine.store import Presets
+
+        return Presets(self.library.db_path).list()
+
+    def delete_preset(self, name: str) -> None:
+        """Delete preset `name` and announce it."""
+        from engine.store import Presets
+
+        Presets(self.library.db_path).delete(name)
+        self._emit(PresetDeleted(name))
+
+    def generations(self, count: int = 50) -> list[GenerationRecord]:
+        """The newest `count` (1 to MAX_HISTORY_LIST) entries of the generation history, newest first."""
+        from engine.store import History
+
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_HISTORY_LIST:
+            raise DistillError(f"count must be a whole number from 1 to {MAX_HISTORY_LIST}, not {count}")
+        return History(self.library.db_path).list(count)
 
     # -- jobs ---------------------------------------------------------------------------------------------
 
@@ -272,6 +430,30 @@ class Engine:
         record = make_sound_file(current.loaded, current.prior, prior_id(current.loaded), settings, export, seed, path, History(self.library.db_path))
         event = Generated(record.path, settings.duration_s, seed)
         self._emit(JobProgress("generate", 1.0, path.name))
+        self._emit(event)
+        return event
+
+    def replay(self, record_id: int) -> Future[Generated]:
+        """Make history entry `record_id`'s sound again on the torch worker (recorded as a new entry).
+
+        Its model must still hold the same VQ-VAE and prior weights (`regenerate` says so otherwise); an
+        unknown entry, or a seed beyond MAX_SEED (possible from the CLI), is a DistillError now.
+        """
+        from engine.store import History
+
+        history = History(self.library.db_path)
+        record = history.get(record_id)
+        if record.seed > MAX_SEED:
+            raise DistillError(f"generation #{record_id} has seed {record.seed}, beyond the engine's {MAX_SEED}; use `distill history regenerate {record_id}`")
+        return self._worker.submit(self._replay_job, record, history)
+
+    def _replay_job(self, record: GenerationRecord, history) -> Generated:
+        from engine.generation.files import regenerate
+
+        self._emit(JobProgress("generate", 0.0, f"making generation #{record.id} again"))
+        new = regenerate(record.id, out=self.out_dir, history=history)
+        event = Generated(new.path, new.settings.duration_s, new.seed)
+        self._emit(JobProgress("generate", 1.0, new.path.name))
         self._emit(event)
         return event
 
@@ -437,55 +619,148 @@ class Engine:
 
     # -- training -----------------------------------------------------------------------------------------
 
-    def train_start(self, dataset: str, name: str, minutes: float | None = None, **options) -> None:
-        """Start training a new model `name` on the sound folder `dataset` in its own thread.
+    @property
+    def train_options(self) -> TrainOptions:
+        """The training options (an immutable snapshot)."""
+        return self._train_options
 
-        `options` are further `TrainRequest` fields (levels, hidden, epochs, ...). Progress arrives as
-        `TrainProgress` events, the end as `TrainDone` (or `JobFailed` with job "train").
+    def train_option(self, key: str, value: float | None = None) -> float | int:
+        """Set training option `key` (see TrainOptions) and announce it, or report it when `value` is None.
+
+        A whole-number option accepts an integral float (Pd sends only floats); out-of-range values raise
+        DistillError and change nothing.
+        """
+        if value is None:
+            return getattr(self._train_options, check_train_key(key))
+        value = check_train_option(key, value)
+        with self._lock:
+            self._train_options = replace(self._train_options, **{key: value})
+        self._emit(TrainOptionChanged(key, value))
+        return value
+
+    def train_defaults(self, dataset: str) -> Future[int]:
+        """Inspect the sound folder `dataset` on the files thread and set the training options to its defaults.
+
+        Every option but the seed takes `adaptive_config`'s value for the folder's count of readable sound
+        files (each announced); minutes becomes the trainer's default budget. The future gives that count.
+        """
+        folder = dataset_folder(dataset)
+        return self._files.submit(self._defaults_job, folder)
+
+    def _defaults_job(self, folder: Path) -> int:
+        from engine.audio.io import readable_audio
+        from engine.data.dataset import audio_files
+        from engine.model.config import adaptive_config
+        from engine.training.trainer import DEFAULT_MINUTES
+
+        files = sum(readable_audio(path) for path in audio_files(folder))
+        model, _ = adaptive_config(files)
+        with self._lock:
+            options = TrainOptions(model.levels, model.codebook_size, model.codebook_dim, model.commitment_weight, model.hidden, DEFAULT_MINUTES, self._train_options.seed)
+            self._train_options = options
+        for key, value in asdict(options).items():
+            self._emit(TrainOptionChanged(key, value))
+        return files
+
+    def train_start(self, dataset: str, name: str, minutes: float | None = None, **options) -> None:
+        """Start training a new model `name` on the sound folder `dataset` in the training thread.
+
+        Trains with the training options; `minutes` (0 or None: the minutes option) and `options` (further
+        `TrainRequest` fields: epochs, levels, ...) override them. Announces `TrainStarted`, then
+        `TrainProgress` per epoch and `TrainDone` (or `JobFailed` with job "train").
         """
         from engine.library import check_name
-        from engine.training.trainer import TrainRequest
+        from engine.training.trainer import TrainRequest, train
 
-        if self._train_thread is not None and self._train_thread.is_alive():
-            raise DistillError("a training run is already going; stop it first (/distill/train/stop)")
-        if not Path(dataset).expanduser().is_dir():
-            raise DistillError(f"the dataset folder '{dataset}' does not exist")
+        folder = dataset_folder(dataset)
         check_name(name)
-        if minutes is not None and not 0 < minutes <= 24 * 60:
-            raise DistillError(f"training minutes must be above 0 and at most {24 * 60}, not {minutes}")
-        known = {f.name for f in fields(TrainRequest)} - {"dataset", "name", "minutes"}
-        if set(options) - known:
-            raise DistillError(f"unknown training options: {', '.join(sorted(set(options) - known))}")
-        request = TrainRequest(dataset=Path(dataset).expanduser(), name=name, minutes=minutes, device=self.device, **options)
-        self._train_stop = threading.Event()
-        self._train_thread = threading.Thread(target=self._train_job, args=(request, self._train_stop), name="distill-train", daemon=True)
-        self._train_thread.start()
+        check_minutes(minutes)
+        check_request_options(TrainRequest, options, {"dataset", "name", "minutes"})
+        chosen = {**self._train_options.request_fields(), **options}
+        if minutes:
+            chosen["minutes"] = minutes
+        request = TrainRequest(dataset=folder, name=name, device=self.device, **chosen)
+        self._start_training("train", name, lambda on_event, stop: train(request, on_event, stop, self.library), vqvae_progress)
 
-    def _train_job(self, request, stop: threading.Event) -> None:
-        from engine.training.trainer import EpochReport, train
+    def prior_train_start(self, model: str, minutes: float | None = None, restart: bool = False, **options) -> None:
+        """Start training the prior of model `model` (library name or file) in the training thread.
 
+        `minutes` 0 or None: the default budget; `restart` replaces an existing prior or an unfinished run;
+        `options` are further `PriorTrainRequest` fields (epochs, context, ...). Announces `TrainStarted`,
+        then `PriorTrainProgress` per epoch and `TrainDone` (or `JobFailed`), all with job "prior/train".
+        When that model is the loaded one, it is loaded again (with its new prior) before `TrainDone`.
+        """
+        from engine.prior.train import PriorTrainRequest, train_prior
+
+        path = self._find(model).path  # a missing or damaged model file is refused now
+        check_minutes(minutes)
+        check_request_options(PriorTrainRequest, options, {"model", "minutes", "restart", "resume", "device"})
+        request = PriorTrainRequest(model=path, minutes=minutes or None, restart=bool(restart), device=self.device, **options)
+
+        def run(on_event, stop):
+            finished = train_prior(request, on_event, stop, self.library)
+            current = self._model
+            if current is not None and current.info.path.resolve() == finished.path.resolve():
+                self.load_model_async(str(finished.path)).result()
+            return finished
+
+        self._start_training("prior/train", model, run, prior_progress)
+
+    def _start_training(self, job: str, name: str, run: Callable, translate: Callable) -> None:
+        """Run `run(on_event, stop)` (a trainer) in the training thread, its events translated by
+        `translate(event, budget)`; refused while another run is going."""
+        with self._train_lock:
+            if self._train_busy:
+                raise DistillError("a training run is already going; stop it first (/distill/train/stop)")
+            self._train_busy = True
+            stop = threading.Event()
+            self._train_stop = stop
+            self._train_thread = threading.Thread(target=self._training_job, args=(job, name, run, translate, stop), name="distill-train", daemon=True)
+            self._emit(TrainStarted(job, name))
+            try:
+                self._train_thread.start()
+            except RuntimeError:  # no thread could be started: no run is going
+                self._train_busy = False
+                raise
+
+    def _training_job(self, job: str, name: str, run: Callable, translate: Callable, stop: threading.Event) -> None:
         lower_thread_priority()
+        budget = Budget()
+
         def on_event(event) -> None:
-            if isinstance(event, EpochReport):
-                self._emit(TrainProgress(event.epoch, event.train_loss, event.seconds))
+            progress = translate(event, budget)
+            if progress is not None:
+                self._emit(progress)
 
         try:
-            finished = train(request, on_event=on_event, stop=stop, library=self.library)
-        except DistillError as error:
-            self._emit(JobFailed("train", str(error)))
-            return
-        self._emit(TrainDone(finished.name))
+            last: Event = TrainDone(job, name, run(on_event, stop).stopped)
+        except (DistillError, ValueError) as error:
+            last = JobFailed(job, str(error))
+        except Exception as error:  # noqa: BLE001 - a bug: logged in full, and clients still learn the run ended
+            log.error("%s failed:\n%s", job, traceback.format_exc())
+            last = JobFailed(job, f"internal error ({type(error).__name__}); see the engine's log")
+        finally:
+            with self._train_lock:  # a client told the run ended may start the next one at once
+                self._train_busy = False
+        self._emit(last)
 
     def train_stop(self) -> None:
-        """Ask the training run to stop; it saves its best weights and then sends `TrainDone`."""
-        if self._train_thread is None or not self._train_thread.is_alive():
+        """Ask the training run (VQ-VAE or prior) to stop; it saves its best weights and then sends `TrainDone`."""
+        if not self.training:
             raise DistillError("no training run is going")
         self._train_stop.set()
 
     @property
     def training(self) -> bool:
-        """Whether a training run is going."""
-        return self._train_thread is not None and self._train_thread.is_alive()
+        """Whether a training run is going (until just before its `TrainDone` or `JobFailed`)."""
+        return self._train_busy
+
+    def _find(self, name_or_path: str) -> ModelEntry:
+        """The model a library name or file path means, its header read; DistillError when there is none."""
+        try:
+            return self.library.find(name_or_path)
+        except OSError as error:  # e.g. a name too long for the file system
+            raise DistillError(f"'{name_or_path[:64]}' is neither a model file nor a model in the library ({error.strerror or error})") from error
 
     # -- lifetime -----------------------------------------------------------------------------------------
 
@@ -496,6 +771,7 @@ class Engine:
             self._train_thread.join()
         self._worker.shutdown(wait=True, cancel_futures=True)
         self._player.shutdown(wait=True, cancel_futures=True)
+        self._files.shutdown(wait=True, cancel_futures=True)
         if self._audio is not None:
             self._audio.close()
 
@@ -519,3 +795,123 @@ def changed_cells(old: CodeGrid, new: CodeGrid) -> tuple[tuple[int, int, int], .
     for cell in set(old.blends) ^ set(new.blends) | {c for c in old.blends.keys() & new.blends.keys() if old.blends[c] != new.blends[c]}:
         differ[cell] = True
     return tuple((int(level), int(column), int(new.codes[level, column])) for level, column in zip(*np.nonzero(differ)))
+
+
+def dataset_folder(dataset: str) -> Path:
+    """The sound folder `dataset` names, or DistillError when it names none."""
+    if not dataset.strip():
+        raise DistillError("name the dataset folder (an empty path is not one)")
+    folder = Path(dataset).expanduser()
+    try:
+        exists = folder.is_dir()
+    except OSError as error:  # e.g. a name too long for the file system
+        raise DistillError(f"'{dataset[:64]}' cannot be a dataset folder ({error.strerror or error})") from error
+    if not exists:
+        raise DistillError(f"the dataset folder '{dataset}' does not exist")
+    return folder
+
+
+def check_request_options(request_type: type, options: dict, taken: set[str]) -> None:
+    """DistillError naming the keys of `options` that are no field of `request_type` or are among `taken`."""
+    unknown = set(options) - ({f.name for f in fields(request_type)} - taken)
+    if unknown:
+        raise DistillError(f"unknown training options: {', '.join(sorted(unknown))}")
+
+
+def check_minutes(minutes: float | None) -> None:
+    """DistillError unless `minutes` is None or 0 (not given) or a training budget up to MAX_TRAIN_MINUTES."""
+    if minutes is not None and not 0 <= minutes <= MAX_TRAIN_MINUTES:
+        raise DistillError(f"training minutes must be 0 (the default) or above, at most {MAX_TRAIN_MINUTES}, not {minutes:g}")
+
+
+@dataclass
+class Budget:
+    """A training run's budget, from its trainer's started event, and its level labels."""
+
+    epochs: int | None = None
+    minutes: float | None = None
+    labels: tuple[str, ...] = ()
+
+    def fraction(self, epoch: int, seconds: float) -> float:
+        """Share of the budget done after `epoch` epochs and `seconds` of training, 0..1 (the larger share)."""
+        shares = [0.0]
+        if self.minutes:
+            shares.append(seconds / (self.minutes * 60))
+        if self.epochs:
+            shares.append(epoch / self.epochs)
+        return min(1.0, max(shares))
+
+
+def vqvae_progress(event, budget: Budget) -> TrainProgress | None:
+    """The engine event for a VQ-VAE trainer event (None for those clients are not told about)."""
+    from engine.training.trainer import EpochReport, TrainingStarted
+
+    if isinstance(event, TrainingStarted):
+        budget.epochs, budget.minutes, budget.labels = event.epochs, event.minutes, event.model.labels
+    elif isinstance(event, EpochReport):
+        fraction = budget.fraction(event.epoch, event.seconds)
+        return TrainProgress(event.epoch, event.train_loss, event.seconds, event.val_l1, fraction, event.best, tuple(event.health), tuple(event.warnings))
+    return None
+
+
+def prior_progress(event, budget: Budget) -> PriorTrainProgress | None:
+    """The engine event for a prior trainer event (None for those clients are not told about)."""
+    from engine.prior.train import PriorEpochReport, PriorTrainingStarted
+
+    if isinstance(event, PriorTrainingStarted):
+        budget.epochs, budget.minutes, budget.labels = event.epochs, event.minutes, event.labels
+    elif isinstance(event, PriorEpochReport):
+        levels = tuple(
+            PriorLevelProgress(level, label, train, val)
+            for level, (label, train, val) in enumerate(zip(budget.labels, event.train_perplexity, event.val_perplexity))
+        )
+        fraction = budget.fraction(event.epoch, event.seconds)
+        return PriorTrainProgress(event.epoch, event.train_loss, event.val_loss, event.seconds, fraction, event.best, levels, tuple(event.warnings))
+    return None
+
+
+def model_facts(entry: ModelEntry) -> dict[str, str | int | float]:
+    """What is known about a library model, in a fixed order; a fact that is not recorded is left out.
+
+    Texts: created, description, tags (comma-joined), health (the worst level's status), dataset (the
+    folder it was trained on), prior_val_perplexity (comma-joined per level); whole numbers: levels,
+    codebook_size, codebook_dim, hidden, sample_rate, files, size_bytes, has_prior (0/1), epochs;
+    numbers: duration_s, best_val_l1.
+    """
+    metadata = entry.metadata
+    config, training, dataset = (_section(metadata, key) for key in ("config", "training", "dataset"))
+    perplexities = [p for p in (_section(metadata, "prior").get("val_perplexity") or []) if _typed(p, float) is not None]
+    facts = {
+        "created": entry.created or None,
+        "description": entry.description,
+        "tags": ",".join(entry.tags),
+        "levels": entry.levels,
+        "codebook_size": entry.codebook_size,
+        "codebook_dim": _typed(config.get("codebook_dim"), int),
+        "hidden": _typed(config.get("hidden"), int),
+        "sample_rate": entry.sample_rate,
+        "files": entry.file_count,
+        "duration_s": entry.duration_s,
+        "size_bytes": entry.size_bytes,
+        "has_prior": int(entry.has_prior),
+        "health": entry.health_summary,
+        "dataset": _typed(dataset.get("folder"), str) or None,
+        "epochs": _typed(training.get("epochs"), int),
+        "best_val_l1": _typed(training.get("best_val_l1"), float),
+        "prior_val_perplexity": ",".join(f"{p:.4g}" for p in perplexities) or None,
+    }
+    return {key: value for key, value in facts.items() if value is not None}
+
+
+def _section(metadata: dict, key: str) -> dict:
+    value = metadata.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _typed(value: object, kind: type) -> object | None:
+    """`value` as a `kind` (str, int, or a finite float from an int or float), else None; never a bool."""
+    if isinstance(value, bool):
+        return None
+    if kind is float:
+        return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+    return value if isinstance(value, kind) else None

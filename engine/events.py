@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.training.health import LevelHealth
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ class JobProgress:
 
 @dataclass(frozen=True)
 class JobFailed:
-    """A job that has no waiting caller (training) failed; `message` is one sentence."""
+    """A job that has no waiting caller (training: job "train" or "prior/train") failed; `message` is one sentence."""
 
     job: str
     message: str
@@ -109,22 +113,102 @@ class Previewed:
 
 
 @dataclass(frozen=True)
+class ModelRenamed:
+    """A library model was renamed (the loaded model's name follows when it was that one)."""
+
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class ModelDeleted:
+    """A library model was deleted (a loaded copy stays loaded)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class TrainOptionChanged:
+    """A training option was set (also sent when it was set to the value it had)."""
+
+    key: str
+    value: float | int
+
+
+@dataclass(frozen=True)
+class TrainStarted:
+    """A training run started in the training thread; `job` is "train" (VQ-VAE) or "prior/train"."""
+
+    job: str
+    name: str  # the new model (train) or the model whose prior is trained, as the client named it
+
+
+@dataclass(frozen=True)
 class TrainProgress:
-    """A training epoch finished."""
+    """A VQ-VAE training epoch finished."""
 
     epoch: int
-    loss: float
+    loss: float  # mean training loss of the epoch
+    seconds: float  # training time so far
+    val_l1: float  # held-out log-mel L1
+    fraction: float  # share of the budget (epochs or minutes) done, 0..1
+    best: bool  # these weights are the best so far
+    health: tuple[LevelHealth, ...]  # codebook health per level over the epoch
+    warnings: tuple[str, ...]  # codebook collapse warnings of the epoch
+
+
+@dataclass(frozen=True)
+class PriorLevelProgress:
+    """One level of a prior training epoch: perplexity (effective choices per code) on both splits."""
+
+    level: int
+    label: str
+    train_perplexity: float
+    val_perplexity: float
+
+
+@dataclass(frozen=True)
+class PriorTrainProgress:
+    """A prior training epoch finished; losses in nats per code."""
+
+    epoch: int
+    train_loss: float
+    val_loss: float
     seconds: float
+    fraction: float  # share of the budget (epochs or minutes) done, 0..1
+    best: bool
+    levels: tuple[PriorLevelProgress, ...]
+    warnings: tuple[str, ...]  # memorisation warnings of the epoch
 
 
 @dataclass(frozen=True)
 class TrainDone:
-    """Training finished (budget spent or stopped) and the model is saved in the library."""
+    """Training finished (budget spent or stopped) and the result is saved in the library.
+
+    `job` and `name` as in `TrainStarted`; `stopped`: it was asked to stop before its budget was spent.
+    """
+
+    job: str
+    name: str
+    stopped: bool
+
+
+@dataclass(frozen=True)
+class PresetSaved:
+    """The sampling parameters were saved as a preset."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class PresetDeleted:
+    """A preset was deleted."""
 
     name: str
 
 
 Event = (
-    ModelLoaded | ParamChanged | GridEdited | Encoded | JobProgress | JobFailed | Generated | Decoded | Previewed
-    | TrainProgress | TrainDone
+    ModelLoaded | ModelRenamed | ModelDeleted | ParamChanged | GridEdited | Encoded | JobProgress | JobFailed
+    | Generated | Decoded | Previewed | TrainOptionChanged | TrainStarted | TrainProgress | PriorTrainProgress
+    | TrainDone | PresetSaved | PresetDeleted
 )

@@ -90,6 +90,14 @@ def load_audio(
     return np.ascontiguousarray(_normalise(mono, normalise), dtype=np.float32)
 
 
+def readable_audio(path: str | os.PathLike) -> bool:
+    """Whether libsndfile reads `path`'s header as sound of at least one frame (no samples are decoded)."""
+    try:
+        return sf.info(str(path)).frames > 0
+    except (sf.SoundFileError, RuntimeError, OSError):
+        return False
+
+
 def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     """`audio` (`[N]` or `[N, C]`) from `from_rate` to `to_rate` Hz with soxr ("HQ"); as it is when they agree."""
     if from_rate == to_rate:

@@ -87,13 +87,7 @@ def load_dataset(
     called once for each, as it happens. Raises `DatasetError` when the folder is missing or is not a
     folder, or when fewer than `min_files` files are usable (the message lists what was skipped).
     """
-    root = Path(folder).expanduser()
-    if not root.exists():
-        raise DatasetError(f"Dataset folder {root} does not exist.")
-    if not root.is_dir():
-        raise DatasetError(f"Dataset path {root} is not a folder.")
-    root = root.resolve()
-
+    root = _dataset_root(folder)
     clips: list[Clip] = []
     skipped: list[SkippedFile] = []
 
@@ -123,6 +117,24 @@ def load_dataset(
     if len(clips) < min_files:
         raise DatasetError(_too_few_message(root, clips, skipped, min_files))
     return Dataset(folder=root, clips=clips, skipped=skipped)
+
+
+def audio_files(folder: str | os.PathLike) -> list[Path]:
+    """The files under `folder` that `load_dataset` would try to load (audio extensions), in its order.
+
+    Nothing is read, so this is quick; DatasetError when the folder is missing or is not a folder.
+    """
+    return [path for path in _scan(_dataset_root(folder), lambda path, reason: None) if path.suffix.lower() in AUDIO_EXTENSIONS]
+
+
+def _dataset_root(folder: str | os.PathLike) -> Path:
+    """`folder` resolved, or DatasetError when it is missing or is not a folder."""
+    root = Path(folder).expanduser()
+    if not root.exists():
+        raise DatasetError(f"Dataset folder {root} does not exist.")
+    if not root.is_dir():
+        raise DatasetError(f"Dataset path {root} is not a folder.")
+    return root.resolve()
 
 
 def default_val_fraction(file_count: int) -> float:

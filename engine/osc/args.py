@@ -146,6 +146,11 @@ def build(address: str, values: tuple | list) -> bytes:
     return builder.build().dgram
 
 
+def int_or_text(value: int) -> int | str:
+    """`value` as an OSC int when it fits 32 bits, else its digits as text (e.g. a 64-bit seed from the CLI)."""
+    return value if INT32[0] <= value <= INT32[1] else str(value)
+
+
 def _describe(value: object) -> str:
     """'the text 'abc'', 'true', 'nil', 'a blob' ... for error messages."""
     if value is None:

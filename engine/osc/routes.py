@@ -8,19 +8,21 @@ parsed arguments; they only translate into `Engine` calls and reply.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from engine import __version__
 from engine.codes.grid import resolve_level
-from engine.core import PARAM_NAMES
+from engine.core import MAX_HISTORY_LIST, PARAM_NAMES
 from engine.errors import DistillError
-from engine.osc import args as osc_args
-from engine.osc.args import Arg, Item, Optional, Rest, spec_text
+from engine.osc.args import Arg, Item, Optional, Rest, int_or_text, spec_text
 from engine.osc.server import (
     GRID_PAGE,
-    MAX_REPLY_BYTES,
+    USAGE_PAGE,
+    fit_text,
     grid_messages,
     model_loaded_values,
+    name_pages,
+    numbered_pages,
 )
 
 
@@ -75,17 +77,39 @@ def _model_load(server, request, name) -> None:
     request.when_done(future, lambda info: request.answer("/distill/model/loaded", *model_loaded_values(info)))
 
 
+def _reply_all(request, messages: list[tuple[str, tuple]]) -> None:
+    for address, values in messages:
+        request.reply(address, *values)
+
+
+def _reply_names(request, address: str, names: list[str]) -> None:
+    """Pages of `address <name> ...`, then `address/end <count>`."""
+    _reply_all(request, name_pages(address, names))
+    request.reply(f"{address}/end", len(names))
+
+
 def _model_list(server, request) -> None:
-    names = server.engine.list_models()
-    page: list[str] = []
-    for name in names:
-        if page and len(osc_args.build("/distill/model/list", [*page, name])) > MAX_REPLY_BYTES:
-            request.reply("/distill/model/list", *page)
-            page = []
-        page.append(name)
-    if page:
-        request.reply("/distill/model/list", *page)
-    request.reply("/distill/model/list/end", len(names))
+    _reply_names(request, "/distill/model/list", server.engine.list_models())
+
+
+def _model_search(server, request, query) -> None:
+    _reply_names(request, "/distill/model/search", server.engine.search_models(query))
+
+
+def _model_info(server, request, name) -> None:
+    for key, value in server.engine.model_info(name).items():
+        request.reply("/distill/model/info", name, key, fit_text(value) if isinstance(value, str) else value)
+    request.reply("/distill/model/info/end", name)
+
+
+def _model_rename(server, request, old, new) -> None:
+    server.engine.rename_model(old, new)
+    request.answer("/distill/model/renamed", old, new)
+
+
+def _model_delete(server, request, name) -> None:
+    server.engine.delete_model(name)
+    request.answer("/distill/model/deleted", name)
 
 
 def _param(name: str) -> Callable:
@@ -98,9 +122,50 @@ def _param(name: str) -> Callable:
     return handler
 
 
-def _generate(server, request, duration, seed) -> None:
-    future = server.engine.generate(duration, seed)
+def _preset_save(server, request, name) -> None:
+    preset = server.engine.save_preset(name)
+    request.answer("/distill/preset/saved", preset.name)
+
+
+def _preset_load(server, request, name) -> None:
+    preset = server.engine.load_preset(name)
+    for param in ("temperature", "top_k", "top_p", "duration"):
+        request.answer(f"/distill/param/{param}", getattr(server.engine.params, param))
+    request.reply("/distill/preset/loaded", preset.name)
+
+
+def _preset_list(server, request) -> None:
+    presets = server.engine.presets()
+    for preset in presets:
+        settings = preset.settings
+        request.reply("/distill/preset", preset.name, settings.temperature, settings.top_k, settings.top_p, settings.duration_s)
+    request.reply("/distill/preset/list/end", len(presets))
+
+
+def _preset_delete(server, request, name) -> None:
+    server.engine.delete_preset(name)
+    request.answer("/distill/preset/deleted", name)
+
+
+def _answer_generated(request, future) -> None:
     request.when_done(future, lambda done: request.answer("/distill/generated", str(done.path), float(done.duration), done.seed))
+
+
+def _generate(server, request, duration, seed) -> None:
+    _answer_generated(request, server.engine.generate(duration, seed))
+
+
+def _history_list(server, request, count) -> None:
+    records = server.engine.generations(50 if count is None else count)
+    for record in records:
+        settings = record.settings
+        values = (int_or_text(record.seed), settings.duration_s, settings.temperature, settings.top_k, settings.top_p)
+        request.reply("/distill/history", record.id, record.created, record.model_name, *values, str(record.path))
+    request.reply("/distill/history/list/end", len(records))
+
+
+def _history_replay(server, request, record_id) -> None:
+    _answer_generated(request, server.engine.replay(record_id))
 
 
 def _encode(server, request, slot, path) -> None:
@@ -112,8 +177,7 @@ def _grid_get(server, request, slot) -> None:
     grid = server.engine.grid(slot)
     request.reply("/distill/grid/size", slot, grid.levels, grid.columns)
     cells = [(level, column, int(code)) for level in range(grid.levels) for column, code in enumerate(grid.codes[level])]
-    for address, values in grid_messages(slot, cells):
-        request.reply(address, *values)
+    _reply_all(request, grid_messages(slot, cells))
 
 
 def _answer_edits(request, *edits) -> None:
@@ -139,6 +203,10 @@ def _undo(server, request, slot) -> None:
 
 def _redo(server, request, slot) -> None:
     _answer_edits(request, server.engine.redo(slot))
+
+
+def _slots(server, request) -> None:
+    _reply_all(request, name_pages("/distill/slots", server.engine.slots()) or [("/distill/slots", ())])
 
 
 def _decode(server, request, slot) -> None:
@@ -167,9 +235,44 @@ def _health(server, request) -> None:
         request.reply("/distill/health", level.level, level.label, float(level.utilisation), float(level.perplexity), level.dead, level.status)
 
 
+def _health_usage(server, request, level) -> None:
+    level, counts = server.engine.usage(level)
+    _reply_all(request, numbered_pages("/distill/health/usage", (level,), counts, page=USAGE_PAGE))
+    request.reply("/distill/health/usage/end", level, len(counts))
+
+
+def _train_option(server, request, key, value) -> None:
+    if value is None:
+        request.reply("/distill/train/option", key, server.engine.train_option(key))
+    else:
+        request.answer("/distill/train/option", key, server.engine.train_option(key, value))
+
+
+def _send_train_options(server, send: Callable) -> None:
+    for key, value in asdict(server.engine.train_options).items():
+        send("/distill/train/option", key, value)
+
+
+def _train_options(server, request) -> None:
+    _send_train_options(server, request.reply)
+
+
+def _train_defaults(server, request, dataset) -> None:
+    def done(files: int) -> None:
+        _send_train_options(server, request.answer)
+        request.reply("/distill/train/defaults", dataset, files)
+
+    request.when_done(server.engine.train_defaults(dataset), done)
+
+
 def _train_start(server, request, dataset, name, minutes) -> None:
     server.engine.train_start(dataset, name, minutes)
-    request.reply("/distill/train/started", name)
+    request.answer("/distill/train/started", name)
+
+
+def _prior_train_start(server, request, model, minutes, restart) -> None:
+    server.engine.prior_train_start(model, minutes, bool(restart))
+    request.answer("/distill/prior/train/started", model)
 
 
 def _midi_learn(server, request, parameter) -> None:
@@ -179,9 +282,12 @@ def _midi_learn(server, request, parameter) -> None:
     request.reply("/distill/midi/learning", parameter)
 
 
-def _train_stop(server, request) -> None:
-    server.engine.train_stop()
-    request.reply("/distill/train/stopping")
+def _stop_training(address: str) -> Callable:
+    def handler(server, request) -> None:
+        server.engine.train_stop()
+        request.reply(address)
+
+    return handler
 
 
 # -- the table ----------------------------------------------------------------------------------------------
@@ -216,14 +322,61 @@ ROUTES: tuple[Route, ...] = (
         "Answers /distill/model/list <name> ... (pages of names), then /distill/model/list/end <count>.",
         _model_list,
     ),
+    Route(
+        "/distill/model/search", (Arg("query", "s"),),
+        "Find library models by words of their name, description, tags or dataset (an empty query lists all); answers "
+        "/distill/model/search <name> ... (pages of names, best match first), then /distill/model/search/end <count>.",
+        _model_search,
+    ),
+    Route(
+        "/distill/model/info", (Arg("name", "s"),),
+        "Answers /distill/model/info <name> <key> <value> per recorded fact of a library model (created, description, tags, "
+        "levels, codebook_size, codebook_dim, hidden, sample_rate, files, duration_s, size_bytes, has_prior, health, dataset, "
+        "epochs, best_val_l1, prior_val_perplexity), then /distill/model/info/end <name>.",
+        _model_info,
+    ),
+    Route(
+        "/distill/model/rename", (Arg("old", "s"), Arg("new", "s")),
+        "Rename a library model (a loaded one takes the new name); answers /distill/model/renamed <old> <new>.",
+        _model_rename,
+    ),
+    Route(
+        "/distill/model/delete", (Arg("name", "s"),),
+        "Delete a library model's file (a loaded copy stays loaded); answers /distill/model/deleted <name>.",
+        _model_delete,
+    ),
     *(
         Route(f"/distill/param/{name}", (Optional((Arg("value", kind),)),), f"{PARAM_HELP[name]} Answers /distill/param/{name} <value>; without a value, reports it.", _param(name))
         for name, kind in PARAM_KINDS.items()
     ),
+    Route("/distill/preset/save", (Arg("name", "s"),), "Save temperature, top_k, top_p and duration as a preset (replacing one); answers /distill/preset/saved <name>.", _preset_save),
+    Route(
+        "/distill/preset/load", (Arg("name", "s"),),
+        "Set the parameters from a preset (each answered as /distill/param/<name> <value>); answers /distill/preset/loaded <name>.",
+        _preset_load,
+    ),
+    Route(
+        "/distill/preset/list", (),
+        "Answers /distill/preset <name> <temperature> <top_k> <top_p> <duration> per preset, then /distill/preset/list/end <count>.",
+        _preset_list,
+    ),
+    Route("/distill/preset/delete", (Arg("name", "s"),), "Delete a preset; answers /distill/preset/deleted <name>.", _preset_delete),
     Route(
         "/distill/generate", (Optional((Arg("duration", "f"),)), Optional((Arg("seed", "i"),))),
         "Generate a sound (default: the duration and seed parameters); answers /distill/generated <path> <duration> <seed>.",
         _generate,
+    ),
+    Route(
+        "/distill/history/list", (Optional((Arg("count", "i"),)),),
+        f"Answers /distill/history <id> <created> <model> <seed> <duration> <temperature> <top_k> <top_p> <path> for the newest "
+        f"generations (default 50, at most {MAX_HISTORY_LIST}), newest first, then /distill/history/list/end <count>; "
+        "a seed beyond 32 bits (from the CLI) comes as text.",
+        _history_list,
+    ),
+    Route(
+        "/distill/history/replay", (Arg("id", "i"),),
+        "Make a generation of the history again (its model must still hold the same weights); answers /distill/generated <path> <duration> <seed>.",
+        _history_replay,
     ),
     Route(
         "/distill/encode", (SLOT, Arg("audio_path", "s")),
@@ -252,6 +405,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("/distill/undo", (SLOT,), "Undo a slot's last edit; answers /distill/edited <slot> <undo_depth> <redo_depth>.", _undo),
     Route("/distill/redo", (SLOT,), "Redo a slot's last undone edit; answers /distill/edited <slot> <undo_depth> <redo_depth>.", _redo),
+    Route("/distill/slots", (), "Answers /distill/slots <slot> ... with the names of the filled slots (no names when none).", _slots),
     Route("/distill/decode", (SLOT,), "Decode a slot to a sound file; answers /distill/decoded <slot> <path>.", _decode),
     Route(
         "/distill/preview", (Arg("level", "level"), Arg("index", "i")),
@@ -266,12 +420,52 @@ ROUTES: tuple[Route, ...] = (
         _health,
     ),
     Route(
+        "/distill/health/usage", (Arg("level", "level"),),
+        f"Answers /distill/health/usage <level> <first_index> <counts...> (pages of {USAGE_PAGE}) with how often each code of a "
+        "level of the loaded model was used in training, then /distill/health/usage/end <level> <codebook_size>.",
+        _health_usage,
+    ),
+    Route(
+        "/distill/train/option", (Arg("key", "s"), Optional((Arg("value", "f"),))),
+        "Set a training option: levels 2-4, codebook_size 0 (adapt to the dataset) or 2-4096, codebook_dim 2-1024, "
+        "commitment_weight 0-10, hidden 8-1024, minutes 0 (default budget) to 1440, seed; answers /distill/train/option "
+        "<key> <value>; without a value, reports it.",
+        _train_option,
+    ),
+    Route("/distill/train/options", (), "Answers /distill/train/option <key> <value> for every training option.", _train_options),
+    Route(
+        "/distill/train/defaults", (Arg("dataset_dir", "s"),),
+        "Count a folder's readable sound files and set every training option but the seed to its default for them (each "
+        "answered as /distill/train/option); answers /distill/train/defaults <dataset_dir> <files>.",
+        _train_defaults,
+    ),
+    Route(
         "/distill/train/start", (Arg("dataset_dir", "s"), Arg("name", "s"), Optional((Arg("minutes", "f"),))),
-        "Train a new model on a sound folder; answers /distill/train/started <name>; subscribers get "
-        "/distill/train/progress <epoch> <loss> <seconds> and /distill/train/done <name>.",
+        "Train a new model on a sound folder with the training options (minutes above 0 overrides that option); answers "
+        "/distill/train/started <name>. Subscribers get per epoch /distill/train/progress <epoch> <loss> <seconds> <val_l1> "
+        "<fraction> <best>, /distill/train/level <epoch> <level> <label> <utilisation> <perplexity> <dead> <status> <light> "
+        "per level and /distill/train/warning <message> per warning, then /distill/train/done <name> <stopped>.",
         _train_start,
     ),
-    Route("/distill/train/stop", (), "Stop training (the best weights so far are saved); answers /distill/train/stopping.", _train_stop),
+    Route(
+        "/distill/train/stop", (),
+        "Stop the training run, VQ-VAE or prior (the best weights so far are saved); answers /distill/train/stopping.",
+        _stop_training("/distill/train/stopping"),
+    ),
+    Route(
+        "/distill/prior/train/start", (Arg("model", "s"), Optional((Arg("minutes", "f"),)), Optional((Arg("restart", "i"),))),
+        "Train the prior of a model (minutes 0: the default budget; restart 1 replaces its prior or an unfinished run); "
+        "answers /distill/prior/train/started <model>. Subscribers get per epoch /distill/prior/train/progress <epoch> "
+        "<train_loss> <val_loss> <seconds> <fraction> <best>, /distill/prior/train/level <epoch> <level> <label> "
+        "<train_perplexity> <val_perplexity> per level and /distill/prior/train/warning <message> per warning, then "
+        "/distill/prior/train/done <model> <stopped>; a loaded model is loaded again with its new prior.",
+        _prior_train_start,
+    ),
+    Route(
+        "/distill/prior/train/stop", (),
+        "Stop the training run, as /distill/train/stop does; answers /distill/prior/train/stopping.",
+        _stop_training("/distill/prior/train/stopping"),
+    ),
     Route(
         "/distill/midi/learn", (Arg("param", "s"),),
         "Bind the next MIDI controller (CC) that moves to this parameter; answers /distill/midi/learning <param>.",

@@ -6,7 +6,8 @@ calls, which are quick or return futures, so `/distill/ping` is answered at once
 Where messages go:
 - a reply goes to the sender's address and, when that sender subscribed a listening port
   (`/distill/subscribe <port>`, as Pd and Max do: they send from one port and listen on another), there too;
-- events (parameter changes, grid edits, finished jobs, training progress) go to every subscriber;
+- events (parameter changes, grid edits, finished jobs, training progress, library and preset changes) go
+  to every subscriber;
 - a reply that is also an event (`/distill/param/...`, `/distill/edited`, `/distill/generated`, ...) goes to
   the sender only when it is not itself a subscriber, so nobody receives it twice.
 
@@ -40,12 +41,19 @@ from engine.events import (
     GridEdited,
     JobFailed,
     JobProgress,
+    ModelDeleted,
     ModelInfo,
     ModelLoaded,
+    ModelRenamed,
     ParamChanged,
+    PresetDeleted,
+    PresetSaved,
     Previewed,
+    PriorTrainProgress,
     TrainDone,
+    TrainOptionChanged,
     TrainProgress,
+    TrainStarted,
 )
 from engine.osc import args as osc_args
 
@@ -54,6 +62,8 @@ log = logging.getLogger("distill.osc")
 MAX_DATAGRAM = 65507  # the largest UDP payload: requests up to this size are read whole
 MAX_REPLY_BYTES = 1024  # list replies are paged to stay under this (paths may make a message longer)
 GRID_PAGE = 64  # codes per /distill/grid message
+USAGE_PAGE = 64  # counts per /distill/health/usage message
+MAX_TEXT_BYTES = 768  # a text value of a reply is cut to this (UTF-8), so that its message fits MAX_REPLY_BYTES
 MAX_LISTENERS = 32
 PATTERN_CHARACTERS = set("*?[]{}")
 
@@ -63,6 +73,34 @@ def model_loaded_values(info: ModelInfo) -> tuple:
     return info.name, info.levels, info.codebook_size, info.sample_rate, int(info.has_prior)
 
 
+def numbered_pages(address: str, head: tuple, values: Sequence, first: int = 0, page: int = GRID_PAGE) -> list[tuple[str, tuple]]:
+    """`address <head...> <first_index> <values...>` messages of at most `page` values each; `first` is the
+    index of `values[0]`."""
+    return [(address, (*head, first + start, *values[start : start + page])) for start in range(0, len(values), page)]
+
+
+def name_pages(address: str, names: Sequence[str]) -> list[tuple[str, tuple]]:
+    """`address <name> ...` messages, each holding as many names as fit under MAX_REPLY_BYTES (none: no message)."""
+    pages: list[tuple[str, tuple]] = []
+    page: list[str] = []
+    for name in names:
+        if page and len(osc_args.build(address, [*page, name])) > MAX_REPLY_BYTES:
+            pages.append((address, tuple(page)))
+            page = []
+        page.append(name)
+    if page:
+        pages.append((address, tuple(page)))
+    return pages
+
+
+def fit_text(text: str, limit: int = MAX_TEXT_BYTES) -> str:
+    """`text`, cut to at most `limit` UTF-8 bytes (ending in '…') when longer."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode(errors="ignore") + "…"
+
+
 def grid_messages(slot: str, cells: Sequence[tuple[int, int, int]]) -> list[tuple[str, tuple]]:
     """`/distill/grid <slot> <level> <first_frame> <codes...>` for runs of consecutive cells (level, column,
     code), at most GRID_PAGE codes each; `cells` in level then column order."""
@@ -70,14 +108,13 @@ def grid_messages(slot: str, cells: Sequence[tuple[int, int, int]]) -> list[tupl
     run: list[int] = []
     run_level = run_start = -1
     for level, column, code in cells:
-        if run and (level != run_level or column != run_start + len(run) or len(run) == GRID_PAGE):
-            messages.append(("/distill/grid", (slot, run_level, run_start, *run)))
+        if run and (level != run_level or column != run_start + len(run)):
+            messages += numbered_pages("/distill/grid", (slot, run_level), run, run_start)
             run = []
         if not run:
             run_level, run_start = level, column
         run.append(int(code))
-    if run:
-        messages.append(("/distill/grid", (slot, run_level, run_start, *run)))
+    messages += numbered_pages("/distill/grid", (slot, run_level), run, run_start)
     return messages
 
 
@@ -102,11 +139,52 @@ def event_messages(event: Event) -> list[tuple[str, tuple]]:
             return [("/distill/job/progress", (job, float(fraction), message))]
         case JobFailed(job, message):
             return [("/distill/error", (f"/distill/{job}", message))]
-        case TrainProgress(epoch, loss, seconds):
-            return [("/distill/train/progress", (epoch, float(loss), float(seconds)))]
-        case TrainDone(name):
-            return [("/distill/train/done", (name,))]
+        case ModelRenamed(old, new):
+            return [("/distill/model/renamed", (old, new))]
+        case ModelDeleted(name):
+            return [("/distill/model/deleted", (name,))]
+        case TrainOptionChanged(key, value):
+            return [("/distill/train/option", (key, value))]
+        case TrainStarted(job, name):
+            return [(f"/distill/{job}/started", (name,))]
+        case TrainProgress():
+            return train_progress_messages(event)
+        case PriorTrainProgress():
+            return prior_progress_messages(event)
+        case TrainDone(job, name, stopped):
+            return [(f"/distill/{job}/done", (name, int(stopped)))]
+        case PresetSaved(name):
+            return [("/distill/preset/saved", (name,))]
+        case PresetDeleted(name):
+            return [("/distill/preset/deleted", (name,))]
     raise TypeError(f"no OSC message for {event!r}")
+
+
+def train_progress_messages(event: TrainProgress) -> list[tuple[str, tuple]]:
+    """`/distill/train/progress`, then `/distill/train/level` per level and `/distill/train/warning` per warning."""
+    epoch = event.epoch
+    return [
+        ("/distill/train/progress", (epoch, float(event.loss), float(event.seconds), float(event.val_l1), float(event.fraction), int(event.best))),
+        *(
+            ("/distill/train/level", (epoch, h.level, h.label, float(h.utilisation), float(h.perplexity), h.dead, h.status, h.light))
+            for h in event.health
+        ),
+        *(("/distill/train/warning", (fit_text(warning),)) for warning in event.warnings),
+    ]
+
+
+def prior_progress_messages(event: PriorTrainProgress) -> list[tuple[str, tuple]]:
+    """`/distill/prior/train/progress`, then `/distill/prior/train/level` per level and `.../warning` per warning."""
+    epoch = event.epoch
+    progress = (epoch, float(event.train_loss), float(event.val_loss), float(event.seconds), float(event.fraction), int(event.best))
+    return [
+        ("/distill/prior/train/progress", progress),
+        *(
+            ("/distill/prior/train/level", (epoch, level.level, level.label, float(level.train_perplexity), float(level.val_perplexity)))
+            for level in event.levels
+        ),
+        *(("/distill/prior/train/warning", (fit_text(warning),)) for warning in event.warnings),
+    ]
 
 
 @dataclass(frozen=True)
