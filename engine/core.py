@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import os
 import re
 import sys
@@ -33,7 +32,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,17 +59,26 @@ from engine.events import (
     PresetDeleted,
     PresetSaved,
     Previewed,
-    PriorLevelProgress,
-    PriorTrainProgress,
     TrainDone,
     TrainOptionChanged,
-    TrainProgress,
     TrainStarted,
 )
 from engine.generation.settings import GenerationSettings, InvalidSettings
-from engine.library import Library, ModelEntry
+from engine.library import Library, ModelEntry, model_facts
+from engine.limits import MAX_HISTORY_LIST, MAX_SEED
 from engine.paths import outputs_dir
 from engine.training.health import LevelHealth
+from engine.training.runs import (
+    Budget,
+    TrainOptions,
+    check_minutes,
+    check_request_options,
+    check_train_key,
+    check_train_option,
+    dataset_folder,
+    prior_progress,
+    vqvae_progress,
+)
 
 if TYPE_CHECKING:  # heavy imports stay lazy so `distill --help` and adapters start fast
     from engine.audio.playback import AudioOut
@@ -80,23 +88,9 @@ if TYPE_CHECKING:  # heavy imports stay lazy so `distill --help` and adapters st
 
 log = logging.getLogger("distill.engine")
 
-MAX_SEED = 2**31 - 1  # seeds travel as OSC 'i' (int32)
 SLOT_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 WORKER_NICENESS = 5  # how much lower the torch worker and training threads run than the network thread
 PARAM_NAMES = ("temperature", "top_k", "top_p", "seed", "duration")
-MAX_TRAIN_MINUTES = 24 * 60
-MAX_HISTORY_LIST = 1000  # generations `generations()` lists at most
-# Training options: (whole number?, lowest, highest); 0 is also allowed where ZERO_MEANS says what it means.
-TRAIN_OPTION_RANGES: dict[str, tuple[bool, float, float]] = {
-    "levels": (True, 2, 4),
-    "codebook_size": (True, 2, 4096),
-    "codebook_dim": (True, 2, 1024),
-    "commitment_weight": (False, 0.0, 10.0),
-    "hidden": (True, 8, 1024),
-    "minutes": (False, 0.0, MAX_TRAIN_MINUTES),
-    "seed": (True, 0, MAX_SEED),
-}
-ZERO_MEANS = {"codebook_size": "adapt to the dataset", "minutes": "the default budget"}
 
 
 @dataclass(frozen=True)
@@ -117,53 +111,6 @@ class Params:
             top_k=self.top_k,
             top_p=self.top_p,
         )
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    """What `train_start` trains with unless told otherwise (TrainRequest's defaults; ranges: TRAIN_OPTION_RANGES).
-
-    codebook_size 0 adapts it to the dataset; minutes 0 is the trainer's default budget.
-    """
-
-    levels: int = 3
-    codebook_size: int = 0
-    codebook_dim: int = 128
-    commitment_weight: float = 0.25
-    hidden: int = 256
-    minutes: float = 0.0
-    seed: int = 0
-
-    def request_fields(self) -> dict:
-        """These options as `TrainRequest` keyword arguments (0 becomes None: adapt, default budget)."""
-        return {**asdict(self), "codebook_size": self.codebook_size or None, "minutes": self.minutes or None}
-
-
-def check_train_key(key: str) -> str:
-    """`key` if it names a training option, else DistillError listing them."""
-    if key not in TRAIN_OPTION_RANGES:
-        raise DistillError(f"unknown training option '{key}' (use {', '.join(TRAIN_OPTION_RANGES)})")
-    return key
-
-
-def check_train_option(key: str, value: object) -> int | float:
-    """`value` for training option `key` (an int for whole-number options), else DistillError naming the range."""
-    whole, low, high = TRAIN_OPTION_RANGES[check_train_key(key)]
-    kind = "a whole number" if whole else "a number"
-    if key not in ZERO_MEANS:
-        rule = f"{kind} from {low:g} to {high:g}"
-    elif low > 0:
-        rule = f"0 ({ZERO_MEANS[key]}) or {kind} from {low:g} to {high:g}"
-    else:
-        rule = f"{kind} from 0 ({ZERO_MEANS[key]}) to {high:g}"
-    rule = f"{key} must be {rule}"
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise DistillError(f"{rule}, not {value!r}")
-    if whole and not float(value).is_integer():
-        raise DistillError(f"{rule}, not {value:g}")
-    if not (low <= value <= high or (value == 0 and key in ZERO_MEANS)):
-        raise DistillError(f"{rule}, not {value:g}")
-    return int(value) if whole else float(value)
 
 
 def check_engine_seed(seed: object) -> int:
@@ -797,121 +744,3 @@ def changed_cells(old: CodeGrid, new: CodeGrid) -> tuple[tuple[int, int, int], .
     return tuple((int(level), int(column), int(new.codes[level, column])) for level, column in zip(*np.nonzero(differ)))
 
 
-def dataset_folder(dataset: str) -> Path:
-    """The sound folder `dataset` names, or DistillError when it names none."""
-    if not dataset.strip():
-        raise DistillError("name the dataset folder (an empty path is not one)")
-    folder = Path(dataset).expanduser()
-    try:
-        exists = folder.is_dir()
-    except OSError as error:  # e.g. a name too long for the file system
-        raise DistillError(f"'{dataset[:64]}' cannot be a dataset folder ({error.strerror or error})") from error
-    if not exists:
-        raise DistillError(f"the dataset folder '{dataset}' does not exist")
-    return folder
-
-
-def check_request_options(request_type: type, options: dict, taken: set[str]) -> None:
-    """DistillError naming the keys of `options` that are no field of `request_type` or are among `taken`."""
-    unknown = set(options) - ({f.name for f in fields(request_type)} - taken)
-    if unknown:
-        raise DistillError(f"unknown training options: {', '.join(sorted(unknown))}")
-
-
-def check_minutes(minutes: float | None) -> None:
-    """DistillError unless `minutes` is None or 0 (not given) or a training budget up to MAX_TRAIN_MINUTES."""
-    if minutes is not None and not 0 <= minutes <= MAX_TRAIN_MINUTES:
-        raise DistillError(f"training minutes must be 0 (the default) or above, at most {MAX_TRAIN_MINUTES}, not {minutes:g}")
-
-
-@dataclass
-class Budget:
-    """A training run's budget, from its trainer's started event, and its level labels."""
-
-    epochs: int | None = None
-    minutes: float | None = None
-    labels: tuple[str, ...] = ()
-
-    def fraction(self, epoch: int, seconds: float) -> float:
-        """Share of the budget done after `epoch` epochs and `seconds` of training, 0..1 (the larger share)."""
-        shares = [0.0]
-        if self.minutes:
-            shares.append(seconds / (self.minutes * 60))
-        if self.epochs:
-            shares.append(epoch / self.epochs)
-        return min(1.0, max(shares))
-
-
-def vqvae_progress(event, budget: Budget) -> TrainProgress | None:
-    """The engine event for a VQ-VAE trainer event (None for those clients are not told about)."""
-    from engine.training.trainer import EpochReport, TrainingStarted
-
-    if isinstance(event, TrainingStarted):
-        budget.epochs, budget.minutes, budget.labels = event.epochs, event.minutes, event.model.labels
-    elif isinstance(event, EpochReport):
-        fraction = budget.fraction(event.epoch, event.seconds)
-        return TrainProgress(event.epoch, event.train_loss, event.seconds, event.val_l1, fraction, event.best, tuple(event.health), tuple(event.warnings))
-    return None
-
-
-def prior_progress(event, budget: Budget) -> PriorTrainProgress | None:
-    """The engine event for a prior trainer event (None for those clients are not told about)."""
-    from engine.prior.train import PriorEpochReport, PriorTrainingStarted
-
-    if isinstance(event, PriorTrainingStarted):
-        budget.epochs, budget.minutes, budget.labels = event.epochs, event.minutes, event.labels
-    elif isinstance(event, PriorEpochReport):
-        levels = tuple(
-            PriorLevelProgress(level, label, train, val)
-            for level, (label, train, val) in enumerate(zip(budget.labels, event.train_perplexity, event.val_perplexity))
-        )
-        fraction = budget.fraction(event.epoch, event.seconds)
-        return PriorTrainProgress(event.epoch, event.train_loss, event.val_loss, event.seconds, fraction, event.best, levels, tuple(event.warnings))
-    return None
-
-
-def model_facts(entry: ModelEntry) -> dict[str, str | int | float]:
-    """What is known about a library model, in a fixed order; a fact that is not recorded is left out.
-
-    Texts: created, description, tags (comma-joined), health (the worst level's status), dataset (the
-    folder it was trained on), prior_val_perplexity (comma-joined per level); whole numbers: levels,
-    codebook_size, codebook_dim, hidden, sample_rate, files, size_bytes, has_prior (0/1), epochs;
-    numbers: duration_s, best_val_l1.
-    """
-    metadata = entry.metadata
-    config, training, dataset = (_section(metadata, key) for key in ("config", "training", "dataset"))
-    perplexities = [p for p in (_section(metadata, "prior").get("val_perplexity") or []) if _typed(p, float) is not None]
-    facts = {
-        "created": entry.created or None,
-        "description": entry.description,
-        "tags": ",".join(entry.tags),
-        "levels": entry.levels,
-        "codebook_size": entry.codebook_size,
-        "codebook_dim": _typed(config.get("codebook_dim"), int),
-        "hidden": _typed(config.get("hidden"), int),
-        "sample_rate": entry.sample_rate,
-        "files": entry.file_count,
-        "duration_s": entry.duration_s,
-        "size_bytes": entry.size_bytes,
-        "has_prior": int(entry.has_prior),
-        "health": entry.health_summary,
-        "dataset": _typed(dataset.get("folder"), str) or None,
-        "epochs": _typed(training.get("epochs"), int),
-        "best_val_l1": _typed(training.get("best_val_l1"), float),
-        "prior_val_perplexity": ",".join(f"{p:.4g}" for p in perplexities) or None,
-    }
-    return {key: value for key, value in facts.items() if value is not None}
-
-
-def _section(metadata: dict, key: str) -> dict:
-    value = metadata.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def _typed(value: object, kind: type) -> object | None:
-    """`value` as a `kind` (str, int, or a finite float from an int or float), else None; never a bool."""
-    if isinstance(value, bool):
-        return None
-    if kind is float:
-        return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
-    return value if isinstance(value, kind) else None

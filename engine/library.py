@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
@@ -422,6 +423,39 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
+def model_facts(entry: ModelEntry) -> dict[str, str | int | float]:
+    """What is known about a library model, in a fixed order; a fact that is not recorded is left out.
+
+    Texts: created, description, tags (comma-joined), health (the worst level's status), dataset (the
+    folder it was trained on), prior_val_perplexity (comma-joined per level); whole numbers: levels,
+    codebook_size, codebook_dim, hidden, sample_rate, files, size_bytes, has_prior (0/1), epochs;
+    numbers: duration_s, best_val_l1.
+    """
+    metadata = entry.metadata
+    config, training, dataset = (_section(metadata, key) for key in ("config", "training", "dataset"))
+    perplexities = [p for p in (_section(metadata, "prior").get("val_perplexity") or []) if _float(p) is not None]
+    facts = {
+        "created": entry.created or None,
+        "description": entry.description,
+        "tags": ",".join(entry.tags),
+        "levels": entry.levels,
+        "codebook_size": entry.codebook_size,
+        "codebook_dim": _int(config.get("codebook_dim")),
+        "hidden": _int(config.get("hidden")),
+        "sample_rate": entry.sample_rate,
+        "files": entry.file_count,
+        "duration_s": entry.duration_s,
+        "size_bytes": entry.size_bytes,
+        "has_prior": int(entry.has_prior),
+        "health": entry.health_summary,
+        "dataset": _text(dataset.get("folder")) or None,
+        "epochs": _int(training.get("epochs")),
+        "best_val_l1": _float(training.get("best_val_l1")),
+        "prior_val_perplexity": ",".join(f"{p:.4g}" for p in perplexities) or None,
+    }
+    return {key: value for key, value in facts.items() if value is not None}
+
+
 def _scan(folder: Path) -> dict[str, os.stat_result]:
     """Model files in `folder` (hidden files, such as atomic writes in progress, are skipped)."""
     with os.scandir(folder) as entries:
@@ -474,4 +508,7 @@ def _int(value: object) -> int | None:
 
 
 def _float(value: object) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A finite number as a float, else None (a bool is no number here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)

@@ -19,7 +19,8 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.parsing import osc_types
 
 from engine import __version__
-from engine.core import Engine, TrainOptions
+from engine.core import Engine
+from engine.training.runs import TrainOptions
 from engine.generation.settings import GenerationSettings
 from engine.library import Library
 from engine.modelfile import read_model_metadata, update_model_metadata
@@ -224,7 +225,7 @@ def test_a_subscribed_sender_gets_an_announced_reply_once(library, listener):
 
 
 def test_training_progress_is_the_larger_share_of_the_budget():
-    from engine.core import Budget
+    from engine.training.runs import Budget
 
     assert Budget().fraction(3, 100.0) == 0.0
     assert Budget(epochs=4).fraction(1, 1000.0) == 0.25

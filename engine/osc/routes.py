@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass
 
 from engine import __version__
 from engine.codes.grid import resolve_level
-from engine.core import MAX_HISTORY_LIST, PARAM_NAMES
+from engine.core import PARAM_NAMES
 from engine.errors import DistillError
+from engine.limits import MAX_HISTORY_LIST
 from engine.osc.args import Arg, Item, Optional, Rest, int_or_text, spec_text
 from engine.osc.server import (
     GRID_PAGE,

@@ -1,0 +1,148 @@
+"""What the engine needs to run training for its clients: the options it trains with, and progress.
+
+`TrainOptions` are set one at a time by clients (like the sampling parameters) and checked against
+`TRAIN_OPTION_RANGES`; `vqvae_progress` / `prior_progress` turn the trainers' events into the engine's
+progress events, with the share of the budget done. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from engine.errors import DistillError
+from engine.events import PriorLevelProgress, PriorTrainProgress, TrainProgress
+from engine.limits import MAX_SEED, MAX_TRAIN_MINUTES
+
+# Training options: (whole number?, lowest, highest); 0 is also allowed where ZERO_MEANS says what it means.
+TRAIN_OPTION_RANGES: dict[str, tuple[bool, float, float]] = {
+    "levels": (True, 2, 4),
+    "codebook_size": (True, 2, 4096),
+    "codebook_dim": (True, 2, 1024),
+    "commitment_weight": (False, 0.0, 10.0),
+    "hidden": (True, 8, 1024),
+    "minutes": (False, 0.0, MAX_TRAIN_MINUTES),
+    "seed": (True, 0, MAX_SEED),
+}
+ZERO_MEANS = {"codebook_size": "adapt to the dataset", "minutes": "the default budget"}
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """What `train_start` trains with unless told otherwise (TrainRequest's defaults; ranges: TRAIN_OPTION_RANGES).
+
+    codebook_size 0 adapts it to the dataset; minutes 0 is the trainer's default budget.
+    """
+
+    levels: int = 3
+    codebook_size: int = 0
+    codebook_dim: int = 128
+    commitment_weight: float = 0.25
+    hidden: int = 256
+    minutes: float = 0.0
+    seed: int = 0
+
+    def request_fields(self) -> dict:
+        """These options as `TrainRequest` keyword arguments (0 becomes None: adapt, default budget)."""
+        return {**asdict(self), "codebook_size": self.codebook_size or None, "minutes": self.minutes or None}
+
+
+def check_train_key(key: str) -> str:
+    """`key` if it names a training option, else DistillError listing them."""
+    if key not in TRAIN_OPTION_RANGES:
+        raise DistillError(f"unknown training option '{key}' (use {', '.join(TRAIN_OPTION_RANGES)})")
+    return key
+
+
+def check_train_option(key: str, value: object) -> int | float:
+    """`value` for training option `key` (an int for whole-number options), else DistillError naming the range."""
+    whole, low, high = TRAIN_OPTION_RANGES[check_train_key(key)]
+    kind = "a whole number" if whole else "a number"
+    if key not in ZERO_MEANS:
+        rule = f"{kind} from {low:g} to {high:g}"
+    elif low > 0:
+        rule = f"0 ({ZERO_MEANS[key]}) or {kind} from {low:g} to {high:g}"
+    else:
+        rule = f"{kind} from 0 ({ZERO_MEANS[key]}) to {high:g}"
+    rule = f"{key} must be {rule}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise DistillError(f"{rule}, not {value!r}")
+    if whole and not float(value).is_integer():
+        raise DistillError(f"{rule}, not {value:g}")
+    if not (low <= value <= high or (value == 0 and key in ZERO_MEANS)):
+        raise DistillError(f"{rule}, not {value:g}")
+    return int(value) if whole else float(value)
+
+
+def dataset_folder(dataset: str) -> Path:
+    """The sound folder `dataset` names, or DistillError when it names none."""
+    if not dataset.strip():
+        raise DistillError("name the dataset folder (an empty path is not one)")
+    folder = Path(dataset).expanduser()
+    try:
+        exists = folder.is_dir()
+    except OSError as error:  # e.g. a name too long for the file system
+        raise DistillError(f"'{dataset[:64]}' cannot be a dataset folder ({error.strerror or error})") from error
+    if not exists:
+        raise DistillError(f"the dataset folder '{dataset}' does not exist")
+    return folder
+
+
+def check_request_options(request_type: type, options: dict, taken: set[str]) -> None:
+    """DistillError naming the keys of `options` that are no field of `request_type` or are among `taken`."""
+    unknown = set(options) - ({f.name for f in fields(request_type)} - taken)
+    if unknown:
+        raise DistillError(f"unknown training options: {', '.join(sorted(unknown))}")
+
+
+def check_minutes(minutes: float | None) -> None:
+    """DistillError unless `minutes` is None or 0 (not given) or a training budget up to MAX_TRAIN_MINUTES."""
+    if minutes is not None and not 0 <= minutes <= MAX_TRAIN_MINUTES:
+        raise DistillError(f"training minutes must be 0 (the default) or above, at most {MAX_TRAIN_MINUTES}, not {minutes:g}")
+
+
+@dataclass
+class Budget:
+    """A training run's budget, from its trainer's started event, and its level labels."""
+
+    epochs: int | None = None
+    minutes: float | None = None
+    labels: tuple[str, ...] = ()
+
+    def fraction(self, epoch: int, seconds: float) -> float:
+        """Share of the budget done after `epoch` epochs and `seconds` of training, 0..1 (the larger share)."""
+        shares = [0.0]
+        if self.minutes:
+            shares.append(seconds / (self.minutes * 60))
+        if self.epochs:
+            shares.append(epoch / self.epochs)
+        return min(1.0, max(shares))
+
+
+def vqvae_progress(event, budget: Budget) -> TrainProgress | None:
+    """The engine event for a VQ-VAE trainer event (None for those clients are not told about)."""
+    from engine.training.trainer import EpochReport, TrainingStarted
+
+    if isinstance(event, TrainingStarted):
+        budget.epochs, budget.minutes, budget.labels = event.epochs, event.minutes, event.model.labels
+    elif isinstance(event, EpochReport):
+        fraction = budget.fraction(event.epoch, event.seconds)
+        return TrainProgress(event.epoch, event.train_loss, event.seconds, event.val_l1, fraction, event.best, tuple(event.health), tuple(event.warnings))
+    return None
+
+
+def prior_progress(event, budget: Budget) -> PriorTrainProgress | None:
+    """The engine event for a prior trainer event (None for those clients are not told about)."""
+    from engine.prior.train import PriorEpochReport, PriorTrainingStarted
+
+    if isinstance(event, PriorTrainingStarted):
+        budget.epochs, budget.minutes, budget.labels = event.epochs, event.minutes, event.labels
+    elif isinstance(event, PriorEpochReport):
+        levels = tuple(
+            PriorLevelProgress(level, label, train, val)
+            for level, (label, train, val) in enumerate(zip(budget.labels, event.train_perplexity, event.val_perplexity))
+        )
+        fraction = budget.fraction(event.epoch, event.seconds)
+        return PriorTrainProgress(event.epoch, event.train_loss, event.val_loss, event.seconds, fraction, event.best, levels, tuple(event.warnings))
+    return None
