@@ -198,15 +198,23 @@ class Engine:
         return model_facts(self.library.get(name))
 
     def rename_model(self, old: str, new: str) -> None:
-        """Rename library model `old` to `new` and announce it; the loaded model follows when it is that file."""
+        """Rename library model `old` to `new` and announce it.
+
+        When the loaded model is that file, it follows and is announced again as `ModelLoaded` under its new
+        name (a loaded model of the same name from elsewhere is another model and keeps its name).
+        """
         old_path = self.library.get(old).path.resolve()
         entry = self.library.rename(old, new)
+        followed = None
         with self._lock:
             current = self._model
             if current is not None and current.info.path.resolve() == old_path:
                 loaded = replace(current.loaded, path=entry.path, metadata={**current.loaded.metadata, "name": entry.name})
-                self._model = replace(current, loaded=loaded, info=replace(current.info, name=entry.name, path=entry.path))
+                followed = replace(current.info, name=entry.name, path=entry.path)
+                self._model = replace(current, loaded=loaded, info=followed)
         self._emit(ModelRenamed(old, entry.name))
+        if followed is not None:
+            self._emit(ModelLoaded(followed))
 
     def delete_model(self, name: str) -> None:
         """Delete library model `name` (its file) and announce it; a loaded copy stays loaded in memory."""

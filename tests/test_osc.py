@@ -173,9 +173,9 @@ def test_health_per_level(loaded, client):
     client.send("/distill/health")
     rows = [client.expect("/distill/health") for _ in range(3)]
     assert [r[0] for r in rows] == [0, 1, 2] and [r[1] for r in rows] == ["Structure", "Timbre", "Detail"]
-    for level, label, utilisation, perplexity, dead, status in rows:
+    for level, label, utilisation, perplexity, dead, status, light in rows:
         assert 0.0 <= utilisation <= 1.0 and perplexity >= 1.0 and 0 <= dead <= 16
-        assert status in ("Healthy", "Some codes underused", "Codebook collapse detected")
+        assert (status, light) in (("Healthy", "green"), ("Some codes underused", "yellow"), ("Codebook collapse detected", "red"))
 
 
 # -- parameters ------------------------------------------------------------------------------------------

@@ -35,3 +35,9 @@ async def wait_for(pilot, condition: Callable[[], object], timeout: float = 20.0
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         await pilot.pause(0.05)
         await asyncio.sleep(0)
+
+
+def hide_port(app) -> None:
+    """For snapshots: the header shows the engine's free port, different every run; show a fixed one instead."""
+    host, port = app.server
+    app.sub_title = app.sub_title.replace(f"{host}:{port}", f"{host}:9000")

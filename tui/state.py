@@ -1,4 +1,8 @@
-"""What the TUI knows of the engine, kept up to date from its OSC events (the engine is the source of truth)."""
+"""What the TUI knows of the engine, kept up to date from its OSC events (the engine is the source of truth).
+
+A renamed loaded model is announced again by the engine as `/distill/model/loaded`, so only that message
+sets the model.
+"""
 
 from __future__ import annotations
 
@@ -41,8 +45,5 @@ class EngineState:
             return True
         if address.startswith(PARAM_PREFIX) and len(values) == 1:
             self.params[address[len(PARAM_PREFIX):]] = values[0]
-            return True
-        if address == "/distill/model/renamed" and self.model is not None and len(values) == 2 and values[0] == self.model.name:
-            self.model = LoadedModel(str(values[1]), self.model.levels, self.model.codebook_size, self.model.sample_rate, self.model.has_prior)
             return True
         return False

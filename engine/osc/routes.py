@@ -233,7 +233,7 @@ def _stop(server, request) -> None:
 
 def _health(server, request) -> None:
     for level in server.engine.health():
-        request.reply("/distill/health", level.level, level.label, float(level.utilisation), float(level.perplexity), level.dead, level.status)
+        request.reply("/distill/health", level.level, level.label, float(level.utilisation), float(level.perplexity), level.dead, level.status, level.light)
 
 
 def _health_usage(server, request, level) -> None:
@@ -417,7 +417,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/distill/stop", (), "Stop all playback; answers /distill/stopped.", _stop),
     Route(
         "/distill/health", (),
-        "Answers /distill/health <level> <label> <utilisation> <perplexity> <dead> <status> per level of the loaded model.",
+        "Answers /distill/health <level> <label> <utilisation> <perplexity> <dead> <status> <light> per level of the loaded model "
+        "(light: green, yellow or red).",
         _health,
     ),
     Route(

@@ -1,17 +1,286 @@
-"""The Generate screen."""
+"""The Generate screen: sampling parameters, generating and playing sounds, presets, and the history.
+
+The parameter fields mirror the engine's `/distill/param/*` values (another client's change shows up at
+once); a value typed is sent on Enter or when the field is left, and when the engine refuses it the field
+goes back to the engine's value. Presets and the history are lists the screen asks for and refreshes when
+the engine announces a change (`/distill/preset/saved|deleted`, `/distill/generated`).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Footer, Header, ProgressBar, Static
 
 from tui.screens.base import EngineScreen
+from tui.state import PARAM_PREFIX
+from tui.widgets.confirm import ConfirmDialog
+from tui.widgets.name_prompt import NamePrompt
+from tui.widgets.param_field import ParamField
+from tui.widgets.table_rows import highlight_key, highlighted_key
+
+PARAMS = (("temperature", "temperature"), ("top_k", "top-k"), ("top_p", "top-p"), ("duration", "duration (s)"), ("seed", "seed"))
+PARAM_NAMES = {name for name, _ in PARAMS}
+MAX_COUNT = 100  # sounds one press of `g` may generate in a row
+HISTORY_ROWS = 100  # newest generations listed
+
+
+def shown_param(address: str) -> str | None:
+    """The parameter `address` sets when this screen has a field for it (`/distill/param/top_k` -> 'top_k')."""
+    name = address.removeprefix(PARAM_PREFIX)
+    return name if address.startswith(PARAM_PREFIX) and name in PARAM_NAMES else None
+
+
+class PresetTable(DataTable):
+    """The presets: Enter loads one, x or Delete deletes it (once confirmed)."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Load preset"), Binding("x,delete", "screen.delete_preset", "Delete preset")]
+
+
+class HistoryTable(DataTable):
+    """Generated sounds, newest first: Enter plays one."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Play", show=False)]  # the footer shows p already
 
 
 class GenerateScreen(EngineScreen):
-    """Generate (being built)."""
+    """Parameters, buttons and presets on the left; the history on the right; job progress below."""
+
+    DEFAULT_CSS = """
+    GenerateScreen #generate { height: 1fr; }
+    GenerateScreen #controls { width: 40; }
+    GenerateScreen #sampling { height: auto; border: round $primary; padding: 1 1 0 1; }
+    GenerateScreen #buttons { height: 3; }
+    GenerateScreen #buttons Button { min-width: 10; margin-right: 1; }
+    GenerateScreen DataTable { height: 1fr; border: round $primary; }
+    GenerateScreen DataTable:focus { border: round $accent; }
+    GenerateScreen #job { height: 1; padding: 0 1; }
+    GenerateScreen #job-progress { width: auto; margin-right: 2; }
+    GenerateScreen #generate-status { width: 1fr; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("g", "generate", "Generate"),
+        Binding("p", "play", "Play"),
+        Binding("s", "stop", "Stop"),
+        Binding("R", "replay", "Replay"),
+        Binding("S", "save_preset", "Save preset"),
+        Binding("escape", "focus_history", "History", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._presets: list[list] = []  # preset rows received so far
+        self._history: list[list] = []  # history rows received so far
+        self._paths: dict[str, str] = {}  # history id -> its file
+        self._select_path: str | None = None  # highlight this file when the history next arrives
+        self._batch: tuple[int, int] | None = None  # (made, asked for) while generating `count` sounds
 
     def compose(self) -> ComposeResult:
+        params = self.app.state.params
         yield Header()
-        yield Static("Generate")
+        with Horizontal(id="generate"):
+            with Vertical(id="controls"):
+                with Vertical(id="sampling") as sampling:
+                    sampling.border_title = "Sampling"
+                    for name, label in PARAMS:
+                        yield ParamField(name, label, params.get(name))
+                    yield ParamField("count", "count", 1)
+                    with Horizontal(id="buttons"):
+                        yield Button("Generate", id="generate-button", variant="primary")
+                        yield Button("Play", id="play-button")
+                        yield Button("Stop", id="stop-button")
+                presets = PresetTable(id="presets", cursor_type="row")
+                presets.border_title = "Presets"
+                presets.add_columns("preset", "temp", "top-k", "top-p", "dur")
+                yield presets
+            history = HistoryTable(id="history", cursor_type="row", zebra_stripes=True)
+            history.border_title = "History"
+            history.add_columns("#", "model", "seed", "dur", "temp", "top-k", "top-p", "file")  # the file name tells when
+            yield history
+        with Horizontal(id="job"):
+            yield ProgressBar(total=1.0, show_eta=False, id="job-progress")
+            yield Static("", id="generate-status")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#history").focus()
+        if self.app.state.connected:
+            self.refresh_lists()
+
+    def refresh_lists(self) -> None:
+        """Ask for the presets and the history again."""
+        self.send("/distill/preset/list")
+        self.send("/distill/history/list", HISTORY_ROWS)
+
+    # -- hearing ----------------------------------------------------------------------------------------------
+
+    def engine_message(self, address: str, values: list) -> None:
+        """Keep the fields, lists and status line up to date with what the engine says."""
+        if shown_param(address) and len(values) == 1:
+            self._field(shown_param(address)).show(values[0])
+        elif address == "/distill/error" and len(values) >= 2 and shown_param(str(values[0])):
+            self._field(shown_param(str(values[0]))).revert()
+        elif address == "/distill/subscribed":
+            self.refresh_lists()
+        elif address == "/distill/generated" and values:
+            self._select_path = str(values[0])
+            self._sound_arrived(Path(str(values[0])).name)
+            self.send("/distill/history/list", HISTORY_ROWS)
+        elif address == "/distill/error" and values and values[0] in ("/distill/generate", "/distill/history/replay"):
+            self._batch = None  # the engine refused: the rest of a batch would be refused too
+            self._status("")
+        elif address == "/distill/job/progress" and len(values) >= 3:
+            self.query_one("#job-progress", ProgressBar).update(progress=float(values[1]))
+            if self._batch is None:
+                self._status(f"{values[0]}: {values[2]}")
+        elif address == "/distill/playing" and values:
+            self._status(f"playing {Path(str(values[0])).name}")
+        elif address in ("/distill/preset/saved", "/distill/preset/deleted"):
+            self.send("/distill/preset/list")
+        elif address == "/distill/preset/loaded" and values:
+            self._status(f"preset {values[0]} loaded")
+        elif address == "/distill/preset" and len(values) >= 5:
+            self._presets.append(values[:5])
+        elif address == "/distill/preset/list/end":
+            self._fill_presets(self._presets)
+            self._presets = []
+        elif address == "/distill/history" and len(values) >= 9:
+            self._history.append(values[:9])
+        elif address == "/distill/history/list/end":
+            self._fill_history(self._history)
+            self._history = []
+
+    def _field(self, name: str) -> ParamField:
+        return self.query_one(f"#param-{name}", ParamField)
+
+    # -- showing ---------------------------------------------------------------------------------------------
+
+    def _fill_presets(self, rows: list[list]) -> None:
+        table = self.query_one("#presets", DataTable)
+        keep = highlighted_key(table)
+        table.clear()
+        for name, temperature, top_k, top_p, duration in rows:
+            table.add_row(str(name), f"{temperature:.3g}", str(top_k), f"{top_p:.3g}", f"{duration:.3g}", key=str(name))
+        highlight_key(table, keep)
+
+    def _fill_history(self, rows: list[list]) -> None:
+        table = self.query_one("#history", DataTable)
+        keep = highlighted_key(table)
+        table.clear()
+        self._paths = {}
+        for record_id, _created, model, seed, duration, temperature, top_k, top_p, path in rows:
+            key = str(record_id)
+            self._paths[key] = str(path)
+            table.add_row(key, str(model), str(seed), f"{duration:.3g}", f"{temperature:.3g}", str(top_k), f"{top_p:.3g}", Path(str(path)).name, key=key)
+            if str(path) == self._select_path:
+                keep = key
+        self._select_path = None
+        highlight_key(table, keep)
+
+    def _sound_arrived(self, name: str) -> None:
+        """Say which sound arrived, and ask for the batch's next one."""
+        if self._batch is None:
+            self._status(f"generated {name}")
+            return
+        made, count = self._batch[0] + 1, self._batch[1]
+        self._status(f"generated {name}" if count == 1 else f"generated {made} of {count}: {name}")
+        self._batch = (made, count) if made < count else None
+        if self._batch is not None:
+            self._generate_next()
+
+    def _status(self, text: str) -> None:
+        self.query_one("#generate-status", Static).update(text)
+
+    # -- the user ---------------------------------------------------------------------------------------------
+
+    @on(ParamField.Typed)
+    def _typed(self, event: ParamField.Typed) -> None:
+        """A value was typed: the count is the TUI's own, the rest go to the engine."""
+        if event.name != "count":
+            self.send(f"{PARAM_PREFIX}{event.name}", event.value)
+        elif isinstance(event.value, int) and 1 <= event.value <= MAX_COUNT:
+            event.field.show(event.value)
+        else:
+            self.notify(f"count must be a whole number from 1 to {MAX_COUNT}, not {event.value}", severity="error")
+            event.field.revert()
+
+    @on(Button.Pressed, "#generate-button")
+    def action_generate(self) -> None:
+        """Generate `count` sounds in a row with the current parameters (each asked for when the last arrives)."""
+        if self._batch is not None:
+            made, count = self._batch
+            self.notify(f"still generating: {made} of {count} sounds made", severity="warning")
+            return
+        self._batch = (0, int(self._field("count").value))
+        self._generate_next()
+
+    def _generate_next(self) -> None:
+        made, count = self._batch
+        self._status(f"generating sound {made + 1} of {count}…")
+        self.send("/distill/generate")
+
+    @on(Button.Pressed, "#play-button")
+    def action_play(self) -> None:
+        """Play the highlighted sound of the history (the newest after generating)."""
+        key = self._history_selection()
+        if key is not None:
+            self.send("/distill/play", self._paths[key])
+
+    @on(DataTable.RowSelected, "#history")
+    def _history_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a history row plays it."""
+        self.send("/distill/play", self._paths[event.row_key.value])
+
+    @on(Button.Pressed, "#stop-button")
+    def action_stop(self) -> None:
+        """Stop every sound the engine plays."""
+        self.send("/distill/stop")
+        self._status("stopped")
+
+    def action_replay(self) -> None:
+        """Make the highlighted history sound again (same model, seed and settings) as a new file."""
+        key = self._history_selection()
+        if key is not None:
+            self.send("/distill/history/replay", int(key))
+            self._status(f"replaying #{key}…")
+
+    def _history_selection(self) -> str | None:
+        key = highlighted_key(self.query_one("#history", DataTable))
+        if key is None:
+            self.notify("nothing generated yet: press g", severity="warning")
+        return key
+
+    def action_save_preset(self) -> None:
+        """Save the current parameters as a preset (asks for its name)."""
+
+        def save(name: str | None) -> None:
+            if name:
+                self.send("/distill/preset/save", name)
+
+        self.app.push_screen(NamePrompt("Save the current settings as preset:", highlighted_key(self.query_one("#presets", DataTable)) or ""), save)
+
+    @on(DataTable.RowSelected, "#presets")
+    def _preset_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a preset loads it (the engine announces every parameter it sets)."""
+        self.send("/distill/preset/load", event.row_key.value)
+
+    def action_delete_preset(self) -> None:
+        """Delete the highlighted preset, once confirmed."""
+        name = highlighted_key(self.query_one("#presets", DataTable))
+        if name is None:
+            return
+
+        def delete(yes: bool | None) -> None:
+            if yes:
+                self.send("/distill/preset/delete", name)
+
+        self.app.push_screen(ConfirmDialog(f"Delete preset '{name}'?", yes="Delete"), delete)
+
+    def action_focus_history(self) -> None:
+        """Leave a field for the history (so that the screen's keys work again)."""
+        self.query_one("#history").focus()
+

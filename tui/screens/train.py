@@ -1,17 +1,258 @@
-"""The Train screen."""
+"""The Train screen: pick a sound folder, adjust the training options, train a model and then its prior.
+
+Everything goes through the engine's OSC contract, so a run started here and one started by a patch look
+the same: the screen shows whatever the engine announces (options, progress, per-level codebook health,
+warnings, the end of a run), not only the answers to its own requests.
+
+    folder chosen     -> /distill/train/defaults <dir>        (the options arrive as /distill/train/option)
+    a field edited    -> /distill/train/option <key> <value>
+    t                 -> /distill/train/start <dir> <name>
+    p                 -> /distill/prior/train/start <model> <minutes> [1 to replace its prior, once confirmed]
+    ctrl+s            -> /distill/train/stop or /distill/prior/train/stop, whichever run is going
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, DirectoryTree, Footer, Header, Input, Label
 
 from tui.screens.base import EngineScreen
+from tui.widgets.confirm import ConfirmDialog
+from tui.widgets.folder_tree import FolderTree
+from tui.widgets.loss_plot import LossPlot
+from tui.widgets.run_progress import RunProgress
+from tui.widgets.traffic_light import light_dot
+from tui.widgets.train_options import TrainOptions, parse_value
+
+
+def clock(seconds: float) -> str:
+    """Seconds as m:ss."""
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
+def absolute_folder(text: str) -> str:
+    """A typed or picked folder as an absolute path (the engine may run elsewhere than this app)."""
+    return str(Path(text.strip()).expanduser().resolve()) if text.strip() else ""
 
 
 class TrainScreen(EngineScreen):
-    """Train (being built)."""
+    """Train a model on a sound folder, watch it learn, then train its prior."""
+
+    BINDINGS = [
+        Binding("t", "start_training", "Train"),
+        Binding("ctrl+s", "stop_training", "Stop"),
+        Binding("p", "start_prior", "Train prior"),
+    ]
+    DEFAULT_CSS = """
+    TrainScreen #train-source {
+        width: 40;
+        padding: 0 1;
+    }
+    TrainScreen #train-source > Label {
+        margin-top: 1;
+        color: $text-muted;
+    }
+    TrainScreen #folder-tree {
+        height: 1fr;
+        border: round $panel-lighten-2;
+    }
+    TrainScreen .buttons {
+        height: 1;
+        margin-top: 1;
+    }
+    TrainScreen .buttons > Button {
+        margin-right: 1;
+    }
+    TrainScreen #train-run {
+        padding-right: 1;
+    }
+    TrainScreen #train-run > * {
+        border: round $panel-lighten-2;
+        border-title-color: $text;
+        padding: 0 1;
+    }
+    TrainScreen #prior-box {
+        height: auto;
+    }
+    TrainScreen #prior-target {
+        height: 1;
+    }
+    TrainScreen #prior-target > Label {
+        margin: 0 1;
+    }
+    TrainScreen #prior-target > Input {
+        width: 16;
+    }
+    TrainScreen #prior-minutes {
+        width: 9;
+    }
+    TrainScreen #start-prior {
+        margin-left: 3;
+    }
+    """
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Train")
+        with Horizontal():
+            with Vertical(id="train-source"):
+                yield Label("Sound folder (Enter: its defaults)")
+                yield Input(placeholder="a folder of sounds", id="folder")
+                yield FolderTree(Path.cwd(), id="folder-tree")
+                yield Label("Name of the new model")
+                yield Input(placeholder="e.g. drums", id="name")
+                with Horizontal(classes="buttons"):
+                    yield Button("Train  t", id="start", variant="primary", compact=True)
+                    yield Button("Stop  ^s", id="stop", variant="error", compact=True)
+            with VerticalScroll(id="train-run"):
+                yield TrainOptions(id="options")
+                yield RunProgress(
+                    "Not training. Choose a folder and a name, check the options, then press t.",
+                    ("", "level", "codes used", "perplexity", "dead", "status"),
+                    LossPlot("train loss", "val L1"),
+                    id="model-run",
+                )
+                with Vertical(id="prior-box"):
+                    with Horizontal(id="prior-target"):
+                        yield Label("model")
+                        yield Input(placeholder="model name", compact=True, id="prior-model")
+                        yield Label("minutes")
+                        yield Input(placeholder="default", type="number", compact=True, id="prior-minutes")
+                        yield Button("Train prior  p", id="start-prior", variant="primary", compact=True)
+                    yield RunProgress(
+                        "A model generates sounds once its prior is trained: press p.",
+                        ("level", "train perplexity", "val perplexity"),
+                        id="prior-run",
+                    )
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#options").border_title = "Options"
+        self.query_one("#model-run").border_title = "Model training"
+        self.query_one("#prior-box").border_title = "Prior training"
+        if self.app.state.model is not None:
+            self.query_one("#prior-model", Input).value = self.app.state.model.name
+        self.send("/distill/train/options")
+
+    # -- the user's actions ---------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#folder")
+    def _folder_typed(self, event: Input.Submitted) -> None:
+        self.choose_folder(event.value)
+
+    @on(DirectoryTree.DirectorySelected)
+    def _folder_picked(self, event: DirectoryTree.DirectorySelected) -> None:
+        self.query_one("#folder", Input).value = str(event.path)
+        self.choose_folder(str(event.path))
+
+    def choose_folder(self, text: str) -> None:
+        """Ask the engine for the folder's adaptive defaults; name the model after the folder if unnamed."""
+        folder = absolute_folder(text)
+        name = self.query_one("#name", Input)
+        if folder and not name.value.strip():
+            name.value = Path(folder).name
+        self.send("/distill/train/defaults", folder)
+
+    @on(TrainOptions.Edited)
+    def _option_edited(self, event: TrainOptions.Edited) -> None:
+        self.send("/distill/train/option", event.key, event.value)
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        actions = {"start": self.action_start_training, "stop": self.action_stop_training, "start-prior": self.action_start_prior}
+        actions[event.button.id]()
+
+    def action_start_training(self) -> None:
+        """Start training a model on the chosen folder with the options shown."""
+        folder = absolute_folder(self.query_one("#folder", Input).value)
+        self.send("/distill/train/start", folder, self.query_one("#name", Input).value.strip())
+
+    def action_stop_training(self) -> None:
+        """Stop the run that is going (its best weights are saved)."""
+        if self.query_one("#prior-run", RunProgress).running:
+            self.send("/distill/prior/train/stop")
+        else:
+            self.send("/distill/train/stop")
+
+    def action_start_prior(self) -> None:
+        """Start training the prior of the model named in the prior section (asking first if it has one)."""
+        self._start_prior(self.query_one("#prior-model", Input).value.strip(), self.query_one("#prior-minutes", Input).value.strip())
+
+    @work(thread=True, exclusive=True, group="prior-start")
+    def _start_prior(self, model: str, minutes: str) -> None:
+        facts = self.request_list("/distill/model/info", model, item="/distill/model/info", end="/distill/model/info/end")
+        if facts is None:  # not a library model: the engine has said why
+            return
+        budget = parse_value(minutes) if minutes else 0
+        if not any(key == "has_prior" and value for _, key, value in facts):
+            self.send("/distill/prior/train/start", model, budget)
+            return
+
+        def replace(yes: bool | None) -> None:
+            if yes:
+                self.send("/distill/prior/train/start", model, budget, 1)
+
+        question = f"Model '{model}' already has a prior. Train a new one in its place?"
+        self.app.call_from_thread(self.app.push_screen, ConfirmDialog(question, yes="Replace"), replace)
+
+    # -- the engine's news ----------------------------------------------------------------------------
+
+    def engine_message(self, address: str, values: list) -> None:
+        model_run = self.query_one("#model-run", RunProgress)
+        prior_run = self.query_one("#prior-run", RunProgress)
+        options = self.query_one("#options", TrainOptions)
+        match address, values:
+            case "/distill/subscribed", _:
+                self.send("/distill/train/options")
+            case "/distill/train/option", [key, value]:
+                options.show(str(key), value)
+            case "/distill/train/defaults", [_, files]:
+                options.note(f"{files} readable sound files: the options are the defaults for that many; change any before training.")
+            case "/distill/error", ["/distill/train/option", *_]:
+                options.revert()
+            case "/distill/train/started", [name]:
+                model_run.start(f"Training {name}: the first epoch is on its way…")
+            case "/distill/train/progress", [epoch, loss, seconds, val_l1, fraction, best]:
+                model_run.epoch(fraction, epoch_status(epoch, seconds, f"train loss {loss:.4f}  ·  val L1 {val_l1:.4f}", best), (loss, val_l1))
+            case "/distill/train/level", [_, level, label, utilisation, perplexity, dead, status, light]:
+                model_run.level(level, (light_dot(light), label, f"{utilisation:.0%}", f"{perplexity:.1f}", dead, status))
+            case "/distill/train/warning", [message]:
+                model_run.warn(message)
+            case "/distill/train/stopping", _:
+                running = prior_run if prior_run.running else model_run
+                running.say("Stopping: the best weights so far are being saved…")
+            case "/distill/train/done", [name, stopped]:
+                model_run.finish(f"{name} is saved in the library{' (stopped early)' if stopped else ''}. Train its prior next: press p.", not stopped)
+                self.query_one("#prior-model", Input).value = name
+            case "/distill/error", ["/distill/train", *_]:
+                model_run.finish("Training failed (see the notification).", False)
+            case "/distill/prior/train/started", [model]:
+                prior_run.start(f"Training the prior of {model}: the first epoch is on its way…")
+                self.query_one("#prior-model", Input).value = model
+            case "/distill/prior/train/progress", [epoch, loss, val_loss, seconds, fraction, best]:
+                prior_run.epoch(fraction, epoch_status(epoch, seconds, f"train loss {loss:.4f}  ·  val loss {val_loss:.4f}", best))
+            case "/distill/prior/train/level", [_, level, label, train_perplexity, val_perplexity]:
+                prior_run.level(level, (label, f"{train_perplexity:.1f}", f"{val_perplexity:.1f}"))
+            case "/distill/prior/train/warning", [message]:
+                prior_run.warn(message)
+            case "/distill/prior/train/stopping", _:
+                prior_run.say("Stopping: the best prior so far is being saved…")
+            case "/distill/prior/train/done", [model, stopped]:
+                prior_run.finish(f"The prior of {model} is saved{' (stopped early)' if stopped else ''}: the model can generate sounds now.", not stopped)
+            case "/distill/error", ["/distill/prior/train", *_]:
+                prior_run.finish("Prior training failed (see the notification).", False)
+            case "/distill/model/loaded", [name, *_]:
+                prior_model = self.query_one("#prior-model", Input)
+                if not prior_model.value.strip():
+                    prior_model.value = str(name)
+
+
+def epoch_status(epoch: int, seconds: float, losses: str, best: int) -> Text:
+    """The status line of a finished epoch."""
+    return Text.assemble(f"epoch {epoch}  ·  {clock(seconds)}  ·  {losses}", ("  ★ best so far" if best else "", "bold"))
