@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import select
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from tui_support import wait_for
@@ -118,3 +123,41 @@ def test_distill_tui_is_a_command_of_distill():
     result = subprocess.run([sys.executable, "-m", "engine.cli", "tui", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "--port" in result.stdout and "--model" in result.stdout
+
+
+def test_distill_tui_in_a_terminal_starts_an_engine_and_stops_it_on_quit(home, unused_udp_port):
+    server = ("127.0.0.1", unused_udp_port)
+    command = [str(Path(sys.executable).parent / "distill"), "tui", "--port", str(unused_udp_port), "--audio-device", "none"]
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the real command in a real (pseudo) terminal
+        os.environ.update(TERM="xterm-256color", DISTILL_HOME=str(home))
+        os.execv(command[0], command)
+    screen = b""
+
+    def read_for(seconds: float) -> None:
+        nonlocal screen
+        ready, _, _ = select.select([terminal], [], [], seconds)
+        if ready:
+            try:
+                screen += os.read(terminal, 65536)
+            except OSError:  # the child closed the terminal
+                pass
+
+    try:
+        deadline = time.monotonic() + 60
+        while b"no model loaded" not in screen and time.monotonic() < deadline:
+            read_for(0.5)
+        assert b"no model loaded" in screen, "the app did not connect to the engine it started"
+        assert engine_answers(server)
+        os.write(terminal, b"\x11")  # Ctrl+Q
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and os.waitpid(pid, os.WNOHANG) == (0, 0):
+            read_for(0.2)
+        assert not engine_answers(server), "the engine started by the app outlived it"
+    finally:
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(terminal)
