@@ -108,6 +108,26 @@ def start_serve(home):
 
 
 @pytest.fixture
+def server(engine):
+    """The test module's `engine` fixture served over OSC on a free loopback port."""
+    from engine.osc.server import OscServer
+
+    server = OscServer(engine, "127.0.0.1", 0).start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def client(server):
+    """A real OSC client of `server`."""
+    from engine.osc.client import OscClient
+
+    client = OscClient(server.address)
+    yield client
+    client.close()
+
+
+@pytest.fixture
 def served_engine(home, tmp_path, tiny_prior_file):
     """A real engine with the tiny model and prior loaded, served on a free loopback port.
 

@@ -16,7 +16,7 @@ from engine.core import Engine
 from engine.osc import args as osc_args
 from engine.osc.client import OscClient
 from engine.osc.routes import ROUTES, routes_markdown
-from engine.osc.server import GRID_PAGE, MAX_REPLY_BYTES, OscServer
+from engine.osc.server import GRID_PAGE, MAX_REPLY_BYTES
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "osc.md"
 
@@ -48,20 +48,6 @@ def engine(home, tmp_path, audio):
     engine = Engine(out_dir=tmp_path / "out", audio=audio)
     yield engine
     engine.shutdown()
-
-
-@pytest.fixture
-def server(engine):
-    server = OscServer(engine, "127.0.0.1", 0).start()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def client(server):
-    client = OscClient(server.address)
-    yield client
-    client.close()
 
 
 @pytest.fixture

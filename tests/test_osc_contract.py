@@ -26,7 +26,7 @@ from engine.library import Library
 from engine.modelfile import read_model_metadata, update_model_metadata
 from engine.osc import args as osc_args
 from engine.osc.client import OscClient, OscErrorReply
-from engine.osc.server import MAX_REPLY_BYTES, MAX_TEXT_BYTES, OscServer
+from engine.osc.server import MAX_REPLY_BYTES, MAX_TEXT_BYTES
 from engine.store import History, Presets
 
 TINY_PRIOR = {"context": 16, "d_model": 32, "n_layers": 1, "variants": 1, "seed": 1}  # as small as the fixture's prior
@@ -38,20 +38,6 @@ def engine(home, tmp_path):
     engine = Engine(out_dir=tmp_path / "out")
     yield engine
     engine.shutdown()
-
-
-@pytest.fixture
-def server(engine):
-    server = OscServer(engine, "127.0.0.1", 0).start()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def client(server):
-    client = OscClient(server.address)
-    yield client
-    client.close()
 
 
 @pytest.fixture

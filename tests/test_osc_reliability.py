@@ -18,7 +18,6 @@ from engine.core import Engine
 from engine.events import GridEdited
 from engine.osc.client import OscClient
 from engine.osc.routes import ROUTES
-from engine.osc.server import OscServer
 
 JOB_ADDRESSES = {"/distill/generate", "/distill/preview", "/distill/decode", "/distill/encode", "/distill/play", "/distill/train/start", "/distill/model/load"}
 
@@ -32,13 +31,6 @@ def engine(home, tmp_path, tiny_prior_file, sound_folder):
         engine.encode(slot, str(path)).result()
     yield engine
     engine.shutdown()
-
-
-@pytest.fixture
-def server(engine):
-    server = OscServer(engine, "127.0.0.1", 0).start()
-    yield server
-    server.close()
 
 
 def random_value(rng: random.Random) -> tuple:

@@ -28,7 +28,8 @@ from tui.widgets.folder_tree import FolderTree
 from tui.widgets.loss_plot import LossPlot
 from tui.widgets.run_progress import RunProgress
 from tui.widgets.traffic_light import light_dot
-from tui.widgets.train_options import TrainOptions, parse_value
+from tui.widgets.param_field import parse_number
+from tui.widgets.train_options import TrainOptions
 
 
 def clock(seconds: float) -> str:
@@ -189,7 +190,7 @@ class TrainScreen(EngineScreen):
         facts = self.request_list("/distill/model/info", model, item="/distill/model/info", end="/distill/model/info/end")
         if facts is None:  # not a library model: the engine has said why
             return
-        budget = parse_value(minutes) if minutes else 0
+        budget = parse_number(minutes) if minutes else 0
         if not any(key == "has_prior" and value for _, key, value in facts):
             self.send("/distill/prior/train/start", model, budget)
             return

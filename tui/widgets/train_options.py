@@ -15,6 +15,8 @@ from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
+from tui.widgets.param_field import format_number, parse_number
+
 # (key, label, tooltip) in the order the form shows them.
 OPTIONS = (
     ("levels", "levels", "Quantizer levels, coarse to fine: 2, 3 or 4."),
@@ -26,21 +28,6 @@ OPTIONS = (
     ("seed", "seed", "Random seed of the run: the same seed and data train the same model."),
 )
 OPTION_KEYS = tuple(key for key, _, _ in OPTIONS)
-
-
-def format_value(value: float | int) -> str:
-    """An option value as the form shows it (floats to a few significant digits: OSC floats are 32-bit)."""
-    return str(value) if isinstance(value, int) else f"{value:.6g}"
-
-
-def parse_value(text: str) -> float | int | str:
-    """A typed value as it is sent: a whole number, a number, or the text itself (which the engine refuses)."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
 
 
 class TrainOptions(Vertical):
@@ -94,7 +81,7 @@ class TrainOptions(Vertical):
         if key not in OPTION_KEYS:
             return
         self.known[key] = value
-        self._offered[key] = format_value(value)
+        self._offered[key] = format_number(value)
         self.field(key).value = self._offered[key]
 
     def note(self, text: str) -> None:
@@ -118,4 +105,4 @@ class TrainOptions(Vertical):
             self.show(key, self.known[key])
         elif text and text != self._offered.get(key):
             self._offered[key] = text
-            self.post_message(self.Edited(key, parse_value(text)))
+            self.post_message(self.Edited(key, parse_number(text)))
