@@ -11,6 +11,7 @@ from engine.library import Library
 from engine.osc.client import OscClient
 from tui.app import DistillApp
 from tui.screens.base import EngineMessage
+from tui.screens.health import HealthScreen
 from tui.screens.train import TrainScreen
 from tui.widgets.loss_plot import BrailleCanvas, plot_points
 from tui.widgets.run_progress import RunProgress
@@ -133,6 +134,12 @@ async def test_a_short_run_shows_epochs_and_levels_and_stops_when_asked(served_e
         assert "stopped early" in str(run.status.render())
         assert sound_folder.name in engine.list_models()
         assert screen.query_one("#prior-model").value == sound_folder.name  # the prior is offered next
+        await pilot.press("h")  # the post-training diagnostic: load it and show its codebook usage
+        await wait_for(pilot, lambda: isinstance(app.screen, HealthScreen), what="the Health screen")
+        await wait_for(pilot, lambda: app.state.model and app.state.model.name == sound_folder.name, timeout=30, what="the new model loaded")
+        health = app.screen
+        await wait_for(pilot, lambda: len(health.panels) == 3 and all(p.light for p in health.panels.values()), timeout=30, what="its health")
+        assert sound_folder.name in str(health.query_one("#health-summary").render())
 
 
 async def test_a_run_started_by_another_client_shows_too(served_engine, sound_folder):

@@ -50,6 +50,7 @@ class TrainScreen(EngineScreen):
         Binding("t", "start_training", "Train"),
         Binding("ctrl+s", "stop_training", "Stop"),
         Binding("p", "start_prior", "Train prior"),
+        Binding("h", "show_health", "Its health"),
     ]
     DEFAULT_CSS = """
     TrainScreen #train-source {
@@ -181,6 +182,15 @@ class TrainScreen(EngineScreen):
         else:
             self.send("/distill/train/stop")
 
+    def action_show_health(self) -> None:
+        """Load the model named in the prior section (the one just trained) and show its codebook usage."""
+        model = self.query_one("#prior-model", Input).value.strip()
+        if not model:
+            self.notify("train a model first, or name one in the prior section", severity="warning")
+            return
+        self.send("/distill/model/load", model)
+        self.app.switch_mode("health")
+
     def action_start_prior(self) -> None:
         """Start training the prior of the model named in the prior section (asking first if it has one)."""
         self._start_prior(self.query_one("#prior-model", Input).value.strip(), self.query_one("#prior-minutes", Input).value.strip())
@@ -229,7 +239,8 @@ class TrainScreen(EngineScreen):
                 running = prior_run if prior_run.running else model_run
                 running.say("Stopping: the best weights so far are being saved…")
             case "/distill/train/done", [name, stopped]:
-                model_run.finish(f"{name} is saved in the library{' (stopped early)' if stopped else ''}. Train its prior next: press p.", not stopped)
+                saved = f"{name} is saved in the library{' (stopped early)' if stopped else ''}."
+                model_run.finish(f"{saved} h: load it and see its codebook usage; p: train its prior.", not stopped)
                 self.query_one("#prior-model", Input).value = name
             case "/distill/error", ["/distill/train", *_]:
                 model_run.finish("Training failed (see the notification).", False)
