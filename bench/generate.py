@@ -8,10 +8,11 @@ Needs a model with a prior in DISTILL_HOME=DIR, for instance the demo:
     DISTILL_HOME=DIR .venv/bin/distill demo
     DISTILL_HOME=DIR .venv/bin/distill train-prior demo --minutes 8 --device cpu
 
-Reports (best of --repeats runs after one warm-up, on --threads CPU threads; the JSON also has the median,
-and the load average before and after, since a shared machine slows runs down unevenly):
+Reports (best of --repeats runs after one warm-up, median in brackets, on --threads CPU threads; the load
+average before and after is printed too, since a shared machine slows runs down unevenly):
 - per duration: prior sampling, decoding (VQ-VAE decoder), mel inversion (chunked Griffin-Lim, 32
   iterations), writing a 16-bit WAV, and `generate_audio` end to end; real-time factor = audio / time;
+- prior sampling of the first duration with the sampling filters on (temperature, top-k, top-p);
 - mel inversion against its iteration count on the first duration: time, and the log-mel L1 of the audio
   analysed again against the decoded mel (what the inversion is trying to reproduce);
 - prior sampling of 4 sounds batched in one call against 4 calls (why `--count` does not batch);
@@ -58,6 +59,7 @@ def main() -> None:
         "machine": machine(args.threads, args.device),
         "model": {"name": loaded.name, "config": loaded.model.cfg.to_dict(), "prior": prior.cfg.to_dict(), "prior_params": prior.num_params()},
         "stages": [stage_times(loaded, prior, duration, args.repeats) for duration in args.durations],
+        "filters": filters(prior, loaded, args.durations[0], args.repeats),
         "griffin_lim": iteration_sweep(loaded, prior, args.durations[0]),
         "batching": batching(loaded, prior, args.durations[0], args.repeats),
         "memorisation": memorisation(loaded, prior, args.durations[0], args.sounds),
@@ -120,6 +122,24 @@ def stage_times(loaded, prior, duration: float, repeats: int) -> dict:
         "prior_ms_per_frame": 1000 * prior_s / columns,
         "rtf_end_to_end": duration / (total_s + write_s), "rtf_prior": duration / prior_s, "rtf_invert": duration / invert_s,
     }
+
+
+FILTER_SETTINGS = [(1.0, 0, 1.0), (0.9, 0, 1.0), (1.0, 20, 1.0), (1.0, 0, 0.9), (0.9, 20, 0.9)]  # temperature, top_k, top_p
+
+
+def filters(prior, loaded, duration: float, repeats: int) -> list[dict]:
+    """Prior sampling time of one sound with each of FILTER_SETTINGS."""
+    from engine.generation.pipeline import num_samples, sample_codes
+    from engine.generation.settings import GenerationSettings
+
+    columns = loaded.model.num_columns(num_samples(duration, loaded.mel.sample_rate) // loaded.mel.hop_length + 1)
+    rows = []
+    for temperature, top_k, top_p in FILTER_SETTINGS:
+        settings = GenerationSettings(duration_s=duration, temperature=temperature, top_k=top_k, top_p=top_p)
+        label = f"prior {duration:g} s, temperature {temperature:g}, top-k {top_k}, top-p {top_p:g}"
+        seconds, _ = timed(label, lambda chosen=settings: sample_codes(prior, columns, chosen, seed=0), repeats)
+        rows.append({"temperature": temperature, "top_k": top_k, "top_p": top_p, "seconds": seconds, "median_s": MEDIANS[label]})
+    return rows
 
 
 def iteration_sweep(loaded, prior, duration: float) -> list[dict]:
@@ -211,15 +231,22 @@ def print_summary(report: dict) -> None:
     """Markdown tables of the report."""
     m = report["machine"]
     load = f"load average {m['load_average'][0]:.2f} before, {m['load_average_after'][0]:.2f} after"
-    print(f"{m['cpu']}, nproc {m['nproc']}, {m['threads']} threads, torch {m['torch']}, {load}, {m['date']}\n")
+    print(f"{m['cpu']}, nproc {m['nproc']}, {m['threads']} threads, torch {m['torch']}, {load}, {m['date']}")
+    print("times: best (median) of the runs\n")
     print("| audio | code frames | prior sampling | decoding | mel inversion | write WAV | end to end | real-time factor |")
     print("|---|---|---|---|---|---|---|---|")
     for s in report["stages"]:
+        median = {stage: report["medians_s"][f"{stage} {s['duration_s']:g} s"] for stage in ("prior", "decode", "invert", "write", "generate_audio")}
         print(
-            f"| {s['duration_s']:g} s | {s['code_frames']} | {1000 * s['prior_s']:.0f} ms | {1000 * s['decode_s']:.0f} ms "
-            f"| {1000 * s['invert_s']:.0f} ms | {1000 * s['write_s']:.0f} ms | {1000 * (s['generate_audio_s'] + s['write_s']):.0f} ms "
+            f"| {s['duration_s']:g} s | {s['code_frames']} | {ms(s['prior_s'])} ({ms(median['prior'])}) ms "
+            f"| {ms(s['decode_s'])} ({ms(median['decode'])}) ms | {ms(s['invert_s'])} ({ms(median['invert'])}) ms "
+            f"| {ms(s['write_s'])} ({ms(median['write'])}) ms "
+            f"| {ms(s['generate_audio_s'] + s['write_s'])} ({ms(median['generate_audio'] + median['write'])}) ms "
             f"| {s['rtf_end_to_end']:.1f}x |"
         )
+    print(f"\n| {report['stages'][0]['duration_s']:g} s: temperature | top-k | top-p | prior sampling |\n|---|---|---|---|")
+    for row in report["filters"]:
+        print(f"| {row['temperature']:g} | {row['top_k']} | {row['top_p']:g} | {ms(row['seconds'])} ({ms(row['median_s'])}) ms |")
     print("\n| Griffin-Lim iterations | time | log-mel L1 |\n|---|---|---|")
     for row in report["griffin_lim"]:
         print(f"| {row['n_iter']} | {1000 * row['seconds']:.0f} ms | {row['log_mel_l1']:.3f} |")
@@ -232,6 +259,11 @@ def print_summary(report: dict) -> None:
         runs = mem[key]
         longest = max(runs)
         print(f"| {label} | {longest[0]} frames ({longest[1]}) | {statistics.median(r[0] for r in runs)} frames |")
+
+
+def ms(seconds: float) -> str:
+    """Seconds as whole milliseconds."""
+    return f"{1000 * seconds:.0f}"
 
 
 if __name__ == "__main__":

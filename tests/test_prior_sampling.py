@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from engine.prior.sampling import filter_logits, sample
+from engine.prior.sampling import filter_logits, gumbel_noise, sample
 
 
 def reference_kept(row: list[float], temperature: float, top_k: int, top_p: float) -> list[bool]:
@@ -112,3 +112,22 @@ def test_bad_settings_are_refused(settings):
         filter_logits(torch.zeros(4), **args)
     with pytest.raises(ValueError):
         sample(torch.zeros(4), **args)
+
+
+def test_noise_drawn_as_a_block_equals_noise_drawn_row_by_row():
+    """What lets `CodePrior.generate` draw the noise of many frames at once and still give the codes of
+    one draw per level: a CPU generator fills a tensor in order, and the transform is elementwise."""
+    for shape in ((5, 3, 2, 16), (4, 3, 1, 100), (2, 3, 3, 13)):
+        block = gumbel_noise(shape, generator=torch.Generator().manual_seed(4))
+        gen = torch.Generator().manual_seed(4)
+        rows = torch.stack([gumbel_noise(shape[2:], generator=gen) for _ in range(shape[0] * shape[1])])
+        assert torch.equal(block.flatten(0, 1), rows)
+    logits = torch.randn(6, 3, 2, 16)
+    settings = {"temperature": 0.7, "top_k": 5, "top_p": 0.9}
+    gen = torch.Generator().manual_seed(8)
+    one_by_one = torch.stack([sample(row, generator=gen, **settings) for row in logits])
+    noise = gumbel_noise(logits.shape, generator=torch.Generator().manual_seed(8))
+    out = torch.empty(6, 3, 2, dtype=torch.long)
+    for row, row_noise, row_out in zip(logits, noise, out):
+        sample(row, noise=row_noise, out=row_out, **settings)
+    assert torch.equal(out, one_by_one)

@@ -20,8 +20,9 @@ levels of a frame predicted independently of each other.
 Two START vectors tell a window how it begins: BEGIN (a sound starts here: the prior learns attacks) or
 CUT (earlier frames exist but fell out of the window: training windows that start mid-sound, and the
 sliding window of long generations). The trunk follows nanoGPT (pre-norm blocks, GELU MLP, learned
-positions, scaled init of residual projections). Training and cache prefills run `forward` over whole
-windows; sampling runs `step` on [B, d] tensors, one position at a time, to keep per-frame overhead low.
+positions, scaled init of residual projections). Training and cache prefills run the modules over whole
+windows; the cached steps of sampling run `_Unrolled`, the same computation written as plain tensor
+operations on [B, d] tensors, because at batch 1 a frame's time goes to calling operations, not to arithmetic.
 """
 
 from __future__ import annotations
@@ -33,28 +34,34 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from engine.prior.config import PriorConfig
-from engine.prior.sampling import check_settings, sample
+from engine.prior.sampling import check_settings, gumbel_noise, sample
 
 BEGIN, CUT = 0, 1  # rows of CodePrior.start_emb
 SLIDE_KEEP = 0.75  # share of the context kept when a generation's window is full (see CodePrior.keep_on_slide)
+NOISE_FRAMES = 64  # frames of Gumbel noise drawn at once while sampling (a draw is 5 operations, however large)
 
 
 class KVCache:
-    """Keys and values of every layer for the positions seen so far, allocated once for a full window."""
+    """Attention projections of every layer for the positions seen so far, allocated once for a full window.
+
+    Stored as the rows `c_attn` makes, q | k | v for each position: `rows` [n_layers, context, B, 3 * d]. A
+    cached step then writes its projection straight into the cache (`addmm(..., out=)`, no copies), and
+    attention reads `keys` and `values` as strided views [n_layers, B, nh, context, hs] (which give the
+    same results as contiguous ones). The queries are stored too but never read back.
+    """
 
     def __init__(self, cfg: PriorConfig, batch: int, device: torch.device, dtype: torch.dtype):
         head_size = cfg.d_model // cfg.n_heads
-        shape = (cfg.n_layers, batch, cfg.n_heads, cfg.context, head_size)
-        self.keys = torch.empty(shape, device=device, dtype=dtype)  # [n_layers, B, nh, context, hs]
-        self.values = torch.empty(shape, device=device, dtype=dtype)
+        self.rows = torch.empty(cfg.n_layers, cfg.context, batch, 3 * cfg.d_model, device=device, dtype=dtype)
+        by_head = self.rows.view(cfg.n_layers, cfg.context, batch, 3, cfg.n_heads, head_size)
+        self.keys = by_head[:, :, :, 1].permute(0, 2, 3, 1, 4)  # [n_layers, B, nh, context, hs] view
+        self.values = by_head[:, :, :, 2].permute(0, 2, 3, 1, 4)  # [n_layers, B, nh, context, hs] view
         self.length = 0  # positions stored; advanced by CodePrior after all layers have run
 
-    def update(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
-        """Store k, v [B, nh, T, hs] after the cached positions -> all keys and values [B, nh, length + T, hs]."""
-        end = self.length + k.shape[2]
-        self.keys[layer, :, :, self.length : end] = k
-        self.values[layer, :, :, self.length : end] = v
-        return self.keys[layer, :, :, :end], self.values[layer, :, :, :end]
+    def prefill(self, layer: int, qkv: Tensor) -> None:
+        """Store the projections qkv [B, T, 3d] of positions 0..T-1 (the cache must be empty)."""
+        assert self.length == 0, "prefill a KV cache only when it is empty"  # so the causal mask is right
+        self.rows[layer, : qkv.shape[1]] = qkv.transpose(0, 1)  # [T, B, 3d]
 
 
 class CausalSelfAttention(nn.Module):
@@ -72,23 +79,14 @@ class CausalSelfAttention(nn.Module):
     def forward(self, x: Tensor, cache: KVCache | None = None) -> Tensor:
         """x [B, T, C] -> [B, T, C], causal; with a cache (which must be empty: a prefill) it stores k and v."""
         B, T, C = x.shape
-        qkv = self.c_attn(x).view(B, T, 3, self.n_heads, C // self.n_heads)  # [B, T, 3, nh, hs]
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # 3 x [B, nh, T, hs]
+        qkv = self.c_attn(x)  # [B, T, 3C]
         if cache is not None:
-            assert cache.length == 0, "prefill a KV cache only when it is empty"  # so the causal mask is right
-            cache.update(self.layer, k, v)
+            cache.prefill(self.layer, qkv)
+        q, k, v = qkv.view(B, T, 3, self.n_heads, C // self.n_heads).permute(2, 0, 3, 1, 4).unbind(0)  # 3 x [B, nh, T, hs]
         dropout = self.dropout if self.training else 0.0
         y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=True)  # [B, nh, T, hs]
         y = y.transpose(1, 2).reshape(B, T, C)  # [B, T, C]
         return self.resid_dropout(self.c_proj(y))
-
-    def step(self, x: Tensor, cache: KVCache) -> Tensor:
-        """One new position x [B, C] attending to itself and everything cached -> [B, C] (inference only)."""
-        B, C = x.shape
-        q, k, v = self.c_attn(x).view(B, 3, self.n_heads, 1, C // self.n_heads).unbind(1)  # 3 x [B, nh, 1, hs]
-        keys, values = cache.update(self.layer, k, v)  # [B, nh, length + 1, hs]
-        y = F.scaled_dot_product_attention(q, keys, values)  # [B, nh, 1, hs]
-        return self.c_proj(y.reshape(B, C))
 
 
 class MLP(nn.Module):
@@ -117,11 +115,6 @@ class Block(nn.Module):
     def forward(self, x: Tensor, cache: KVCache | None = None) -> Tensor:
         """x [B, T, C] -> [B, T, C]."""
         x = x + self.attn(self.ln_1(x), cache)
-        return x + self.mlp(self.ln_2(x))
-
-    def step(self, x: Tensor, cache: KVCache) -> Tensor:
-        """One cached position, x [B, C] -> [B, C]."""
-        x = x + self.attn.step(self.ln_1(x), cache)
         return x + self.mlp(self.ln_2(x))
 
 
@@ -205,14 +198,6 @@ class CodePrior(nn.Module):
             cache.length = x.shape[1]
         return self.ln_f(x)
 
-    def _step(self, frame: Tensor, cache: KVCache) -> Tensor:
-        """The newest frame's codes [B, L] enter at the next position -> its hidden state [B, d]."""
-        x = self.code_emb(frame + self.level_offsets).sum(dim=1) + self.pos_emb.weight[cache.length]  # [B, d]
-        for block in self.blocks:
-            x = block.step(x, cache)
-        cache.length += 1
-        return self.ln_f(x)
-
     def _window_inputs(self, frames: Tensor, begins: Tensor) -> Tensor:
         """Window of known frames [B, L, P] and begins [B] -> inputs [B, P + 1, d]: START, then the frames."""
         start = self.start_emb(torch.where(begins, BEGIN, CUT))  # [B, d]
@@ -239,14 +224,6 @@ class CodePrior(nn.Module):
 
     # ------------------------------------------------------------------ sampling
 
-    def _sample_frame(self, h: Tensor, temperature: float, top_k: int, top_p: float, generator: torch.Generator | None) -> Tensor:
-        """Hidden state of the next frame [B, d] -> its codes [B, L], coarse to fine."""
-        chosen = torch.zeros(h.shape[0], self.cfg.levels, dtype=torch.long, device=h.device)  # [B, L]
-        for level, head in enumerate(self.heads):
-            logits = head(h, chosen[:, :level])  # [B, K]
-            chosen[:, level] = sample(logits, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
-        return chosen  # [B, L]
-
     def _check_prompt(self, prompt: Tensor | None, batch: int, device: torch.device) -> Tensor:
         """The prompt as [B, L, T0] on `device` (empty when None); a batch-1 prompt is repeated `batch` times."""
         if prompt is None:
@@ -261,7 +238,6 @@ class CodePrior(nn.Module):
             raise ValueError(f"batch {batch} does not match a prompt of batch {prompt.shape[0]}")
         return prompt.to(device=device, dtype=torch.long)
 
-    @torch.no_grad()
     def generate(
         self,
         n_frames: int,
@@ -284,26 +260,126 @@ class CodePrior(nn.Module):
         check_settings(temperature, top_k, top_p)
         if n_frames < 0 or batch < 1:
             raise ValueError(f"need n_frames >= 0 and batch >= 1, got {n_frames} and {batch}")
-        device = self.pos_emb.weight.device
-        known = self._check_prompt(prompt, batch, device)  # [B, L, T0]
-        B, L, T0 = known.shape
-        codes = torch.cat([known, known.new_zeros(B, L, n_frames)], dim=2)  # [B, L, T0 + n_frames]
-        context = self.cfg.context
-        start = 0 if T0 < context else T0 - self.keep_on_slide  # first frame in the window
-        cache = KVCache(self.cfg, B, device, self.pos_emb.weight.dtype)
+        known = self._check_prompt(prompt, batch, self.pos_emb.weight.device)  # [B, L, T0]
         was_training = self.training
         self.eval()
         try:
-            for n in range(T0, T0 + n_frames):
-                if n - start >= context:  # window full: keep the newest frames and rebuild the cache
-                    start = n - self.keep_on_slide
-                    cache.length = 0
-                if cache.length == 0:  # one pass over START and the window's frames start..n-1
-                    begins = torch.full((B,), start == 0, dtype=torch.bool, device=device)
-                    h = self._trunk(self._window_inputs(codes[:, :, start:n], begins), cache)[:, -1]  # [B, d]
-                else:  # one cached step: frame n-1 enters at position n - start
-                    h = self._step(codes[:, :, n - 1], cache)  # [B, d]
-                codes[:, :, n] = self._sample_frame(h, temperature, top_k, top_p, generator)  # [B, L]
+            with torch.inference_mode():
+                frames = self._sample(known, n_frames, temperature, top_k, top_p, generator)  # [T0 + n_frames, L, B]
         finally:
             self.train(was_training)
-        return codes[:, :, T0:]  # [B, L, n_frames]
+        # The copy is made outside inference mode, so callers get an ordinary tensor.
+        return frames[known.shape[2] :].permute(2, 1, 0).clone(memory_format=torch.contiguous_format)  # [B, L, n_frames]
+
+    def _sample(self, known: Tensor, n_frames: int, temperature: float, top_k: int, top_p: float, generator: torch.Generator | None) -> Tensor:
+        """The loop of `generate` (inference mode): known frames [B, L, T0] -> all frames, frame-major [T0 + n_frames, L, B]."""
+        B, L, T0 = known.shape
+        device, context = known.device, self.cfg.context
+        frames = known.new_empty(T0 + n_frames, L, B)  # [T, L, B]: frames[n, level] is one contiguous [B] row
+        frames[:T0] = known.permute(2, 1, 0)
+        start = 0 if T0 < context else T0 - self.keep_on_slide  # first frame in the window
+        cache = KVCache(self.cfg, B, device, self.pos_emb.weight.dtype)
+        unrolled = _Unrolled(self, cache)
+        noise = None
+        for n in range(T0, T0 + n_frames):
+            if n - start >= context:  # window full: keep the newest frames and rebuild the cache
+                start = n - self.keep_on_slide
+                cache.length = 0
+            if cache.length == 0:  # one pass over START and the window's frames start..n-1
+                begins = torch.full((B,), start == 0, dtype=torch.bool, device=device)
+                h = self._trunk(self._window_inputs(frames[start:n].permute(2, 1, 0), begins), cache)[:, -1]  # [B, d]
+            else:  # one cached step: frame n-1 enters at position n - start
+                h = unrolled.step()  # [B, d]
+            drawn = (n - T0) % NOISE_FRAMES
+            if temperature > 0 and drawn == 0:  # greedy decoding draws nothing
+                size = min(NOISE_FRAMES, T0 + n_frames - n)
+                noise = gumbel_noise((size, L, B, self.cfg.codebook_size), generator=generator, device=device)  # [size, L, B, K]
+            unrolled.sample_frame(h, frames[n], temperature, top_k, top_p, None if noise is None else noise[drawn])
+        return frames
+
+
+class _Unrolled:
+    """The cached step and the level heads of a `CodePrior`, written as plain tensor operations on its weights.
+
+    At batch 1 a frame is about a hundred small operations (the largest a 192 x 768 matrix-vector product),
+    and much of the time goes to calling them (module calls, attribute look-ups, indexing, allocations)
+    rather than to arithmetic: through the modules a frame took 171 operations and ~70 module calls, here
+    110 operations. This calls the kernels the modules call, on the same values in the same order, so it
+    computes bit for bit what a step through the modules computes (measured against the module step path
+    it replaced: identical logits over 300-frame generations); tests/test_prior_model.py compares its
+    logits with `forward` and its codes with a slow reference built on `forward`. In detail:
+
+    - a linear layer is `addmm(bias, x, weight.t())`, or `mm` without a bias: what `F.linear` calls; the
+      attention projection is written straight into the KV cache (`out=`);
+    - the embedding sums a frame needs live in one accumulator [B, L * d], laid out
+      [head 1 | head 2 | ... | head L-1 | next input]: head j's coarser codes, and the sum of all the frame's
+      code embeddings (`code_emb`) that is the next step's input. Level l's code adds to every part after
+      the first l, so one look-up in a table [K, (L - l) * d] (its rows of each finer head's `coarser`
+      table, then of `code_emb`) and one addition per level do what per-head gathers and sums did.
+
+    Built at the start of every `generate` call from the current weights (views, and tables of 0.6 MB for
+    a 3 x 128-code prior of width 192).
+    """
+
+    def __init__(self, prior: CodePrior, cache: KVCache):
+        cfg, K = prior.cfg, prior.cfg.codebook_size
+        self.d, self.n_heads, self.cache = cfg.d_model, cfg.n_heads, cache
+        self.pos_emb = prior.pos_emb.weight  # [context, d]
+        blocks = [
+            (_norm(b.ln_1), _linear(b.attn.c_attn), _linear(b.attn.c_proj), _norm(b.ln_2), _linear(b.mlp.c_fc), _linear(b.mlp.c_proj))
+            for b in prior.blocks
+        ]
+        self.layers = list(zip(blocks, cache.rows, cache.keys, cache.values))  # weights, [context, B, 3d], 2 x [B, nh, context, hs]
+        self.ln_f = _norm(prior.ln_f)
+        self.heads = [(_norm(h.ln_1), _linear(h.mlp.c_fc), _linear(h.mlp.c_proj), _norm(h.ln_2), _linear(h.out)) for h in prior.heads]
+        self.tables = [
+            torch.cat([head.coarser.weight[level * K : (level + 1) * K] for head in prior.heads[level + 1 :]]
+                      + [prior.code_emb.weight[level * K : (level + 1) * K]], dim=1)
+            for level in range(cfg.levels)
+        ]  # per level [K, (L - level) * d]: level's rows of each finer head's table, then of code_emb
+        d = self.d
+        self.acc = self.pos_emb.new_empty(cache.keys.shape[1], cfg.levels * d)  # [B, L * d]
+        self.coarser = [None] + [self.acc[:, (j - 1) * d : j * d] for j in range(1, cfg.levels)]  # head j's part [B, d]
+        self.finer = [self.acc[:, level * d :] for level in range(cfg.levels)]  # parts level l adds to
+        self.next_input = self.acc[:, (cfg.levels - 1) * d :]  # [B, d]
+
+    def step(self) -> Tensor:
+        """The frame `sample_frame` chose last enters at the cache's next position -> its hidden state [B, d]."""
+        pos, (B, d) = self.cache.length, self.next_input.shape
+        x = self.next_input + self.pos_emb[pos]  # [B, d]
+        for (ln_1, c_attn, c_proj, ln_2, c_fc, fc_proj), rows, keys, values in self.layers:
+            qkv = torch.addmm(c_attn[1], F.layer_norm(x, *ln_1), c_attn[0], out=rows[pos])  # [B, 3d], in the cache
+            q = qkv.view(B, 3, self.n_heads, 1, d // self.n_heads)[:, 0]  # [B, nh, 1, hs]
+            y = F.scaled_dot_product_attention(q, keys.narrow(2, 0, pos + 1), values.narrow(2, 0, pos + 1))  # [B, nh, 1, hs]
+            x += torch.addmm(c_proj[1], y.reshape(B, d), c_proj[0])  # [B, d]
+            hidden = F.gelu(torch.addmm(c_fc[1], F.layer_norm(x, *ln_2), c_fc[0]), approximate="tanh")  # [B, 4d]
+            x += torch.addmm(fc_proj[1], hidden, fc_proj[0])  # [B, d]
+        self.cache.length = pos + 1
+        return F.layer_norm(x, *self.ln_f)  # [B, d]
+
+    def sample_frame(self, h: Tensor, out: Tensor, temperature: float, top_k: int, top_p: float, noise: Tensor | None) -> None:
+        """Codes of the frame with hidden state h [B, d], coarse to fine, into out [L, B]; noise [L, B, K] (None when greedy).
+
+        Also leaves the frame's embedding sums in the accumulator, for `step`.
+        """
+        for level, (ln_1, c_fc, c_proj, ln_2, head_out) in enumerate(self.heads):
+            x = h if level == 0 else h + self.coarser[level]  # [B, d]
+            hidden = F.gelu(torch.addmm(c_fc[1], F.layer_norm(x, *ln_1), c_fc[0]), approximate="tanh")  # [B, e * d]
+            x = x + torch.addmm(c_proj[1], hidden, c_proj[0])  # [B, d]
+            logits = torch.mm(F.layer_norm(x, *ln_2), head_out[0])  # [B, K]
+            level_noise = None if noise is None else noise[level]  # [B, K]
+            code = sample(logits, temperature=temperature, top_k=top_k, top_p=top_p, noise=level_noise, out=out[level])  # [B]
+            if level == 0:
+                torch.index_select(self.tables[0], 0, code, out=self.acc)  # [B, L * d]
+            else:
+                self.finer[level].add_(self.tables[level].index_select(0, code))  # [B, (L - level) * d]
+
+
+def _linear(layer: nn.Linear) -> tuple[Tensor, Tensor | None]:
+    """(weight.t(), bias) of a linear layer: a view, so it follows the layer's weights."""
+    return layer.weight.t(), layer.bias
+
+
+def _norm(layer: nn.LayerNorm) -> tuple[tuple[int, ...], Tensor, Tensor, float]:
+    """The arguments `F.layer_norm` takes after its input, as the module passes them."""
+    return tuple(layer.normalized_shape), layer.weight, layer.bias, layer.eps
