@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 SWITCH_INTERVAL_S = 0.0005  # the network thread waits at most this long for the GIL while torch works
-DEFAULT_TORCH_THREADS = 1  # see docs/benchmarks.md, "Resident engine": more threads slow short jobs on small machines
+DEFAULT_TORCH_THREADS = 2  # see docs/benchmarks.md, "Resident engine": 2 answers generate fastest on 2 cores, pings stay < 2 ms
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
