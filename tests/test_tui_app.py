@@ -72,7 +72,7 @@ async def test_an_engine_error_becomes_a_notification_and_the_app_goes_on(served
 
 
 async def test_no_engine_is_a_notification_not_a_crash(unused_udp_port):
-    app = DistillApp(("127.0.0.1", unused_udp_port))
+    app = DistillApp(("127.0.0.1", unused_udp_port), connect_timeout=0.5)
     async with app.run_test(size=SIZE) as pilot:
         notes = await wait_for(pilot, lambda: app._notifications and list(app._notifications), timeout=15, what="the no-engine notice")
         assert "no engine answers" in notes[0].message

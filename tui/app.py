@@ -21,7 +21,10 @@ from tui.screens.train import TrainScreen
 
 
 class DistillApp(App):
-    """A client of the engine at `server` (host, port); `load_model` is loaded once connected."""
+    """A client of the engine at `server` (host, port); `load_model` is loaded once connected.
+
+    `connect_timeout` is how long to wait for the engine to answer the subscription.
+    """
 
     TITLE = "distill"
     CSS_PATH = "distill.tcss"
@@ -36,7 +39,7 @@ class DistillApp(App):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, server: tuple[str, int], load_model: str | None = None):
+    def __init__(self, server: tuple[str, int], load_model: str | None = None, connect_timeout: float = 5.0):
         super().__init__()
         from tui.state import EngineState
 
@@ -45,6 +48,7 @@ class DistillApp(App):
         self.listeners: set = set()  # mounted screens (see EngineScreen)
         self.link = EngineLink(server, on_message=self._from_engine)
         self._load_model = load_model
+        self._connect_timeout = connect_timeout
 
     def on_mount(self) -> None:
         self._show_status()
@@ -55,7 +59,7 @@ class DistillApp(App):
         """Subscribe to the engine (then load the requested model); say so when it does not answer."""
         host, port = self.server
         try:
-            self.link.start()
+            self.link.start(timeout=self._connect_timeout)
         except (TimeoutError, EngineError) as error:
             self.call_from_thread(self.notify, f"no engine answers at {host}:{port}: {error}", severity="error", timeout=30)
             return
