@@ -116,6 +116,21 @@ async def test_count_two_generates_two_sounds_into_the_history(short_sounds):
         assert field(app, "seed").value == "2"  # the engine advanced it, and said so
 
 
+async def test_stop_ends_a_batch_after_the_sound_being_made(short_sounds):
+    engine, server, _ = short_sounds
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_generate(pilot, app)
+        await type_into(pilot, app, "count", "100")
+        await pilot.press("escape", "g")
+        await wait_for(pilot, lambda: len(engine.generations(100)) >= 1, timeout=60, what="the first sound")
+        await pilot.press("s")
+        made = len(engine.generations(100))
+        await pilot.pause(2.0)  # the sound being made may still arrive; none is asked for after it
+        assert len(engine.generations(100)) <= made + 1 < 100
+        assert "of 100" not in status(app)
+
+
 async def test_a_count_that_is_no_whole_number_is_refused_here(served_engine):
     _, server, _ = served_engine
     app = DistillApp(server.address)

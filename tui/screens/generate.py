@@ -65,7 +65,7 @@ class GenerateScreen(EngineScreen):
     BINDINGS = [
         Binding("g", "generate", "Generate"),
         Binding("p", "play", "Play"),
-        Binding("s", "stop", "Stop"),
+        Binding("s", "stop", "Stop"),  # playback and a batch
         Binding("R", "replay", "Replay"),
         Binding("S", "save_preset", "Save preset"),
         Binding("escape", "focus_history", "History", show=False),
@@ -237,9 +237,14 @@ class GenerateScreen(EngineScreen):
 
     @on(Button.Pressed, "#stop-button")
     def action_stop(self) -> None:
-        """Stop every sound the engine plays."""
+        """Stop every sound the engine plays, and the rest of a batch (the sound being made still arrives)."""
         self.send("/distill/stop")
-        self._status("stopped")
+        if self._batch is not None:
+            made, count = self._batch
+            self._batch = None
+            self._status(f"stopped after {made + 1} of {count} sounds")
+        else:
+            self._status("stopped")
 
     def action_replay(self) -> None:
         """Make the highlighted history sound again (same model, seed and settings) as a new file."""
