@@ -10,8 +10,8 @@ Needs a model with a prior in DISTILL_HOME=DIR, for instance the demo:
 
 Reports (best of --repeats runs after one warm-up, median in brackets, on --threads CPU threads; the load
 average before and after is printed too, since a shared machine slows runs down unevenly):
-- per duration: prior sampling, decoding (VQ-VAE decoder), mel inversion (chunked Griffin-Lim, 32
-  iterations), writing a 16-bit WAV, and `generate_audio` end to end; real-time factor = audio / time;
+- per duration: prior sampling, decoding (VQ-VAE decoder), mel inversion (chunked Griffin-Lim, the default
+  `InversionSettings`), writing a 16-bit WAV, and `generate_audio` end to end; real-time factor = audio / time;
 - prior sampling of the first duration with the sampling filters on (temperature, top-k, top-p);
 - mel inversion against its iteration count on the first duration: time, and the log-mel L1 of the audio
   analysed again against the decoded mel (what the inversion is trying to reproduce);
@@ -151,7 +151,7 @@ def iteration_sweep(loaded, prior, duration: float) -> list[dict]:
         num_samples,
         sample_codes,
     )
-    from engine.generation.settings import GenerationSettings
+    from engine.generation.settings import INVERSION_PHASES, GenerationSettings, InversionSettings
 
     n_samples = num_samples(duration, loaded.mel.sample_rate)
     frames = n_samples // loaded.mel.hop_length + 1
@@ -159,10 +159,12 @@ def iteration_sweep(loaded, prior, duration: float) -> list[dict]:
     log_mel = decode_codes(loaded, codes, frames)  # [M, T]
     analyse = MelSpectrogram(loaded.mel).to(log_mel.device)
     rows = []
-    for n_iter in (0, 8, 16, 32, 64):
-        seconds, wave = timed(f"invert {n_iter} iterations", lambda n=n_iter: invert_mel(log_mel, loaded.mel, n_samples, n_iter=n), 3)
-        again = analyse(torch.from_numpy(wave).to(log_mel.device))  # [M, T]
-        rows.append({"n_iter": n_iter, "seconds": seconds, "log_mel_l1": float((again - log_mel).abs().mean())})
+    for phase in INVERSION_PHASES:
+        for n_iter in (0, 8, 16, 24, 32, 64):
+            inversion = InversionSettings(n_iter, phase)
+            seconds, wave = timed(f"invert {n_iter} iterations from {phase} phase", lambda i=inversion: invert_mel(log_mel, loaded.mel, n_samples, i), 3)
+            again = analyse(torch.from_numpy(wave).to(log_mel.device))  # [M, T]
+            rows.append({"phase": phase, "n_iter": n_iter, "seconds": seconds, "log_mel_l1": float((again - log_mel).abs().mean())})
     return rows
 
 
@@ -247,9 +249,9 @@ def print_summary(report: dict) -> None:
     print(f"\n| {report['stages'][0]['duration_s']:g} s: temperature | top-k | top-p | prior sampling |\n|---|---|---|---|")
     for row in report["filters"]:
         print(f"| {row['temperature']:g} | {row['top_k']} | {row['top_p']:g} | {ms(row['seconds'])} ({ms(row['median_s'])}) ms |")
-    print("\n| Griffin-Lim iterations | time | log-mel L1 |\n|---|---|---|")
+    print("\n| phase start | Griffin-Lim iterations | time | log-mel L1 |\n|---|---|---|---|")
     for row in report["griffin_lim"]:
-        print(f"| {row['n_iter']} | {1000 * row['seconds']:.0f} ms | {row['log_mel_l1']:.3f} |")
+        print(f"| {row['phase']} | {row['n_iter']} | {1000 * row['seconds']:.0f} ms | {row['log_mel_l1']:.3f} |")
     b = report["batching"]
     print(f"\nprior, {b['sounds']} sounds of {b['code_frames']} frames: batched {1000 * b['batched_s']:.0f} ms, one by one {1000 * b['one_by_one_s']:.0f} ms")
     mem = report["memorisation"]

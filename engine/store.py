@@ -3,13 +3,15 @@
 Both live in `<DISTILL_HOME>/library.db` next to the library's index. The index there is a cache that the
 library rebuilds from the model files when its `PRAGMA user_version` changes; these tables are user data,
 so they are created with `CREATE TABLE IF NOT EXISTS`, never dropped, and carry their own schema version in
-the table `store_schema`. A database written by a newer distill (a higher version) is refused with one
-sentence rather than misread. Connections wait up to 10 s for another process's write lock (WAL mode, as
+the table `store_schema`; an older schema is brought up to date in place (schema 2 added the `inversion`
+column, filled for older entries with what they were made with). A database written by a newer distill (a
+higher version) is refused with one sentence rather than misread. Connections wait up to 10 s for another process's write lock (WAL mode, as
 the library, whose `connect` and `transaction` helpers they share).
 
     presets      name (unique, case-insensitive) | settings (GenerationSettings JSON) | updated
     generations  id | created | model_name, model_path, model_id, prior_id | seed | threads
                  | settings (GenerationSettings JSON) | export (ExportSettings JSON) | path
+                 | inversion (InversionSettings JSON)
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from engine.errors import DistillError
-from engine.generation.settings import ExportSettings, GenerationSettings
+from engine.generation.settings import LEGACY_INVERSION, ExportSettings, GenerationSettings, InversionSettings
 from engine.library import NAME_PATTERN, Library, connect, transaction
 
-STORE_SCHEMA_VERSION = 1
+STORE_SCHEMA_VERSION = 2
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS store_schema (version INTEGER NOT NULL)",
     """CREATE TABLE IF NOT EXISTS presets (
@@ -44,9 +46,13 @@ _SCHEMA = (
         threads INTEGER NOT NULL,   -- torch CPU threads used: the samples depend on it at float precision
         settings TEXT NOT NULL,     -- GenerationSettings.to_dict() as JSON
         export TEXT NOT NULL,       -- ExportSettings.to_dict() as JSON, sample_rate always set
-        path TEXT NOT NULL          -- the file written
+        path TEXT NOT NULL,         -- the file written
+        inversion TEXT NOT NULL     -- InversionSettings.to_dict() as JSON
     )""",
 )
+_MIGRATIONS = {  # schema version -> the statements that bring it to the next version
+    1: (f"ALTER TABLE generations ADD COLUMN inversion TEXT NOT NULL DEFAULT '{json.dumps(LEGACY_INVERSION.to_dict())}'",),
+}
 _PRESET_NAME_RULE = "1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit"
 
 
@@ -78,6 +84,7 @@ class GenerationRecord:
     settings: GenerationSettings
     export: ExportSettings  # sample_rate is the rate actually written
     path: Path
+    inversion: InversionSettings  # how its mel became audio
 
 
 class _Store:
@@ -89,14 +96,19 @@ class _Store:
         with self._connect() as conn, transaction(conn):
             for statement in _SCHEMA:
                 conn.execute(statement)
-            row = conn.execute("SELECT max(version) FROM store_schema").fetchone()
-            if row[0] is None:
+            version = conn.execute("SELECT max(version) FROM store_schema").fetchone()[0]
+            if version is None:
                 conn.execute("INSERT INTO store_schema (version) VALUES (?)", (STORE_SCHEMA_VERSION,))
-            elif row[0] > STORE_SCHEMA_VERSION:
+            elif version > STORE_SCHEMA_VERSION:
                 raise StoreError(
-                    f"{self.db_path} holds presets and history from a newer distill (schema {row[0]}, this one "
+                    f"{self.db_path} holds presets and history from a newer distill (schema {version}, this one "
                     f"reads {STORE_SCHEMA_VERSION}); update distill to use them"
                 )
+            while version is not None and version < STORE_SCHEMA_VERSION:
+                for statement in _MIGRATIONS[version]:
+                    conn.execute(statement)
+                version += 1
+                conn.execute("UPDATE store_schema SET version = ?", (version,))
 
     def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         return connect(self.db_path)
@@ -143,7 +155,7 @@ class Presets(_Store):
 class History(_Store):
     """Every generated file, newest last: `add`, `get`, `list`."""
 
-    _COLUMNS = "id, created, model_name, model_path, model_id, prior_id, seed, threads, settings, export, path"
+    _COLUMNS = "id, created, model_name, model_path, model_id, prior_id, seed, threads, settings, export, path, inversion"
 
     def add(
         self,
@@ -157,16 +169,17 @@ class History(_Store):
         settings: GenerationSettings,
         export: ExportSettings,
         path: str | Path,
+        inversion: InversionSettings,
     ) -> GenerationRecord:
         """Record one generated file (created now) and return it with its id."""
         if export.sample_rate is None:
             raise ValueError("record the sample rate actually written, not None")
         values = (
             _now(), model_name, str(model_path), model_id, prior_id, seed, threads,
-            json.dumps(settings.to_dict()), json.dumps(export.to_dict()), str(path),
+            json.dumps(settings.to_dict()), json.dumps(export.to_dict()), str(path), json.dumps(inversion.to_dict()),
         )
         with self._connect() as conn, transaction(conn):
-            cursor = conn.execute(f"INSERT INTO generations ({self._COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+            cursor = conn.execute(f"INSERT INTO generations ({self._COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
             return _record((cursor.lastrowid, *values))
 
     def get(self, record_id: int) -> GenerationRecord:
@@ -196,9 +209,10 @@ def _preset(row: tuple) -> Preset:
 
 
 def _record(row: tuple) -> GenerationRecord:
-    record_id, created, model_name, model_path, model_id, prior_id, seed, threads, settings, export, path = row
+    record_id, created, model_name, model_path, model_id, prior_id, seed, threads, settings, export, path, inversion = row
     return GenerationRecord(
         id=record_id, created=created, model_name=model_name, model_path=model_path, model_id=model_id,
         prior_id=prior_id, seed=seed, threads=threads, settings=GenerationSettings.from_dict(json.loads(settings)),
         export=ExportSettings.from_dict(json.loads(export)), path=Path(path),
+        inversion=InversionSettings.from_dict(json.loads(inversion)),
     )

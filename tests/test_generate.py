@@ -17,7 +17,7 @@ from engine.audio.griffinlim import mel_to_audio
 from engine.audio.io import load_audio
 from engine.audio.mel import MelSpectrogram
 from engine.errors import DistillError
-from engine.generation.files import generate_files, load_generator, prior_id, regenerate, torch_threads
+from engine.generation.files import generate_files, load_generator, make_sound_file, prior_id, regenerate, torch_threads
 from engine.generation.pipeline import (
     CHUNK_FRAMES,
     chunk_bounds,
@@ -26,9 +26,11 @@ from engine.generation.pipeline import (
     invert_mel,
 )
 from engine.generation.settings import (
+    LEGACY_INVERSION,
     ExportSettings,
     GenerationSettings,
     InvalidSettings,
+    InversionSettings,
 )
 from engine.library import Library
 from engine.model.persist import load_vqvae
@@ -301,11 +303,23 @@ def test_regenerating_a_history_entry_reproduces_the_file(library, tmp_path, fil
         assert original.path.read_bytes() == again.path.read_bytes()
 
 
+def test_an_entry_made_with_other_inversion_settings_is_made_again_with_them(library, tmp_path):
+    loaded, prior = load_generator("tiny")
+    settings, export = GenerationSettings(duration_s=1.0), ExportSettings(sample_rate=loaded.mel.sample_rate)
+    old = make_sound_file(loaded, prior, prior_id(loaded), settings, export, 5, tmp_path / "old.wav", History(), LEGACY_INVERSION)
+    today = make_sound_file(loaded, prior, prior_id(loaded), settings, export, 5, tmp_path / "today.wav", History())
+    assert old.inversion == LEGACY_INVERSION and today.inversion == InversionSettings()
+    assert old.path.read_bytes() != today.path.read_bytes()
+    again = regenerate(old.id, out=tmp_path / "again")
+    assert again.inversion == LEGACY_INVERSION
+    assert again.path.read_bytes() == old.path.read_bytes()
+
+
 def test_regeneration_refuses_a_changed_model_or_prior(library, tmp_path):
     [record] = generate_files("tiny", GenerationSettings(duration_s=0.2), ExportSettings(), seed=1, out=tmp_path)
     history = History()
     fields = {"model_name": record.model_name, "model_path": record.model_path, "seed": 1, "threads": 1,
-              "settings": record.settings, "export": record.export, "path": record.path}
+              "settings": record.settings, "export": record.export, "path": record.path, "inversion": record.inversion}
     changed_model = history.add(**fields, model_id="0" * 16, prior_id=record.prior_id)
     changed_prior = history.add(**fields, model_id=record.model_id, prior_id="0" * 16)
     with pytest.raises(DistillError, match="weights changed"):

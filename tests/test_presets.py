@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from engine.generation.settings import ExportSettings, GenerationSettings
+from engine.generation.settings import LEGACY_INVERSION, ExportSettings, GenerationSettings, InversionSettings
 from engine.library import Library
 from engine.store import STORE_SCHEMA_VERSION, History, Presets, StoreError
 
@@ -18,6 +19,7 @@ def _record(history: History, seed: int = 1, **changes):
     fields = {
         "model_name": "kit", "model_path": "/models/kit.sda", "model_id": "a" * 16, "prior_id": "b" * 16, "seed": seed, "threads": 2,
         "settings": WARM, "export": ExportSettings("flac", 48000, 24), "path": f"/out/kit_seed{seed}.flac",
+        "inversion": InversionSettings(),
     }
     return history.add(**(fields | changes))
 
@@ -75,6 +77,28 @@ def test_presets_and_history_live_in_the_library_database_and_survive_its_rebuil
     Library().list()
     assert Presets().get("warm").settings == WARM
     assert History().get(1).seed == 1
+
+
+def test_history_from_schema_1_is_migrated_with_the_inversion_it_was_made_with(home):
+    db_path = Library().db_path
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(db_path) as conn:  # the tables as distill wrote them before inversion settings existed
+        conn.execute("CREATE TABLE store_schema (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO store_schema (version) VALUES (1)")
+        conn.execute(
+            "CREATE TABLE generations (id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, model_name TEXT NOT NULL,"
+            " model_path TEXT NOT NULL, model_id TEXT NOT NULL, prior_id TEXT NOT NULL, seed INTEGER NOT NULL,"
+            " threads INTEGER NOT NULL, settings TEXT NOT NULL, export TEXT NOT NULL, path TEXT NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO generations VALUES (NULL, '2026-11-20T10:00:00+00:00', 'kit', '/models/kit.sda', ?, ?, 7, 1, ?, ?, '/out/a.wav')",
+            ("a" * 16, "b" * 16, json.dumps(WARM.to_dict()), json.dumps(ExportSettings(sample_rate=44100).to_dict())),
+        )
+    history = History()
+    assert history.get(1).inversion == LEGACY_INVERSION == InversionSettings(iterations=32, phase="zero")
+    assert _record(history, seed=2).inversion == InversionSettings()  # new entries record today's default
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT max(version) FROM store_schema").fetchone()[0] == STORE_SCHEMA_VERSION == 2
 
 
 def test_a_database_from_a_newer_distill_is_refused(home):

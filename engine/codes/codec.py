@@ -34,10 +34,10 @@ from engine.audio.mel import MelSpectrogram
 from engine.codes.errors import CodeEditError, ModelMismatchError
 from engine.codes.grid import CodeGrid, Level, resolve_level
 from engine.codes.ops import check_index, embeddings
+from engine.generation.settings import InversionSettings
 from engine.model.persist import LoadedModel
 
 CHUNK_FRAMES = 1024  # mel frames per encoder/decoder pass, as `reconstruct()`; a multiple of downsample
-GRIFFIN_LIM_ITERATIONS = 32
 PREVIEW_SECONDS = 1.0
 MAX_PREVIEW_SECONDS = 30.0
 FADE_SECONDS = 0.01
@@ -102,10 +102,10 @@ def decode_mel(loaded: LoadedModel, grid: CodeGrid) -> Tensor:
     return torch.cat(pieces, dim=-1)  # [M, frames]
 
 
-def decode_wave(loaded: LoadedModel, grid: CodeGrid, n_iter: int = GRIFFIN_LIM_ITERATIONS) -> np.ndarray:
+def decode_wave(loaded: LoadedModel, grid: CodeGrid, inversion: InversionSettings = InversionSettings()) -> np.ndarray:
     """A grid -> float32 audio [samples] at the model's rate (not peak-limited; `write_audio` scales)."""
     log_mel = decode_mel(loaded, grid)  # [M, T]
-    return mel_to_audio(log_mel, loaded.mel, n_iter=n_iter, length=grid.samples).cpu().numpy()
+    return mel_to_audio(log_mel, loaded.mel, n_iter=inversion.iterations, phase=inversion.phase, length=grid.samples).cpu().numpy()
 
 
 def typical_codes(loaded: LoadedModel) -> list[int]:
@@ -131,7 +131,8 @@ def preview_wave(loaded: LoadedModel, level: Level, index: int, seconds: float =
     vector = sum(books[other, code] for other, code in enumerate(codes))  # [D]
     columns = max(1, round(seconds * loaded.mel.sample_rate / (loaded.mel.hop_length * cfg.downsample)))
     log_mel = model.decode(vector[None, :, None].expand(1, -1, columns))[0, 0]  # [M, columns * downsample]
-    wave = mel_to_audio(log_mel, loaded.mel, n_iter=GRIFFIN_LIM_ITERATIONS).cpu().numpy()  # [N]
+    inversion = InversionSettings()
+    wave = mel_to_audio(log_mel, loaded.mel, n_iter=inversion.iterations, phase=inversion.phase).cpu().numpy()  # [N]
     fade = min(round(FADE_SECONDS * loaded.mel.sample_rate), len(wave) // 2)
     ramp = np.sin(np.linspace(0.0, np.pi / 2, fade, dtype=np.float32)) ** 2  # [fade]
     wave[:fade] *= ramp

@@ -30,6 +30,7 @@ from engine.generation.settings import (
     ExportSettings,
     GenerationSettings,
     InvalidSettings,
+    InversionSettings,
     check_seed,
 )
 from engine.library import Library
@@ -106,7 +107,7 @@ def regenerate(record_id: int, *, out: str | os.PathLike | None = None, history:
     target = _output_target(out, old.export.format, 1)
     path = target if target.suffix else _free_name(target, loaded.name, old.seed, old.export.format)
     with torch_threads(old.threads):
-        return make_sound_file(loaded, prior, fingerprint, old.settings, old.export, old.seed, path, history)
+        return make_sound_file(loaded, prior, fingerprint, old.settings, old.export, old.seed, path, history, old.inversion)
 
 
 @contextlib.contextmanager
@@ -129,13 +130,14 @@ def make_sound_file(
     seed: int,
     path: Path,
     history: History,
+    inversion: InversionSettings = InversionSettings(),
 ) -> GenerationRecord:
     """Generate one sound, write it to `path` and record it in the history (CLI, engine and TUI all use this)."""
-    audio = generate_audio(loaded, prior, **settings.to_dict(), seed=seed, sample_rate=export.sample_rate)  # [N] or [N, 2]
+    audio = generate_audio(loaded, prior, **settings.to_dict(), seed=seed, sample_rate=export.sample_rate, inversion=inversion)  # [N] or [N, 2]
     write_audio(path, audio, export.sample_rate, bit_depth=export.bit_depth)
     return history.add(
         model_name=loaded.name, model_path=loaded.path.resolve(), model_id=loaded.model_id, prior_id=fingerprint,
-        seed=seed, threads=torch.get_num_threads(), settings=settings, export=export, path=path.resolve(),
+        seed=seed, threads=torch.get_num_threads(), settings=settings, export=export, path=path.resolve(), inversion=inversion,
     )
 
 
