@@ -446,7 +446,7 @@ def test_history_lists_newest_first_and_replays_the_same_sound(library, engine, 
     records = History(library.db_path)
     big = records.get(record_id)
     records.add(model_name="tiny", model_path=big.model_path, model_id=big.model_id, prior_id=big.prior_id, seed=2**40,
-                threads=big.threads, settings=big.settings, export=big.export, path=big.path)
+                threads=big.threads, settings=big.settings, export=big.export, path=big.path, inversion=big.inversion)
     client.send("/distill/history/list", 1)
     assert until(client, "/distill/history/list/end")[0][1][3] == str(2**40)  # beyond 32 bits: as text
     assert "beyond the engine's" in error_of(client, "/distill/history/replay", record_id + 3)
