@@ -65,7 +65,6 @@ class DistillApp(App):
             return
         self.state.connected = True
         self.call_from_thread(self._show_status)
-        self.link.send("/distill/model/list")  # screens that list models hear the answer
         if self._load_model:
             self.link.send("/distill/model/load", self._load_model)
 
