@@ -1,17 +1,22 @@
 """Reconstruction benchmark: train on a folder for a time budget, then measure on the held-out files.
 
     .venv/bin/python bench/recon.py FOLDER --minutes 10 [--hidden 256] [--levels 3] [--threads 2]
+        [--set FIELD=VALUE | --set train.FIELD=VALUE] [--aug FIELD=VALUE] [--unquantized]
 
 Reports, on the validation split (whole files, never seen in training):
 - log-mel L1 of the model output (natural log, floor 1e-5, 128 mels), of its Griffin-Lim audio, and the
   Griffin-Lim-only ceiling (the original mel inverted and analysed again);
 - codebook utilisation per level, training steps per second, Griffin-Lim seconds per second of audio.
 Training runs in a throw-away DISTILL_HOME unless --home is given. Prints a Markdown row and JSON.
+`--set` and `--aug` change a ModelConfig / TrainConfig / AugmentRanges default for one run (probes);
+`--unquantized` trains the same network as a plain autoencoder, to separate the quantizer's share of the error.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib
 import json
 import os
 import tempfile
@@ -29,6 +34,9 @@ def main() -> None:
     parser.add_argument("--levels", type=int, default=3)
     parser.add_argument("--codebook-size", type=int, default=None)
     parser.add_argument("--downsample", type=int, default=None, help="mel frames per code column (model default 4)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a ModelConfig field, or a TrainConfig field as train.FIELD (repeatable)")
+    parser.add_argument("--aug", action="append", default=[], metavar="FIELD=VALUE", help="override an AugmentRanges field (repeatable)")
+    parser.add_argument("--unquantized", action="store_true", help="diagnostic: replace the quantizer by identity (a plain autoencoder)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--gl-iters", type=int, default=32)
@@ -44,14 +52,32 @@ def main() -> None:
     from engine.training import trainer
     from engine.training.trainer import TrainRequest, train
 
+    overrides = dict(item.split("=", 1) for item in args.set)
     if args.downsample:  # temporal resolution is fixed in the product; the benchmark may vary it
-        def adaptive_with_downsample(*a, **k):
+        overrides["downsample"] = args.downsample
+    if overrides:
+        def adaptive_with_overrides(*a, **k):
             model_cfg, train_cfg = adaptive_config(*a, **k)
-            model_cfg.downsample = args.downsample
+            for key, value in overrides.items():
+                cfg = train_cfg if key.startswith("train.") else model_cfg
+                key = key.removeprefix("train.")
+                setattr(cfg, key, type(getattr(cfg, key))(value))
             return model_cfg, train_cfg
 
         adaptive_config = trainer.adaptive_config
-        trainer.adaptive_config = adaptive_with_downsample
+        trainer.adaptive_config = adaptive_with_overrides
+    aug_overrides = {key: float(value) for key, value in (item.split("=", 1) for item in args.aug)}
+    if aug_overrides:
+        augment = importlib.import_module("engine.data.augment")
+        augment.augment.__kwdefaults__["ranges"] = dataclasses.replace(augment.AugmentRanges(), **aug_overrides)
+
+    if args.unquantized:
+        quantizer = importlib.import_module("engine.model.quantizer")
+
+        def identity(self, z, mask=None):  # z [B, D, F] passes through; indices all 0, no commitment loss
+            return quantizer.Quantized(z, torch.zeros(z.shape[0], self.levels, z.shape[-1], dtype=torch.long), z.new_zeros(()))
+
+        quantizer.Quantizer.forward = identity
 
     name = f"bench-{int(time.time())}"
     result = train(TrainRequest(dataset=args.folder, name=name, levels=args.levels, hidden=args.hidden, codebook_size=args.codebook_size, minutes=args.minutes, seed=args.seed, device="cpu"))
@@ -77,6 +103,9 @@ def main() -> None:
         "hidden": args.hidden,
         "levels": args.levels,
         "downsample": loaded.model.cfg.downsample,
+        "overrides": overrides,
+        "augmentation": aug_overrides,
+        "unquantized": args.unquantized,
         "codebook_size": loaded.model.cfg.codebook_size,
         "epochs": result.epochs,
         "steps_per_s": meta["training"]["steps"] / meta["training"]["seconds"],

@@ -23,13 +23,13 @@ from engine.data import (
     make_chunks,
     split_by_file,
 )
-from engine.data.augment import LOG_PER_DB, add_noise, apply_gain, mel_stretch, time_shift, time_stretch
+from engine.data.augment import LOG_PER_DB, add_noise, apply_gain, eq_curves, mel_stretch, time_shift, time_stretch
 from engine.data.chunks import chunk_starts
 from engine.data.dataset import default_val_fraction
 from engine.errors import DatasetError
 
 SR = 44100
-NO_AUGMENT = AugmentRanges(gain_db=0.0, shift_fraction=0.0, pitch_fraction=0.0, stretch_fraction=0.0, noise_db=None)
+NO_AUGMENT = AugmentRanges(gain_db=0.0, shift_fraction=0.0, pitch_fraction=0.0, stretch_fraction=0.0, noise_db=None, eq_db=0.0)
 
 
 # --- synthetic sound files --------------------------------------------------------------------------------
@@ -302,7 +302,7 @@ def test_gain_alone_changes_level_by_expected_amount(mel):
 
     mels, mask = padded_batch()
     out, out_mask = run_augment(mels, mask, seed=3, strength=0.5, ranges=AugmentRanges(
-        shift_fraction=0.0, pitch_fraction=0.0, stretch_fraction=0.0, noise_db=None))
+        shift_fraction=0.0, pitch_fraction=0.0, stretch_fraction=0.0, noise_db=None, eq_db=0.0))
     assert torch.equal(out_mask, mask)
     diff = (out - mels)[0]  # fully real item: one constant offset everywhere
     assert torch.allclose(diff, diff.mean().expand_as(diff), atol=1e-5)
@@ -340,6 +340,27 @@ def test_mel_stretch_moves_energy_up_or_down():
     assert out[0, :, 0].argmax() > 40 and out[1, :, 0].argmax() < 40
 
 
+def test_eq_curves_are_smooth_and_bounded():
+    amplitudes = torch.tensor([[0.0, 0.0, 0.0], [0.2, -0.1, 0.05], [0.1, 0.1, 0.1]])  # [B, K] log units
+    phases = torch.tensor([[0.0, 0.0, 0.0], [0.3, 1.0, 2.0], [0.0, 0.0, 0.0]])
+    curves = eq_curves(amplitudes, phases, 128)  # [B, M]
+    assert curves.shape == (3, 128) and torch.equal(curves[0], torch.zeros(128))
+    assert torch.all(curves.abs() <= amplitudes.abs().sum(dim=1, keepdim=True) + 1e-6)
+    assert curves[2, 0] == pytest.approx(0.3)  # every cosine peaks at the lowest band with phase 0
+    assert curves.diff(dim=1).abs().max() < 0.02  # broad shapes: neighbouring bands move together
+
+
+def test_eq_alone_is_one_curve_per_item_within_range():
+    mels, mask = padded_batch()
+    ranges = AugmentRanges(gain_db=0.0, shift_fraction=0.0, pitch_fraction=0.0, stretch_fraction=0.0, noise_db=None, eq_db=6.0)
+    out, out_mask = run_augment(mels, mask, seed=5, strength=0.5, ranges=ranges)
+    assert torch.equal(out_mask, mask)
+    change = (out - mels)[0]  # [M, T]: a fully real item, loud enough never to reach the floor
+    assert torch.allclose(change, change[:, :1].expand_as(change), atol=1e-5)  # the same curve in every frame
+    assert 0 < change.abs().max() <= 6.0 * 0.5 * LOG_PER_DB + 1e-5
+    assert torch.all(out[2, :, 10:] == SILENCE)  # padding untouched
+
+
 def test_noise_floor_level_and_no_leak_into_padding():
     mels = torch.full((1, 8, 6), SILENCE)
     mels[0, 0, 0] = 0.0  # peak
@@ -349,7 +370,7 @@ def test_noise_floor_level_and_no_leak_into_padding():
     assert torch.allclose(out[0, 1:, :], torch.logaddexp(torch.tensor(SILENCE), torch.tensor(floor)))
 
     padded, pmask = padded_batch()
-    ranges = AugmentRanges(gain_db=0.0, shift_fraction=0.0, pitch_fraction=0.0, stretch_fraction=0.0)
+    ranges = AugmentRanges(gain_db=0.0, shift_fraction=0.0, pitch_fraction=0.0, stretch_fraction=0.0, eq_db=0.0)
     noisy, noisy_mask = run_augment(padded, pmask, seed=2, ranges=ranges)
     assert torch.equal(noisy_mask, pmask)
     assert torch.all(noisy[2, :, 10:] == SILENCE) and torch.all(noisy >= padded)
@@ -379,7 +400,7 @@ def test_noise_reaches_only_the_chosen_share_of_items():
     mels = torch.full((400, 8, 16), SILENCE)
     mels[:, :, 4:8] = 0.0  # a loud block; the rest is true silence
     mask = torch.ones(400, 16, dtype=torch.bool)
-    only_noise = dict(gain_db=0.0, shift_fraction=0.0, pitch_fraction=0.0, stretch_fraction=0.0)
+    only_noise = dict(gain_db=0.0, shift_fraction=0.0, pitch_fraction=0.0, stretch_fraction=0.0, eq_db=0.0)
     for probability in (0.0, 0.25, 1.0):
         ranges = AugmentRanges(**only_noise, noise_probability=probability)
         out, _ = augment(mels, mask, strength=1.0, generator=torch.Generator().manual_seed(0), silence_value=SILENCE, ranges=ranges)
