@@ -1,7 +1,7 @@
 """Prior training (`distill train-prior`): code sequences of a trained VQ-VAE -> a CodePrior in the same file.
 
 `train_prior(request, on_event=..., stop=...)` runs synchronously and reports through events, like the
-VQ-VAE trainer (`engine.training.trainer`), whose device choice and checkpoint files it reuses.
+VQ-VAE trainer (`engine.training.trainer`), on the same run skeleton (`engine.training.loop`) and checkpoint files.
 
 - Codes are extracted once, with the frozen VQ-VAE, from the files of its training split (plus augmented
   copies, more for small collections) and from its validation split (as they are); see `engine.prior.data`.
@@ -14,11 +14,9 @@ VQ-VAE trainer (`engine.training.trainer`), whose device choice and checkpoint f
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -52,7 +50,7 @@ from engine.prior.data import (
 )
 from engine.prior.model import CodePrior
 from engine.training.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
-from engine.training.trainer import resolve_device
+from engine.training.loop import EpochLoop, RunState, snapshot
 
 DEFAULT_MINUTES = 10.0
 MEMORISATION_PPL = 1.5  # rule (a): Structure-level validation perplexity below this
@@ -138,15 +136,9 @@ Event = PriorTrainingStarted | PriorEpochReport | PriorTrainingFinished | Skippe
 
 
 @dataclass
-class _State:
+class _State(RunState):
     """Everything a checkpoint restores besides tensors."""
 
-    epoch: int = 0
-    step_in_epoch: int = 0
-    steps: int = 0
-    seconds: float = 0.0
-    history: list[dict] = field(default_factory=list)
-    best_epoch: int = 0
     best_val_loss: float = math.inf
     partial_ce: list[float] = field(default_factory=list)  # per-level cross-entropy sums of the unfinished epoch
     partial_count: int = 0  # target frames behind them
@@ -196,15 +188,13 @@ def make_optimizer(prior: CodePrior, cfg: PriorTrainConfig) -> torch.optim.AdamW
     return torch.optim.AdamW(groups, lr=cfg.learning_rate, betas=(0.9, 0.95))
 
 
-class PriorTrainer:
+class PriorTrainer(EpochLoop):
     """One prior training run; `run()` does the work. Use `train_prior()` unless you need the pieces."""
 
+    what = "prior training"
+
     def __init__(self, request: PriorTrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None):
-        self.request = request
-        self.emit = on_event or (lambda event: None)
-        self.stop = stop or threading.Event()
-        self.library = library or Library()
-        self.device = resolve_device(request.device)
+        super().__init__(request, on_event, stop, library)
 
     # ---------------------------------------------------------------- setup
 
@@ -319,12 +309,6 @@ class PriorTrainer:
 
     # ---------------------------------------------------------------- loop
 
-    def _budget_left(self) -> bool:
-        cfg, s = self.train_cfg, self.state
-        out_of_epochs = cfg.epochs is not None and s.epoch >= cfg.epochs
-        out_of_time = cfg.minutes is not None and s.seconds >= cfg.minutes * 60
-        return not (out_of_epochs or out_of_time)
-
     def _learning_rate(self) -> float:
         """Linear warm-up over `warmup_steps`, then constant."""
         cfg = self.train_cfg
@@ -365,43 +349,29 @@ class PriorTrainer:
         }
         save_checkpoint(self.ckpt_path, tensors, info)
 
-    def _run_epoch(self, clock_start: float, seconds_before: float) -> bool:
-        """Train one epoch (or its remainder after a resume). Returns False if stopped or out of time."""
-        s, cfg, context = self.state, self.train_cfg, self.prior_cfg.context
+    def _begin_epoch(self) -> int:
+        s, cfg = self.state, self.train_cfg
         if self.plan is None or s.step_in_epoch == 0:
-            self.plan = epoch_plan(self.train_set, context, cfg.min_epoch_windows, self.generator)
+            self.plan = epoch_plan(self.train_set, self.prior_cfg.context, cfg.min_epoch_windows, self.generator)
             s.partial_ce, s.partial_count = [0.0] * self.prior_cfg.levels, 0
-        stream = self.train_set.stream(self.plan.order).to(self.device)  # [L, N]
-        steps_in_epoch = math.ceil(len(self.plan.starts) / cfg.batch_size)
-        last_checkpoint = time.monotonic()
+        self.stream = self.train_set.stream(self.plan.order).to(self.device)  # [L, N]
         self.prior.train()
-        while s.step_in_epoch < steps_in_epoch:
-            if self.stop.is_set():
-                return False
-            if cfg.minutes is not None and s.seconds >= cfg.minutes * 60:
-                break  # out of time: this shortened epoch is validated and kept like any other
-            batch = slice(s.step_in_epoch * cfg.batch_size, (s.step_in_epoch + 1) * cfg.batch_size)
-            codes, mask = take_windows(stream, self.plan.starts[batch], context)  # [B, L, C], [B, C]
-            logits = self.prior(codes, begins=self.plan.begins[batch].to(self.device))  # [B, L, C, K]
-            loss, level_sums, frames = prior_loss(logits, codes, mask)
-            for group in self.optimizer.param_groups:
-                group["lr"] = self._learning_rate()
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.prior.parameters(), cfg.grad_clip)
-            self.optimizer.step()
-            s.partial_ce = [a + b for a, b in zip(s.partial_ce, level_sums.tolist())]
-            s.partial_count += int(frames)
-            s.step_in_epoch += 1
-            s.steps += 1
-            s.seconds = seconds_before + time.perf_counter() - clock_start
-            if time.monotonic() - last_checkpoint > cfg.checkpoint_seconds:
-                self._checkpoint()
-                last_checkpoint = time.monotonic()
-        if s.step_in_epoch == 0:
-            return False
-        self._finish_epoch()
-        return True
+        return math.ceil(len(self.plan.starts) / cfg.batch_size)
+
+    def _step(self, steps_in_epoch: int) -> None:
+        s, cfg = self.state, self.train_cfg
+        batch = slice(s.step_in_epoch * cfg.batch_size, (s.step_in_epoch + 1) * cfg.batch_size)
+        codes, mask = take_windows(self.stream, self.plan.starts[batch], self.prior_cfg.context)  # [B, L, C], [B, C]
+        logits = self.prior(codes, begins=self.plan.begins[batch].to(self.device))  # [B, L, C, K]
+        loss, level_sums, frames = prior_loss(logits, codes, mask)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self._learning_rate()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.prior.parameters(), cfg.grad_clip)
+        self.optimizer.step()
+        s.partial_ce = [a + b for a, b in zip(s.partial_ce, level_sums.tolist())]
+        s.partial_count += int(frames)
 
     def _finish_epoch(self) -> None:
         s = self.state
@@ -412,7 +382,7 @@ class PriorTrainer:
         best = val_loss < s.best_val_loss
         if best:
             s.best_val_loss, s.best_epoch = val_loss, s.epoch
-            self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.prior.state_dict().items()})
+            self.best_state = snapshot(self.prior)
         s.history.append({
             "epoch": s.epoch, "train_loss": train_loss, "val_loss": val_loss, "seconds": round(s.seconds, 2),
             "train_perplexity": [math.exp(x) for x in train_ce], "val_perplexity": [math.exp(x) for x in val_ce],
@@ -455,23 +425,6 @@ class PriorTrainer:
             self.name, self.path, s.epoch, s.seconds, s.best_epoch, s.best_val_loss, best["val_perplexity"],
             memorisation, self.prior.num_params(), stopped,
         )
-
-    def run(self) -> PriorTrainingFinished:
-        """Extract codes, train within the budget or until stopped, save the best prior into the model file."""
-        self._setup()
-        clock_start, seconds_before = time.perf_counter(), self.state.seconds
-        stopped = False
-        while self._budget_left():
-            if not self._run_epoch(clock_start, seconds_before):
-                stopped = self.stop.is_set()
-                break
-        if self.state.step_in_epoch or self.state.epoch == 0:  # stopped mid-epoch: keep it (and the codes) for --resume
-            self._checkpoint()
-        if self.state.epoch == 0:
-            raise DistillError("prior training stopped before the first epoch finished; nothing was saved (run again with --resume to continue)")
-        finished = self._save(stopped)
-        self.emit(finished)
-        return finished
 
 
 def train_prior(request: PriorTrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None) -> PriorTrainingFinished:

@@ -14,11 +14,9 @@ progress bar, the resident engine forwards OSC messages and a test collects them
 
 from __future__ import annotations
 
-import copy
 import math
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -37,6 +35,7 @@ from engine.model.persist import save_vqvae
 from engine.model.vqvae import ConvVQVAE
 from engine.training.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from engine.training.health import LevelHealth, level_health, usage_counts, warnings_for
+from engine.training.loop import EpochLoop, RunState, snapshot
 
 MIN_EPOCH_VIEWS = 400
 INIT_VECTORS_PER_CODE = 4
@@ -111,40 +110,19 @@ Event = TrainingStarted | EpochReport | TrainingFinished | SkippedFile
 
 
 @dataclass
-class _State:
+class _State(RunState):
     """Everything a checkpoint restores."""
 
-    epoch: int = 0  # finished epochs
-    step_in_epoch: int = 0
-    steps: int = 0
-    seconds: float = 0.0
-    history: list[dict] = field(default_factory=list)
-    best_epoch: int = 0
     best_val_l1: float = math.inf
     partial_loss: float = 0.0  # running sum of the unfinished epoch's losses
     partial_counts: torch.Tensor | None = None  # [L, K] usage in the unfinished epoch
 
 
-def resolve_device(requested: str) -> torch.device:
-    """'auto' picks CUDA when present; asking for CUDA without it is an error."""
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise DistillError("--device cuda was requested but no CUDA device is available")
-    if requested not in ("cpu", "cuda"):
-        raise DistillError(f"unknown device '{requested}' (use auto, cpu or cuda)")
-    return torch.device(requested)
-
-
-class Trainer:
-    """One training run; `run()` does the work. Use `train()` unless you need the pieces."""
+class Trainer(EpochLoop):
+    """One VQ-VAE training run; `run()` does the work. Use `train()` unless you need the pieces."""
 
     def __init__(self, request: TrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None):
-        self.request = request
-        self.emit = on_event or (lambda event: None)
-        self.stop = stop or threading.Event()
-        self.library = library or Library()
-        self.device = resolve_device(request.device)
+        super().__init__(request, on_event, stop, library)
         self.ckpt_path = checkpoint_path(request.name)
 
     # ---------------------------------------------------------------- setup
@@ -236,16 +214,9 @@ class Trainer:
                 self.model_cfg, self.train_cfg, self.state.epoch, self.train_cfg.epochs, self.train_cfg.minutes,
             )
         )
+        self._init_codebooks()
 
     # ---------------------------------------------------------------- loop
-
-    def _budget_left(self) -> bool:
-        cfg = self.train_cfg
-        if cfg.epochs is not None and self.state.epoch >= cfg.epochs:
-            return False
-        if cfg.minutes is not None and self.state.seconds >= cfg.minutes * 60:
-            return False
-        return True
 
     def _init_codebooks(self) -> None:
         """k-means on one batch with at least INIT_VECTORS_PER_CODE vectors per code, before anything else."""
@@ -306,54 +277,41 @@ class Trainer:
             fractions.append((s.epoch + s.step_in_epoch / steps_in_epoch) / cfg.epochs)
         return min(1.0, max(fractions))
 
-    def _run_epoch(self, clock_start: float, seconds_before: float) -> bool:
-        """Train one epoch (or its remainder after a resume). Returns False if stopped or out of time."""
-        s, cfg = self.state, self.train_cfg
+    def _begin_epoch(self) -> int:
+        s = self.state
         if self.permutation is None or s.step_in_epoch == 0:
             self.permutation = self._epoch_order()
             s.partial_loss = 0.0
             s.partial_counts = torch.zeros(self.model_cfg.levels, self.model_cfg.codebook_size, dtype=torch.long)
-        steps_in_epoch = math.ceil(len(self.permutation) / cfg.batch_size)
-        last_checkpoint = time.monotonic()
         self.model.train()
-        while s.step_in_epoch < steps_in_epoch:
-            if self.stop.is_set():
-                return False
-            if cfg.minutes is not None and s.seconds >= cfg.minutes * 60:
-                break  # out of time: this shortened epoch is validated and kept like any other
-            index = self.permutation[s.step_in_epoch * cfg.batch_size : (s.step_in_epoch + 1) * cfg.batch_size]
-            mels, mask = augment(self.train_mels[index], self.train_mask[index], strength=self.strength, generator=self.generator, silence_value=self.mel.silence_value)
-            mels = mels.unsqueeze(1)  # [B, 1, M, T]
-            recon, indices, commit = self.model(mels, mask)
-            loss, _ = vqvae_loss(recon, mels, commit, mask)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            for group in self.optimizer.param_groups:
-                group["lr"] = learning_rate(cfg.learning_rate, self._progress(steps_in_epoch))
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-            self.optimizer.step()
-            s.partial_loss += loss.item()
-            s.partial_counts += usage_counts(indices, self.model_cfg.codebook_size, self.model._column_mask(mask)).cpu()
-            s.step_in_epoch += 1
-            s.steps += 1
-            s.seconds = seconds_before + time.perf_counter() - clock_start
-            if time.monotonic() - last_checkpoint > cfg.checkpoint_seconds:
-                self._checkpoint()
-                last_checkpoint = time.monotonic()
-        if s.step_in_epoch == 0:
-            return False
-        self._finish_epoch(s.step_in_epoch)
-        return True
+        return math.ceil(len(self.permutation) / self.train_cfg.batch_size)
 
-    def _finish_epoch(self, steps_in_epoch: int) -> None:
+    def _step(self, steps_in_epoch: int) -> None:
+        s, cfg = self.state, self.train_cfg
+        index = self.permutation[s.step_in_epoch * cfg.batch_size : (s.step_in_epoch + 1) * cfg.batch_size]
+        mels, mask = augment(self.train_mels[index], self.train_mask[index], strength=self.strength, generator=self.generator, silence_value=self.mel.silence_value)
+        mels = mels.unsqueeze(1)  # [B, 1, M, T]
+        recon, indices, commit = self.model(mels, mask)
+        loss, _ = vqvae_loss(recon, mels, commit, mask)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate(cfg.learning_rate, self._progress(steps_in_epoch))
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.optimizer.step()
+        s.partial_loss += loss.item()
+        s.partial_counts += usage_counts(indices, self.model_cfg.codebook_size, self.model._column_mask(mask)).cpu()
+
+    def _finish_epoch(self) -> None:
         s = self.state
+        steps_in_epoch = s.step_in_epoch
         val_l1 = self._validate()
         health = level_health(s.partial_counts, self.model_cfg.labels)
         s.epoch += 1
         best = val_l1 < s.best_val_l1
         if best:
             s.best_val_l1, s.best_epoch = val_l1, s.epoch
-            self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
+            self.best_state = snapshot(self.model)
         train_loss = s.partial_loss / steps_in_epoch
         s.history.append({
             "epoch": s.epoch, "train_loss": train_loss, "val_l1": val_l1, "seconds": round(s.seconds, 2),
@@ -377,7 +335,7 @@ class Trainer:
                 counts += usage_counts(indices, self.model_cfg.codebook_size, self.model._column_mask(mask[start : start + 32])).cpu()
         return level_health(counts, self.model_cfg.labels), counts
 
-    def _save_model(self, stopped: bool) -> TrainingFinished:
+    def _save(self, stopped: bool) -> TrainingFinished:
         s = self.state
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
@@ -402,24 +360,6 @@ class Trainer:
         path = save_vqvae(self.model_path, self.model, self.mel_cfg, metadata)
         self.library.register(path)
         return TrainingFinished(self.request.name, path, s.epoch, s.seconds, s.best_epoch, s.best_val_l1, health, stopped)
-
-    def run(self) -> TrainingFinished:
-        """Load, train within the budget or until stopped, save the best weights into the library."""
-        self._setup()
-        self._init_codebooks()
-        clock_start, seconds_before = time.perf_counter(), self.state.seconds
-        stopped = False
-        while self._budget_left():
-            if not self._run_epoch(clock_start, seconds_before):
-                stopped = self.stop.is_set()
-                break
-        if stopped or self.state.step_in_epoch:  # keep the partial epoch (or the fresh start) for --resume
-            self._checkpoint()
-        if self.state.epoch == 0:
-            raise DistillError("training stopped before the first epoch finished; nothing was saved (run again with --resume to continue)")
-        finished = self._save_model(stopped)
-        self.emit(finished)
-        return finished
 
 
 def learning_rate(peak: float, progress: float) -> float:
