@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import copy
 import threading
-from abc import ABC, abstractmethod
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
