@@ -364,12 +364,7 @@ class PriorTrainer(EpochLoop):
         codes, mask = take_windows(self.stream, self.plan.starts[batch], self.prior_cfg.context)  # [B, L, C], [B, C]
         logits = self.prior(codes, begins=self.plan.begins[batch].to(self.device))  # [B, L, C, K]
         loss, level_sums, frames = prior_loss(logits, codes, mask)
-        for group in self.optimizer.param_groups:
-            group["lr"] = self._learning_rate()
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.prior.parameters(), cfg.grad_clip)
-        self.optimizer.step()
+        self._optimise(loss, self._learning_rate(), self.prior)
         s.partial_ce = [a + b for a, b in zip(s.partial_ce, level_sums.tolist())]
         s.partial_count += int(frames)
 

@@ -10,6 +10,8 @@ and saves the best weights. A subclass says what a run is:
     _finish_epoch()     validate, record history and the best weights, checkpoint, report
     _checkpoint()       write everything `--resume` needs
     _save(stopped)      store the best weights -> the "finished" event
+
+and a `_step` ends with `_optimise(loss, learning_rate, module)`: set the rate, backward, clip, step.
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ class EpochLoop(ABC):
         self.library = library or Library()
         self.device = resolve_device(request.device)
         self.state = RunState()
-        self.train_cfg: Any = None  # has epochs, minutes, checkpoint_seconds; set by _setup()
+        self.train_cfg: Any = None  # has epochs, minutes, checkpoint_seconds, grad_clip; set by _setup()
+        self.optimizer: torch.optim.Optimizer | None = None  # set by _setup()
 
     @abstractmethod
     def _setup(self) -> None:
@@ -93,6 +96,15 @@ class EpochLoop(ABC):
     @abstractmethod
     def _save(self, stopped: bool) -> Any:
         ...
+
+    def _optimise(self, loss: torch.Tensor, learning_rate: float, module: nn.Module) -> None:
+        """One optimizer step on `loss` at `learning_rate`, gradients clipped to `train_cfg.grad_clip`."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(module.parameters(), self.train_cfg.grad_clip)
+        self.optimizer.step()
 
     def _budget_left(self) -> bool:
         cfg, s = self.train_cfg, self.state

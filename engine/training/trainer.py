@@ -293,12 +293,7 @@ class Trainer(EpochLoop):
         mels = mels.unsqueeze(1)  # [B, 1, M, T]
         recon, indices, commit = self.model(mels, mask)
         loss, _ = vqvae_loss(recon, mels, commit, mask)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        for group in self.optimizer.param_groups:
-            group["lr"] = learning_rate(cfg.learning_rate, self._progress(steps_in_epoch))
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-        self.optimizer.step()
+        self._optimise(loss, learning_rate(cfg.learning_rate, self._progress(steps_in_epoch)), self.model)
         s.partial_loss += loss.item()
         s.partial_counts += usage_counts(indices, self.model_cfg.codebook_size, self.model._column_mask(mask)).cpu()
 
