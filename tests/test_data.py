@@ -299,6 +299,9 @@ def test_gain_alone_changes_level_by_expected_amount(mel):
     gained = apply_gain(base, torch.tensor([20 * math.log10(2.0)]), SILENCE)
     above = base > SILENCE + 1.0
     assert torch.allclose(gained[above], louder[above], atol=1e-4)  # dB convention matches the mel
+    quiet = base.clone()
+    quiet[..., :3] = SILENCE  # silent frames
+    assert torch.all(apply_gain(quiet, torch.tensor([6.0]), SILENCE)[..., :3] == SILENCE)  # silence stays silence
 
     mels, mask = padded_batch()
     out, out_mask = run_augment(mels, mask, seed=3, strength=0.5, ranges=AugmentRanges(
@@ -358,6 +361,10 @@ def test_eq_alone_is_one_curve_per_item_within_range():
     change = (out - mels)[0]  # [M, T]: a fully real item, loud enough never to reach the floor
     assert torch.allclose(change, change[:, :1].expand_as(change), atol=1e-5)  # the same curve in every frame
     assert 0 < change.abs().max() <= 6.0 * 0.5 * LOG_PER_DB + 1e-5
+
+    mels[0, :, :4] = SILENCE  # silent frames of a real item
+    out, _ = run_augment(mels, mask, seed=5, strength=0.5, ranges=ranges)
+    assert torch.all(out[0, :, :4] == SILENCE)  # an EQ boost does not lift silence
     assert torch.all(out[2, :, 10:] == SILENCE)  # padding untouched
 
 

@@ -14,12 +14,14 @@ repeatable) and applies, in this order:
 3. time shift: frames move by up to 10 % of T x strength (`time_shift`), vacated frames become silence and
    masked. Items with padding (clips shorter than a chunk) only shift within their padding, so the start of
    a short sound (its attack) is never cut off.
-4. gain: +- 6 dB x strength, added in log space and floored at silence (`apply_gain`).
+4. gain: +- 6 dB x strength, added in log space and floored at silence; cells at the floor (silence) stay
+   there (`apply_gain`, `shift_level`).
 5. noise: on a share of the items, a noise floor at -80..-60 dB below the item's peak, scaled by strength
    (amplitude x strength, i.e. 20*log10(strength) dB lower), with a small random log-jitter per bin and
    frame, log-added (`add_noise`: logaddexp(mel, noise)).
 6. EQ: a smooth random gain curve over the mel axis, up to +- 6 dB x strength (`eq_curves`: three cosines),
-   as if another microphone or another kit had recorded the sound (held-out L1 0.623 -> 0.615).
+   as if another microphone or another kit had recorded the sound (held-out L1 0.623 -> 0.615); silence
+   stays silence here too.
 
 Finally every padding frame (mask False) is set back to `silence_value`, so neither gain, noise nor EQ leaks
 into padding. The mel is a natural-log MAGNITUDE mel (`engine.audio.mel`), so d dB is d * ln(10) / 20 in log units.
@@ -91,10 +93,19 @@ def _interpolate(x: Tensor, positions: Tensor, fill: float | None) -> Tensor:
     return out
 
 
+def shift_level(mels: Tensor, offset: Tensor, silence_value: float) -> Tensor:
+    """mels [B, M, T] + offset (log units, broadcast to the mels), floored at `silence_value`.
+
+    Cells already at the floor stay there: a floored cell stands for anything at or below -100 dBFS, mostly
+    digital silence, and raising it would give the sound a noise floor it never had.
+    """
+    at_floor = mels <= silence_value + 1e-4  # tolerance: log(1e-5) rounds differently in float32 and float64
+    return torch.where(at_floor, mels, (mels + offset).clamp_min(silence_value))
+
+
 def apply_gain(mels: Tensor, gain_db: Tensor, silence_value: float) -> Tensor:
-    """Change each item's level: mels [B, M, T] + gain_db [B] (in dB), floored at `silence_value`."""
-    gain = db_to_log(gain_db).to(mels.dtype)[:, None, None]  # [B, 1, 1]
-    return (mels + gain).clamp_min(silence_value)
+    """Change each item's level: mels [B, M, T] + gain_db [B] (in dB); silence stays silence (`shift_level`)."""
+    return shift_level(mels, db_to_log(gain_db).to(mels.dtype)[:, None, None], silence_value)
 
 
 def time_shift(mels: Tensor, mask: Tensor, shift: Tensor, silence_value: float) -> tuple[Tensor, Tensor]:
@@ -207,7 +218,7 @@ def augment(
         noisy = add_noise(out, out_mask, noise_db, ranges.noise_jitter * jitter.to(device, mels.dtype))
         out = torch.where(noise_on[:, None, None], noisy, out)
     if ranges.eq_db > 0:
-        out = (out + eq_curves(eq_amplitude, eq_phase, n_mels)[:, :, None]).clamp_min(silence_value)
+        out = shift_level(out, eq_curves(eq_amplitude, eq_phase, n_mels)[:, :, None], silence_value)
 
     out = torch.where(out_mask[:, None, :], out, out.new_tensor(silence_value))  # padding stays silence
     return out, out_mask.clone() if out_mask is mask else out_mask
