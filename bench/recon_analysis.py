@@ -4,7 +4,8 @@
 
 Prints, per split: log-mel L1 of the model, of decoding the encoder output without quantization, and with
 only the first 1..L levels; then, on the validation chunks, the floor set by the data itself (a k x k local
-average of the mels, and holding each code column's mel constant), the error by target level and by mel band;
+average of the mels, and holding each code column's mel constant), the error by target level and by mel band,
+the tonal balance (energy of the reconstruction against the original per group of mel bins);
 finally what a LINEAR codec reaches on the same files: PCA of each code column's patch (downsample frames x
 M mels) with d components, unquantized and with a residual k-means quantizer of the model's codebook size
 (levels 1..6), fitted on the training files and measured on the validation files.
@@ -63,6 +64,19 @@ def linear_bounds(train: torch.Tensor, val: torch.Tensor, codebook_size: int) ->
         print(f"linear: PCA 64 + residual k-means {level} level(s) x {codebook_size} codes {(quantized @ b + mean - val).abs().mean().item():.3f}")
 
 
+def energy_ratio_db(recon: torch.Tensor, target: torch.Tensor, real: torch.Tensor, group: int) -> torch.Tensor:
+    """10 log10 of reconstructed over original power, summed over real cells in groups of `group` mel bins.
+
+    recon, target, real [N, 1, M, T] -> [M / group]. Negative: the reconstruction is quieter there (a
+    blurred peak keeps its mean log-mel but loses energy, which sounds thinner or duller).
+    """
+    def power(log_mel: torch.Tensor) -> torch.Tensor:
+        per_bin = ((2 * log_mel).exp() * real).sum(dim=(0, 1, 3))  # [M]
+        return per_bin.view(-1, group).sum(dim=1)  # [M / group]
+
+    return 10 * torch.log10(power(recon) / power(target))
+
+
 def main(path: str) -> None:
     loaded = load_vqvae(path)
     model, cfg = loaded.model, loaded.model.cfg
@@ -98,6 +112,8 @@ def main(path: str) -> None:
         cells[:, :, :band] = False
         cells[:, :, band + 32:] = False
         print(f"mel bins {band}-{band + 31}: L1 {error[cells].abs().mean().item():.3f}")
+    print("tonal balance, dB of reconstructed / original energy per 16 mel bins: " + " ".join(
+        f"{v:+.1f}" for v in energy_ratio_db(recon, x, real, group=16).tolist()))
     by_split = {split: [c.log_mel for c in dataset.clips if c.name in loaded.metadata["dataset"][split]] for split in ("train_files", "val_files")}
     linear_bounds(column_patches(by_split["train_files"], cfg.downsample), column_patches(by_split["val_files"], cfg.downsample), cfg.codebook_size)
 
