@@ -193,9 +193,6 @@ class PriorTrainer(EpochLoop):
 
     what = "prior training"
 
-    def __init__(self, request: PriorTrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None):
-        super().__init__(request, on_event, stop, library)
-
     # ---------------------------------------------------------------- setup
 
     def _check_run(self) -> None:
@@ -290,6 +287,7 @@ class PriorTrainer(EpochLoop):
         self.optimizer = make_optimizer(self.prior, self.train_cfg)
         self.best_state: dict | None = None
         self.plan: WindowPlan | None = None
+        self.stream: Tensor | None = None  # [L, N] the epoch's codes in plan order, on the device
         if saved is not None:
             self.prior.load_state_dict(saved["model"])
             self.optimizer.load_state_dict(saved["optimizer"])
@@ -354,7 +352,7 @@ class PriorTrainer(EpochLoop):
         if self.plan is None or s.step_in_epoch == 0:
             self.plan = epoch_plan(self.train_set, self.prior_cfg.context, cfg.min_epoch_windows, self.generator)
             s.partial_ce, s.partial_count = [0.0] * self.prior_cfg.levels, 0
-        self.stream = self.train_set.stream(self.plan.order).to(self.device)  # [L, N]
+        self.stream = self.train_set.stream(self.plan.order).to(self.device)
         self.prior.train()
         return math.ceil(len(self.plan.starts) / cfg.batch_size)
 
