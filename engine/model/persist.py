@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
@@ -19,6 +20,7 @@ from engine.model.vqvae import ConvVQVAE
 from engine.modelfile import read_model_file, save_model_file
 
 VQVAE_PREFIX = "vqvae."
+RECORDED_PACKAGES = ("torch", "vector-quantize-pytorch")  # whose versions a model file records: our weight names are theirs
 
 
 @dataclass
@@ -52,11 +54,25 @@ def weights_id(tensors: dict, prefix: str = VQVAE_PREFIX) -> str:
     return digest.hexdigest()[:16]
 
 
+def package_versions() -> dict[str, str]:
+    """The installed versions of `RECORDED_PACKAGES` ("unknown" for one that is not installed as a package)."""
+    found = {}
+    for package in RECORDED_PACKAGES:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "unknown"
+    return found
+
+
 def save_vqvae(path: str | Path, model: ConvVQVAE, mel: MelConfig, metadata: dict, extra_tensors: dict | None = None) -> Path:
-    """Write the model and its metadata (config and mel settings are filled in here) atomically."""
+    """Write the model and its metadata (config, mel settings and package versions are filled in here) atomically."""
     tensors = {VQVAE_PREFIX + k: v.detach() for k, v in model.state_dict().items()}
     tensors.update(extra_tensors or {})
-    metadata = {**metadata, "config": model.cfg.to_dict(), "mel": mel.to_dict(), "model_id": weights_id(tensors)}
+    metadata = {
+        **metadata, "config": model.cfg.to_dict(), "mel": mel.to_dict(), "model_id": weights_id(tensors),
+        "written_with": package_versions(),
+    }
     return save_model_file(path, tensors, metadata)
 
 
@@ -74,7 +90,20 @@ def load_vqvae(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
     try:
         model.load_state_dict(state)
     except RuntimeError as error:
-        first_line = str(error).splitlines()[0]
-        raise ModelFileError(f"{path.name} holds weights that do not match its configuration ({first_line})") from error
+        raise ModelFileError(_mismatch_message(path, metadata, error)) from error
     model.eval()
     return LoadedModel(path, model, mel, metadata, tensors)
+
+
+def _mismatch_message(path: Path, metadata: dict, error: RuntimeError) -> str:
+    """One sentence for weights that do not load: a different vector-quantize-pytorch, or a damaged file."""
+    written = metadata.get("written_with")
+    written = written.get("vector-quantize-pytorch") if isinstance(written, dict) else None
+    installed = package_versions()["vector-quantize-pytorch"]
+    if isinstance(written, str) and written != installed:
+        return (
+            f"{path.name} was written with vector-quantize-pytorch {written}, whose weight names differ from the "
+            f"installed {installed}; install {written} (pip install vector-quantize-pytorch=={written}) to read it"
+        )
+    first_line = str(error).splitlines()[0]
+    return f"{path.name} holds weights that do not match its configuration ({first_line})"
