@@ -2,8 +2,11 @@
 
     .venv/bin/python bench/recon.py FOLDER --minutes 10 [--hidden 256] [--levels 3] [--threads 2]
         [--set FIELD=VALUE | --set train.FIELD=VALUE] [--aug FIELD=VALUE] [--unquantized]
+        [--adversarial-share S] [--adv NAME=VALUE] [--device cpu|cuda] [--spectrograms DIR]
 
 Reports, on the validation split (whole files, never seen in training):
+- the four listening figures (engine/audio/listening.py) of the model's audio against the original, and of
+  the inverter alone (the original mel inverted: the oracle), averaged over files;
 - log-mel L1 of the model output (natural log, floor 1e-5, 128 mels), of its Griffin-Lim audio, and the
   Griffin-Lim-only ceiling (the original mel inverted and analysed again);
 - codebook utilisation per level, training steps per second, Griffin-Lim seconds per second of audio.
@@ -19,6 +22,7 @@ import dataclasses
 import importlib
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -39,18 +43,29 @@ def main() -> None:
     parser.add_argument("--unquantized", action="store_true", help="diagnostic: replace the quantizer by identity (a plain autoencoder)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--gl-iters", type=int, default=32)
     parser.add_argument("--home", type=Path, default=None)
+    parser.add_argument("--adversarial-share", type=float, default=None, help="share of the budget for the adversarial phase (0: none)")
+    parser.add_argument("--adv", action="append", default=[], metavar="NAME=VALUE", help="override a constant of engine/training/adversarial.py or engine/model/discriminator.py, e.g. FEATURE_MATCHING=4 (repeatable)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--spectrograms", type=Path, default=None, help="write original / reconstruction wavs of the held-out files here")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     os.environ["DISTILL_HOME"] = str(args.home or tempfile.mkdtemp(prefix="distill-bench-"))
-    from engine.audio.griffinlim import mel_to_audio
-    from engine.audio.mel import MelSpectrogram
+    from engine.audio.io import write_audio
+    from engine.audio.listening import Listening
     from engine.model.persist import load_vqvae
     from engine.reconstruct import reconstruct_file
     from engine.training import trainer
+    from engine.training import adversarial
     from engine.training.trainer import TrainRequest, train
+
+    if args.adversarial_share is not None:
+        adversarial.SHARE = args.adversarial_share
+    discriminator = importlib.import_module("engine.model.discriminator")
+    for name, value in (item.split("=", 1) for item in args.adv):
+        module = adversarial if hasattr(adversarial, name) else discriminator
+        setattr(module, name, type(getattr(module, name))(value))
 
     overrides = dict(item.split("=", 1) for item in args.set)
     if args.downsample:  # temporal resolution is fixed in the product; the benchmark may vary it
@@ -80,21 +95,27 @@ def main() -> None:
         quantizer.Quantizer.forward = identity
 
     name = f"bench-{int(time.time())}"
-    result = train(TrainRequest(dataset=args.folder, name=name, levels=args.levels, hidden=args.hidden, codebook_size=args.codebook_size, minutes=args.minutes, seed=args.seed, device="cpu"))
+    def report_epoch(event) -> None:
+        if isinstance(event, trainer.EpochReport):
+            losses = " ".join(f"{k} {v:.3f}" for k, v in (event.losses or {}).items())
+            print(f"epoch {event.epoch} {event.phase} {event.seconds:.0f}s loss {event.train_loss:.3f} val {event.val_l1:.3f} {losses}", file=sys.stderr, flush=True)
+
+    result = train(TrainRequest(dataset=args.folder, name=name, levels=args.levels, hidden=args.hidden, codebook_size=args.codebook_size, minutes=args.minutes, seed=args.seed, device=args.device), on_event=report_epoch)
     loaded = load_vqvae(result.path)
     meta = loaded.metadata
-    mel = MelSpectrogram(loaded.mel)
-    rows, audio_seconds, gl_seconds = [], 0.0, 0.0
+    rows, heard, oracle = [], [], []
     for file in meta["dataset"]["val_files"]:
-        rec = reconstruct_file(loaded, args.folder / file, n_iter=args.gl_iters)
-        original_mel = mel(torch.from_numpy(rec.original))  # [M, T]
-        start = time.perf_counter()
-        mel_to_audio(original_mel, loaded.mel, n_iter=args.gl_iters, length=len(rec.original))
-        gl_seconds += time.perf_counter() - start
-        audio_seconds += len(rec.original) / loaded.mel.sample_rate
+        rec = reconstruct_file(loaded, args.folder / file)
         rows.append((rec.model_l1, rec.audio_l1, rec.ceiling_l1, len(rec.original)))
+        heard.append(rec.heard)
+        oracle.append(rec.oracle)
+        if args.spectrograms:
+            stem = Path(file).stem
+            write_audio(args.spectrograms / f"{stem}.original.wav", rec.original, loaded.mel.sample_rate)
+            write_audio(args.spectrograms / f"{stem}.reconstruction.wav", rec.audio, loaded.mel.sample_rate)
     weights = torch.tensor([r[3] for r in rows], dtype=torch.float64)
     mean = lambda i: float((torch.tensor([r[i] for r in rows], dtype=torch.float64) * weights).sum() / weights.sum())  # noqa: E731
+    heard_mean, oracle_mean = Listening.mean(heard), Listening.mean(oracle)
     report = {
         "folder": str(args.folder),
         "files": meta["dataset"]["file_count"],
@@ -113,13 +134,17 @@ def main() -> None:
         "heldout_audio_l1": mean(1),
         "gl_ceiling_l1": mean(2),
         "utilisation": [round(h.utilisation, 3) for h in result.health],
-        "gl_s_per_audio_s": gl_seconds / audio_seconds,
         "threads": args.threads,
+        "device": args.device,
+        "adversarial_share": adversarial.SHARE,
+        "adversarial_overrides": args.adv,
+        "heard": vars(heard_mean),
+        "oracle": vars(oracle_mean),
     }
+    figures = lambda f: f"{f.envelope_l1:.2f} | {f.texture_ratio:.2f} | {f.onset_correlation:.2f} | {f.log_mel_l1:.2f}"  # noqa: E731
     print(
-        f"| {report['files']} files | {args.minutes} min | h{args.hidden} L{args.levels} K{report['codebook_size']} x{report['downsample']} "
-        f"| {report['steps_per_s']:.2f} steps/s | {report['heldout_model_l1']:.3f} | {report['heldout_audio_l1']:.3f} "
-        f"| {report['gl_ceiling_l1']:.3f} | {' / '.join(f'{u:.0%}' for u in report['utilisation'])} | {report['gl_s_per_audio_s']:.3f} |"
+        f"| {report['files']} files | {args.minutes} min | share {adversarial.SHARE} | h{args.hidden} L{args.levels} K{report['codebook_size']} "
+        f"| {report['steps_per_s']:.2f} steps/s | {figures(heard_mean)} | oracle {figures(oracle_mean)} | {report['heldout_model_l1']:.3f} |"
     )
     print(json.dumps(report, indent=2))
 

@@ -10,38 +10,48 @@ import torch
 
 from engine.audio.griffinlim import mel_to_audio
 from engine.audio.io import load_audio
+from engine.audio.listening import Listening, listening_figures
 from engine.audio.mel import MelSpectrogram
+from engine.generation.settings import InversionSettings
 from engine.model.persist import LoadedModel
 from engine.model.vqvae import reconstruct
 
 
 @dataclass
 class Reconstruction:
-    """One file through the model; L1 figures are mean absolute log-mel differences."""
+    """One file through the model; L1 figures are mean absolute log-mel differences in the model's own mels."""
 
     original: np.ndarray  # [N] the input as the model hears it (mono, resampled, trimmed, normalised)
-    audio: np.ndarray  # [N] the model's output after Griffin-Lim
+    audio: np.ndarray  # [N] the model's output after inversion
     indices: torch.Tensor  # [L, F]
     model_l1: float  # model output mel vs input mel
-    audio_l1: float  # mel of the Griffin-Lim audio vs input mel
-    ceiling_l1: float  # Griffin-Lim of the input mel itself vs input mel (the inverter's own error)
+    audio_l1: float  # mel of the inverted audio vs input mel
+    ceiling_l1: float  # the input mel inverted by itself vs input mel (the inverter's own error)
+    heard: Listening  # the listening figures of the output audio against the input
+    oracle: Listening  # the same for the input mel inverted by itself: the best the inverter allows
 
 
-def reconstruct_file(loaded: LoadedModel, path: str | Path, n_iter: int = 32) -> Reconstruction:
-    """Encode, decode and invert one audio file, measuring each stage against the input mel."""
+def reconstruct_file(loaded: LoadedModel, path: str | Path, inversion: InversionSettings | None = None) -> Reconstruction:
+    """Encode, decode and invert one audio file (with the generation defaults unless `inversion` is given),
+    measuring each stage against the input."""
+    inversion = inversion or InversionSettings()
     device = next(loaded.model.parameters()).device
     mel = MelSpectrogram(loaded.mel).to(device)
     wave = load_audio(path, loaded.mel.sample_rate)
     original = torch.from_numpy(wave).to(device)  # [N]
     target = mel(original)  # [M, T]
     recon, indices = reconstruct(loaded.model, target)  # [M, T], [L, F]
-    both = mel_to_audio(torch.stack([recon, target]), loaded.mel, n_iter=n_iter, length=len(wave))  # [2, N]
+    both = mel_to_audio(torch.stack([recon, target]), loaded.mel, n_iter=inversion.iterations, phase=inversion.phase, length=len(wave))  # [2, N]
     again = mel(both)  # [2, M, T]
+    audio, inverted = both[0].cpu().numpy(), both[1].cpu().numpy()
+    rate = loaded.mel.sample_rate
     return Reconstruction(
         original=wave,
-        audio=both[0].cpu().numpy(),
+        audio=audio,
         indices=indices.cpu(),
         model_l1=float((recon - target).abs().mean()),
         audio_l1=float((again[0] - target).abs().mean()),
         ceiling_l1=float((again[1] - target).abs().mean()),
+        heard=listening_figures(wave, audio, rate),
+        oracle=listening_figures(wave, inverted, rate),
     )

@@ -26,9 +26,11 @@ def run_cli(home: Path, *args: str, timeout: float = 300) -> subprocess.Complete
 
 
 def test_train_then_health_and_list(home, sound_folder, capsys):
-    assert main(["train", str(sound_folder), "--name", "kit", "--epochs", "2", *TINY]) == 0
+    assert main(["train", str(sound_folder), "--name", "kit", "--epochs", "4", *TINY]) == 0
     out = capsys.readouterr().out
     assert "training 'kit'" in out and "epoch   2" in out
+    assert out.index("phase 1, spectral") < out.index("epoch   3") < out.index("phase 2, adversarial") < out.index("epoch   4")
+    assert "disc " in out.split("epoch   4")[1] and "disc " not in out.split("epoch   4")[0]
     assert "Structure" in out and "utilisation" in out and "saved 'kit'" in out
 
     assert main(["health", "kit"]) == 0
@@ -81,7 +83,7 @@ def test_demo_writes_model_and_reconstructions(tmp_path):
     home = tmp_path / "home"
     result = run_cli(home, "demo", "--minutes", "0.1")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "model       :" in result.stdout and "reconstructions" in result.stdout
+    assert "model       :" in result.stdout and "reconstructions" in result.stdout and "inverter only" in result.stdout
     assert (home / "models" / "demo.sda").exists()
     pairs = sorted((home / "demo" / "reconstructions").glob("*.reconstruction.wav"))
     assert len(pairs) >= 3

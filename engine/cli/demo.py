@@ -19,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_demo(args: argparse.Namespace) -> int:
     """Dataset -> model in the library -> reconstructions of held-out and training clips."""
     from engine.audio.io import write_audio
+    from engine.audio.listening import Listening
     from engine.cli.train_display import TrainDisplay
     from engine.cli.train_display import console as make_console
     from engine.demo_sounds import write_demo_dataset
@@ -58,14 +59,22 @@ def run_demo(args: argparse.Namespace) -> int:
     out_dir = demo_dir / "reconstructions"
     val_files = loaded.metadata["dataset"]["val_files"]
     train_files = loaded.metadata["dataset"]["train_files"][:2]
-    console.print("\nreconstructions (log-mel L1: model output / after Griffin-Lim / Griffin-Lim ceiling):")
+    console.print(
+        "\nreconstructions, as heard against the original (log-mel L1 / envelope L1 / texture ratio / onset "
+        "correlation; texture 1 is as detailed, onsets 1 as sharp; docs/benchmarks.md explains them):"
+    )
+    results = []
     for name in val_files + train_files:
         result = reconstruct_file(loaded, dataset_dir / name)
         stem = name.rsplit(".", 1)[0].replace("/", "_")
         write_audio(out_dir / f"{stem}.original.wav", result.original, loaded.mel.sample_rate)
         write_audio(out_dir / f"{stem}.reconstruction.wav", result.audio, loaded.mel.sample_rate)
         split = "held-out" if name in val_files else "training"
-        console.print(f"  {name:<14} {split:<9} {result.model_l1:.3f} / {result.audio_l1:.3f} / {result.ceiling_l1:.3f}", highlight=False)
+        console.print(f"  {name:<14} {split:<9} {_figures(result.heard)}", highlight=False)
+        results.append(result)
+    held_out = results[: len(val_files)]
+    console.print(f"  {'mean':<14} {'held-out':<9} {_figures(Listening.mean([r.heard for r in held_out]))}", highlight=False)
+    console.print(f"  {'inverter only':<14} {'held-out':<9} {_figures(Listening.mean([r.oracle for r in held_out]))}", highlight=False)
     console.print(
         f"\ndata folder : {home}\ndataset     : {dataset_dir}\nmodel       : {loaded.path}\n"
         f"listen      : {out_dir} (*.original.wav next to *.reconstruction.wav)\n"
@@ -73,3 +82,8 @@ def run_demo(args: argparse.Namespace) -> int:
         highlight=False,
     )
     return 0
+
+
+def _figures(figures) -> str:
+    """The four listening figures of a `Listening`, as the demo prints them."""
+    return f"{figures.log_mel_l1:.2f} / {figures.envelope_l1:.2f} / {figures.texture_ratio:.2f} / {figures.onset_correlation:.2f}"
