@@ -134,3 +134,40 @@ def test_learning_rate_warms_up_then_anneals_to_a_tenth():
     assert learning_rate(1.0, 1.0) == pytest.approx(0.1)
     after = [learning_rate(1.0, WARMUP + i * (1 - WARMUP) / 50) for i in range(51)]
     assert all(a >= b for a, b in zip(after, after[1:]))
+
+
+def test_the_last_share_of_the_budget_trains_the_decoder_adversarially_with_codes_frozen(home, sound_folder):
+    """4 epochs: the 4th starts past 1 - SHARE, so it is adversarial and starts from the spectral best."""
+    events, at_phase_start = [], {}
+
+    def on_event(event):
+        events.append(event)
+        if isinstance(event, EpochReport) and event.epoch == 3:
+            at_phase_start.update(trainer.best_state)  # what the adversarial phase starts from
+
+    trainer = Trainer(tiny_request(sound_folder, epochs=4), on_event=on_event)
+    result = trainer.run()
+    reports = [e for e in events if isinstance(e, EpochReport)]
+    assert [e.phase for e in reports] == ["spectral"] * 3 + ["adversarial"]
+    assert reports[-1].best and set(reports[-1].losses) == {"reconstruction", "adversarial", "feature_matching", "discriminator"}
+    assert all(e.losses is None for e in reports[:3])
+    saved = load_vqvae(result.path).model.state_dict()
+    frozen = [k for k in saved if k.startswith(("encoder.", "quantizer."))]
+    assert frozen and all(torch.equal(saved[k], at_phase_start[k]) for k in frozen)  # the same codes for every sound
+    decoder = [k for k in saved if k.startswith("decoder.") and k.endswith("weight")]
+    assert any(not torch.equal(saved[k], at_phase_start[k]) for k in decoder)
+    history = Library().get("tiny").metadata["training"]["history"]
+    assert [h["phase"] for h in history] == ["spectral"] * 3 + ["adversarial"] and "losses" in history[-1]
+
+
+def test_resume_inside_the_adversarial_phase_continues_exactly(home, sound_folder, stop_after_steps):
+    """Stopped partway through epoch 4 (adversarial) and resumed, the run ends as an unbroken one does."""
+    train(tiny_request(sound_folder, name="straight", epochs=4))
+    stopped = Trainer(tiny_request(sound_folder, name="broken", epochs=4), stop=stop_after_steps(90)).run()
+    assert stopped.stopped and stopped.epochs == 3  # 25 steps per epoch: stopped inside the 4th
+    Library().delete("broken")
+    resumed = train(tiny_request(sound_folder, name="broken", epochs=4, resume=True))
+    assert resumed.epochs == 4 and not resumed.stopped
+    ws, wr = weights("straight"), weights("broken")
+    assert all(torch.equal(ws[k], wr[k]) for k in ws)
+    assert Library().get("broken").metadata["training"]["history"][-1]["phase"] == "adversarial"

@@ -71,8 +71,16 @@ class EpochDisplay:
         self.progress.stop()
 
 
+PHASE_INTROS = {
+    "spectral": "phase 1, spectral: encoder, codebooks and decoder learn the sounds (* marks the best epoch so far)",
+    "adversarial": "phase 2, adversarial: the codes are fixed; the decoder learns detail and attacks against a discriminator",
+}
+
+
 class TrainDisplay(EpochDisplay):
     """Turns VQ-VAE training events into a progress bar and one line per epoch."""
+
+    phase = ""  # the phase of the last epoch shown
 
     def __call__(self, event) -> None:
         if isinstance(event, SkippedFile):
@@ -95,13 +103,20 @@ class TrainDisplay(EpochDisplay):
         self.start_progress(e.epochs, e.minutes)
 
     def _epoch(self, e: EpochReport) -> None:
-        levels = " | ".join(level_line(h) for h in e.health)
+        if e.phase != self.phase:
+            self.progress.console.print(PHASE_INTROS[e.phase], highlight=False)
+            self.phase = e.phase
+        if e.losses:  # the adversarial phase: the decoder's losses and the discriminators'
+            losses = e.losses
+            detail = f"adv {losses['adversarial']:.3f}  feat {losses['feature_matching']:.3f}  disc {losses['discriminator']:.3f}"
+        else:
+            detail = " | ".join(level_line(h) for h in e.health)
         self.progress.console.print(
-            f"epoch {e.epoch:>3}  loss {e.train_loss:.4f}  val L1 {e.val_l1:.4f}{' *' if e.best else '  '}  {levels}", highlight=False
+            f"epoch {e.epoch:>3}  loss {e.train_loss:.4f}  val L1 {e.val_l1:.4f}{' *' if e.best else '  '}  {detail}", highlight=False
         )
         for warning in e.warnings:
             self.progress.console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
-        self.advance(e.epoch, e.seconds, f"val L1 {e.val_l1:.3f}")
+        self.advance(e.epoch, e.seconds, f"{e.phase} · val L1 {e.val_l1:.3f}")
 
     def _finished(self, e: TrainingFinished) -> None:
         self.progress.stop()

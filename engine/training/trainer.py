@@ -8,8 +8,12 @@ progress bar, the resident engine forwards OSC messages and a test collects them
   views (small datasets would otherwise spend more time validating and checkpointing than training).
 - k-means initialisation runs on a dedicated first batch holding at least 4 vectors per code, in training
   mode, before any evaluation pass (the library would otherwise initialise from whatever batch came first).
-- Validation log-mel L1 picks the weights that are saved; a checkpoint is written after every epoch and
-  every `checkpoint_seconds`, with optimizer and RNG state, so `resume` continues exactly where it stopped.
+- Two phases (see engine/training/adversarial.py): "spectral" trains everything with the multi-scale L1 and
+  keeps its best epoch by held-out L1; "adversarial", the last `adversarial.SHARE` of the budget, starts from
+  those weights and fine-tunes the decoder alone against log-mel discriminators, codes frozen, and keeps its
+  last epoch.
+- A checkpoint is written after every epoch and every `checkpoint_seconds`, with optimizer, discriminator and
+  RNG state and the phase, so `resume` continues exactly where it stopped.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from engine.model.config import ModelConfig, TrainConfig, adaptive_config
 from engine.model.losses import masked_mel_l1, vqvae_loss
 from engine.model.persist import save_vqvae
 from engine.model.vqvae import ConvVQVAE
+from engine.training import adversarial
+from engine.training.adversarial import AdversarialLosses, AdversarialPhase, freeze_codes
 from engine.training.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from engine.training.health import LevelHealth, level_health, usage_counts, warnings_for
 from engine.training.loop import EpochLoop, RunState, snapshot
@@ -41,6 +47,7 @@ MIN_EPOCH_VIEWS = 400
 INIT_VECTORS_PER_CODE = 4
 DEFAULT_MINUTES = 10.0
 WARMUP = 0.03  # share of the budget spent ramping the learning rate up
+PHASES = ("spectral", "adversarial")
 
 
 @dataclass
@@ -84,12 +91,14 @@ class EpochReport:
 
     epoch: int
     steps: int
-    train_loss: float
+    train_loss: float  # the multi-scale reconstruction loss (plus commitment in the spectral phase)
     val_l1: float  # held-out log-mel L1 (natural log, floor 1e-5)
     seconds: float  # training time so far, resumed runs included
     health: list[LevelHealth]
     warnings: list[str]
-    best: bool  # these weights are the best so far
+    best: bool  # these weights are the ones kept so far
+    phase: str = "spectral"  # one of PHASES
+    losses: dict[str, float] | None = None  # the adversarial phase's mean losses (AdversarialLosses' fields)
 
 
 @dataclass
@@ -114,7 +123,9 @@ class _State(RunState):
     """Everything a checkpoint restores."""
 
     best_val_l1: float = math.inf
+    phase: str = "spectral"
     partial_loss: float = 0.0  # running sum of the unfinished epoch's losses
+    partial_adversarial: dict | None = None  # running sums of the unfinished adversarial epoch's losses
     partial_counts: torch.Tensor | None = None  # [L, K] usage in the unfinished epoch
 
 
@@ -164,6 +175,8 @@ class Trainer(EpochLoop):
             self.val_clips = [by_name[n] for n in info["val_files"]]
             for key in ("epoch", "step_in_epoch", "steps", "seconds", "history", "best_epoch", "best_val_l1", "partial_loss"):
                 setattr(self.state, key, info[key])
+            self.state.phase = info.get("phase", "spectral")
+            self.state.partial_adversarial = info.get("partial_adversarial")
         else:
             self.mel_cfg = MelConfig()
             dataset = self._load_data(self.mel_cfg)
@@ -199,12 +212,16 @@ class Trainer(EpochLoop):
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.train_cfg.learning_rate, weight_decay=self.train_cfg.weight_decay)
         self.best_state: dict | None = None
         self.permutation: torch.Tensor | None = None
+        self.adversarial: AdversarialPhase | None = None
         if saved is not None:
             self.model.load_state_dict(saved["model"])
             self.optimizer.load_state_dict(saved["optimizer"])
             self.best_state = saved.get("best")
             self.permutation = saved.get("permutation")
             self.state.partial_counts = saved.get("partial_counts")
+            if self.state.phase == "adversarial":
+                self.adversarial = AdversarialPhase(self.model, self.device, self.generator)
+                self.adversarial.load_state_dict(saved["adversarial"])
             torch.set_rng_state(saved["rng"])
             self.generator.set_state(saved["generator"])
 
@@ -259,10 +276,12 @@ class Trainer(EpochLoop):
             "train_files": [c.name for c in self.train_clips], "val_files": [c.name for c in self.val_clips],
             "epoch": s.epoch, "step_in_epoch": s.step_in_epoch, "steps": s.steps, "seconds": s.seconds,
             "history": s.history, "best_epoch": s.best_epoch, "best_val_l1": s.best_val_l1, "partial_loss": s.partial_loss,
+            "phase": s.phase, "partial_adversarial": s.partial_adversarial,
         }
         tensors = {
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "best": self.best_state,
             "permutation": self.permutation, "partial_counts": s.partial_counts,
+            "adversarial": self.adversarial.state_dict() if self.adversarial else None,
             "rng": torch.get_rng_state(), "generator": self.generator.get_state(),
         }
         save_checkpoint(self.ckpt_path, tensors, info)
@@ -280,21 +299,39 @@ class Trainer(EpochLoop):
     def _begin_epoch(self) -> int:
         s = self.state
         if self.permutation is None or s.step_in_epoch == 0:
+            if s.phase == "spectral" and self._progress(1) >= 1 - adversarial.SHARE:
+                self._start_adversarial_phase()
             self.permutation = self._epoch_order()
             s.partial_loss = 0.0
+            s.partial_adversarial = vars(AdversarialLosses()) if s.phase == "adversarial" else None
             s.partial_counts = torch.zeros(self.model_cfg.levels, self.model_cfg.codebook_size, dtype=torch.long)
         self.model.train()
+        if self.adversarial is not None:
+            freeze_codes(self.model)
         return math.ceil(len(self.permutation) / self.train_cfg.batch_size)
+
+    def _start_adversarial_phase(self) -> None:
+        """From the spectral phase's best weights on, only the decoder learns, against the discriminators."""
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        self.adversarial = AdversarialPhase(self.model, self.device, self.generator)
+        self.state.phase = "adversarial"
 
     def _step(self, steps_in_epoch: int) -> None:
         s, cfg = self.state, self.train_cfg
         index = self.permutation[s.step_in_epoch * cfg.batch_size : (s.step_in_epoch + 1) * cfg.batch_size]
         mels, mask = augment(self.train_mels[index], self.train_mask[index], strength=self.strength, generator=self.generator, silence_value=self.mel.silence_value)
         mels = mels.unsqueeze(1)  # [B, 1, M, T]
-        recon, indices, commit = self.model(mels, mask)
-        loss, _ = vqvae_loss(recon, mels, commit, mask)
-        self._optimise(loss, learning_rate(cfg.learning_rate, self._progress(steps_in_epoch)), self.model)
-        s.partial_loss += loss.item()
+        if self.adversarial is not None:
+            losses, indices = self.adversarial.step(mels, mask, cfg.grad_clip)
+            s.partial_loss += losses.reconstruction
+            s.partial_adversarial = {key: value + getattr(losses, key) for key, value in s.partial_adversarial.items()}
+        else:
+            recon, indices, commit = self.model(mels, mask)
+            loss, _ = vqvae_loss(recon, mels, commit, mask)
+            spectral_progress = min(1.0, self._progress(steps_in_epoch) / (1 - adversarial.SHARE))  # anneal by the phase's end
+            self._optimise(loss, learning_rate(cfg.learning_rate, spectral_progress), self.model)
+            s.partial_loss += loss.item()
         s.partial_counts += usage_counts(indices, self.model_cfg.codebook_size, self.model._column_mask(mask)).cpu()
 
     def _finish_epoch(self) -> None:
@@ -303,19 +340,21 @@ class Trainer(EpochLoop):
         val_l1 = self._validate()
         health = level_health(s.partial_counts, self.model_cfg.labels)
         s.epoch += 1
-        best = val_l1 < s.best_val_l1
+        best = val_l1 < s.best_val_l1 or s.phase == "adversarial"  # the adversarial phase keeps its last epoch
         if best:
             s.best_val_l1, s.best_epoch = val_l1, s.epoch
             self.best_state = snapshot(self.model)
         train_loss = s.partial_loss / steps_in_epoch
+        losses = None if s.partial_adversarial is None else {k: v / steps_in_epoch for k, v in s.partial_adversarial.items()}
         s.history.append({
-            "epoch": s.epoch, "train_loss": train_loss, "val_l1": val_l1, "seconds": round(s.seconds, 2),
+            "epoch": s.epoch, "phase": s.phase, "train_loss": train_loss, "val_l1": val_l1, "seconds": round(s.seconds, 2),
             "utilisation": [h.utilisation for h in health], "perplexity": [h.perplexity for h in health], "dead": [h.dead for h in health],
+            **({"losses": losses} if losses else {}),
         })
         s.step_in_epoch = 0
         self.permutation = None
         self._checkpoint()
-        self.emit(EpochReport(s.epoch, s.steps, train_loss, val_l1, s.seconds, health, warnings_for(health), best))
+        self.emit(EpochReport(s.epoch, s.steps, train_loss, val_l1, s.seconds, health, warnings_for(health), best, s.phase, losses))
 
     # ---------------------------------------------------------------- finish
 
@@ -348,6 +387,7 @@ class Trainer(EpochLoop):
             "training": {
                 "epochs": s.epoch, "steps": s.steps, "seconds": round(s.seconds, 2), "device": str(self.device),
                 "best_epoch": s.best_epoch, "best_val_l1": s.best_val_l1, "history": s.history, "stopped": stopped,
+                "phases": {"adversarial_share": adversarial.SHARE, "reached": s.phase},
             },
             "health": {"levels": [h.to_dict() for h in health], "usage": counts.tolist()},
             "prior": None,
