@@ -72,6 +72,11 @@ def listening_figures(original: np.ndarray, output: np.ndarray, sample_rate: int
     )
 
 
+def analysis_mel(wave: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The log-mel the figures are computed on (22.05 kHz, HTK mel, floor 1e-5) of a wave [N] -> [128, T]."""
+    return _log_mel(_resampled(wave, sample_rate))
+
+
 def _resampled(wave: np.ndarray, sample_rate: int) -> np.ndarray:
     wave = np.asarray(wave, dtype=np.float64)
     if sample_rate == SAMPLE_RATE:
