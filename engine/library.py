@@ -7,7 +7,10 @@ dropped in or deleted by hand, or by another distill process, shows up on the ne
 be read stays out of the listing and is reported by `Library.problems()`.
 
 Two processes may use the library at once: changes happen inside short `BEGIN IMMEDIATE` transactions (the
-index's write lock), the database runs in WAL mode and waits up to 10 s for a lock.
+index's write lock), the database runs in WAL mode and waits up to 10 s for a lock. That write lock is the
+library's lock: every read-modify-write of a model file in the folder (a trained model's save through
+`save_new`, a prior's through `rewrite`, rename, import, description and tags) reads and writes while holding
+it, so no writer replaces a file another one changed meanwhile.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from engine.errors import LibraryError, ModelFileError
 from engine.fileio import atomic_path
@@ -275,6 +278,59 @@ class Library:
             shutil.copyfile(entry.path, tmp)
         return destination
 
+    def save_new(self, name: str, write: Callable[[Path], object], replaces: Callable[[dict], bool] | None = None) -> tuple[ModelEntry, str]:
+        """Write a new model called `name` with `write(path)` under the library's lock -> (its entry, notice).
+
+        A model of that name (any case) is never replaced, unless `replaces(its metadata)` allows it (a resumed
+        run replacing its own earlier result); the new model is then kept under a free name (`name-2`, ...)
+        and the notice says so in one sentence. The notice is "" when the model got the name it asked for.
+        """
+        with self._locked() as conn:
+            taken = conn.execute(
+                "SELECT name, metadata FROM files WHERE name = ? COLLATE NOCASE", (check_name(name),)
+            ).fetchone()
+            final = name
+            if taken is not None and not (taken[0] == name and taken[1] and replaces and replaces(json.loads(taken[1]))):
+                final = self._free_name(conn, name)
+            path = self.path_for(final)
+            write(path)
+            self._index(conn, path.name)
+            entry = self._get(conn, final)
+        if final == name:
+            return entry, ""
+        return entry, f"a model named '{taken[0]}' came into the library meanwhile and was kept, so this one was saved as '{final}'"
+
+    def rewrite(self, path: str | os.PathLike, model_id: str, write: Callable[[Path], object], recreate: Callable[[Path], object]) -> tuple[Path, str]:
+        """Rewrite the model file at `path`, whose VQ-VAE is `model_id`, under the library's lock -> (path, notice).
+
+        `write(target)` must read the file again and write it back (a read-modify-write). A library model
+        renamed meanwhile is followed by its model id. A file replaced by another model, or deleted, is left
+        as it is: `recreate(target)` then writes the writer's whole result as a new library model under a
+        free name, and the notice says so in one sentence. The notice is "" when the file was still there.
+        """
+        path = Path(path).absolute()
+        in_library = path.parent.resolve() == self.models_dir.resolve()
+        with self._locked() as conn:
+            target = path if _holds_model(path, model_id) else None
+            if target is None and in_library:
+                row = conn.execute(
+                    "SELECT file FROM files WHERE problem IS NULL AND json_extract(metadata, '$.model_id') = ?"
+                    " ORDER BY name COLLATE NOCASE LIMIT 1",
+                    (model_id,),
+                ).fetchone()
+                target = None if row is None else self.models_dir / row[0]
+            if target is not None:
+                write(target)
+                notice = "" if target == path else f"'{path.stem}' was renamed to '{target.stem}' meanwhile; the result was saved there"
+            else:
+                stem = path.stem if NAME_PATTERN.fullmatch(path.stem) else "model"
+                target = self.path_for(self._free_name(conn, stem))
+                recreate(target)
+                notice = f"{path} no longer holds the model this run started from, so the result was saved as a new model '{target.stem}'"
+            if target.parent.resolve() == self.models_dir.resolve():
+                self._index(conn, target.name)
+        return target, notice
+
     def reindex(self) -> None:
         """Rebuild the index from the files in the models folder, reading every file again."""
         with self._connect() as conn, transaction(conn):
@@ -384,6 +440,14 @@ class Library:
         if taken is not None:
             raise LibraryError(f"a model named '{taken[0]}' is already in the library; choose another name")
 
+    def _free_name(self, conn: sqlite3.Connection, name: str) -> str:
+        """`name` if no model uses it (any case), else the first free `name-2`, `name-3`, ... (kept to 64 characters)."""
+        candidate, number = name, 1
+        while conn.execute("SELECT 1 FROM files WHERE name = ? COLLATE NOCASE", (candidate,)).fetchone() is not None:
+            number += 1
+            candidate = check_name(f"{name[: 63 - len(str(number))]}-{number}")
+        return candidate
+
     def _edit_metadata(self, name: str, changes: dict) -> ModelEntry:
         """Rewrite model `name`'s file with `changes` merged into its metadata, and re-index it."""
         with self._locked() as conn:
@@ -464,6 +528,19 @@ def _scan(folder: Path) -> dict[str, os.stat_result]:
             for entry in entries
             if entry.name.endswith(MODEL_SUFFIX) and not entry.name.startswith(".") and entry.is_file()
         }
+
+
+def _holds_model(path: Path, model_id: str) -> bool:
+    """Whether the model file at `path` exists and holds the VQ-VAE `model_id` (its metadata's, else its weights')."""
+    try:
+        stored = read_model_metadata(path).get("model_id")
+        if stored is None:
+            from engine.model.persist import weights_id  # torch only here: listing stays fast
+
+            stored = weights_id(read_model_file(path)[0])
+    except ModelFileError:
+        return False
+    return stored == model_id
 
 
 def _signature(stat: os.stat_result) -> str:

@@ -6,9 +6,12 @@ Tensors (weights, optimizer moments, RNG states) go through `torch.save` and are
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import pickle
 from pathlib import Path
+from typing import Iterator
 
 import torch
 
@@ -23,6 +26,23 @@ FORMAT_VERSION = 1
 def checkpoint_path(name: str) -> Path:
     """Where the checkpoint of the run that produces model `name` lives."""
     return checkpoints_dir() / name / "checkpoint.pt"
+
+
+@contextlib.contextmanager
+def claim_run(path: Path, what: str) -> Iterator[None]:
+    """Hold the lock of the run whose checkpoint is `path` for the block; DistillError naming `what` if another
+    process holds it. The operating system drops the lock when its process dies, even by `kill -9`."""
+    lock_path = path.with_suffix(".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise DistillError(f"{what} is already under way in another process; wait for it to finish") from error
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def save_checkpoint(path: Path, tensors: dict, info: dict) -> None:
