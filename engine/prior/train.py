@@ -33,6 +33,7 @@ from engine.errors import DistillError
 from engine.library import Library
 from engine.model.persist import load_vqvae
 from engine.modelfile import save_model_file
+from engine.paths import safe_stem
 from engine.prior.bundle import PRIOR_PREFIX, save_prior
 from engine.prior.config import (
     HEAD_DIM,
@@ -261,7 +262,7 @@ class PriorTrainer(EpochLoop):
         self.name = self.loaded.name
         self.labels = self.loaded.model.cfg.labels
         # Next to the VQ-VAE run's checkpoint, per file name and VQ-VAE: two copies of a model train apart.
-        self.ckpt_path = checkpoint_path(self.path.stem).with_name(f"prior-{self.loaded.model_id}.pt")
+        self.ckpt_path = checkpoint_path(safe_stem(self.path.stem)).with_name(f"prior-{self.loaded.model_id}.pt")
         self.held.enter_context(claim_run(self.ckpt_path, f"prior training of model '{self.name}'"))
         self._check_run()
         self.state = _State()
