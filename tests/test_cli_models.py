@@ -275,3 +275,22 @@ def test_real_console_script(tmp_path):
 
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines()[1].split()[:2] == ["drums", "3x64"]
+
+
+def test_list_skips_deeply_nested_and_hostile_files_with_one_line_each(home, capsys):
+    from safetensors.torch import save_file
+
+    add(home, "drums")
+    deep = '{"name": "deep", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    save_file({"vqvae.weight": torch.zeros(2)}, str(home / "models" / "deep.sda"), metadata={"format": "distill-model", "version": "2", "metadata": deep})
+    add(home, "huge", config={"levels": 3, "codebook_size": 2**40, "hidden": 300000})
+
+    code, out, err = run(capsys, "list")
+
+    assert code == 0 and "drums" in out and "deep" not in out and "huge" not in out
+    assert err.splitlines() == [
+        f"warning: {home / 'models' / 'deep.sda'} has corrupt metadata (nested more than 32 levels deep)",
+        f"warning: {home / 'models' / 'huge.sda'} declares config codebook_size = 1099511627776, outside the 2 to 4096 distill accepts",
+    ]
+    code, _, err = run(capsys, "show", "huge")
+    assert code == 1 and err.count("\n") == 1 and "outside the 2 to 4096" in err
