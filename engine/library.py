@@ -249,10 +249,17 @@ class Library:
     def import_file(self, path: str | os.PathLike, name: str | None = None) -> ModelEntry:
         """Copy the model file at `path` into the library as `name` (default: its stated name, else its stem).
 
-        The whole file is read first, so a damaged file is refused (ModelFileError) and nothing is added.
+        The whole file is read and its model (and prior, if any) built first, so a damaged file, or one whose
+        weights do not fit its configuration, is refused (ModelFileError) and nothing is added.
         """
+        from engine.model.persist import load_vqvae  # torch only here: listing stays fast
+        from engine.prior.bundle import load_prior
+
         source = Path(path).expanduser()
-        tensors, metadata = read_model_file(source)
+        loaded = load_vqvae(source)
+        if loaded.metadata.get("prior"):
+            load_prior(loaded)
+        tensors, metadata = loaded.tensors, loaded.metadata
         if name is None:
             stated_name = metadata.get("name")
             name = stated_name if isinstance(stated_name, str) and stated_name else source.stem

@@ -48,6 +48,12 @@ def add_model(library: Library, name: str, **changes):
     return library.register(path)
 
 
+def real_model(path, tiny_model_file, **changes):
+    """A model file that really loads (the tiny model's weights and config), its metadata changed by `changes`."""
+    tensors, metadata = read_model_file(tiny_model_file)
+    return save_model_file(path, tensors, {**metadata, **changes})
+
+
 def folder_listing(library: Library) -> list[str]:
     return sorted(path.name for path in library.models_dir.iterdir())
 
@@ -299,8 +305,8 @@ def test_damaged_files_are_reported_not_listed(library):
     assert [entry.name for entry in library.list()] == ["broken", "drums"]
 
 
-def test_import_copies_a_file_in(library, tmp_path):
-    source = save_model_file(tmp_path / "downloaded.sda", sample_tensors(), sample_metadata("strings"))
+def test_import_copies_a_file_in(library, tmp_path, tiny_model_file):
+    source = real_model(tmp_path / "downloaded.sda", tiny_model_file, name="strings")
     before = source.read_bytes()
 
     entry = library.import_file(source)
@@ -315,20 +321,20 @@ def test_import_copies_a_file_in(library, tmp_path):
     assert folder_listing(library) == ["strings-2.sda", "strings.sda"]
 
 
-def test_import_name_falls_back_to_the_file_stem(library, tmp_path):
-    metadata = sample_metadata()
+def test_import_name_falls_back_to_the_file_stem(library, tmp_path, tiny_model_file):
+    tensors, metadata = read_model_file(tiny_model_file)
     del metadata["name"]
-    source = save_model_file(tmp_path / "found.sda", sample_tensors(), metadata)
+    source = save_model_file(tmp_path / "found.sda", tensors, metadata)
     assert library.import_file(source).name == "found"
 
 
-def test_import_refuses_taken_names_and_bad_files(library, tmp_path):
+def test_import_refuses_taken_names_and_bad_files(library, tmp_path, tiny_model_file):
     add_model(library, "drums")
-    good = save_model_file(tmp_path / "drums.sda", sample_tensors(), sample_metadata("drums"))
+    good = real_model(tmp_path / "drums.sda", tiny_model_file, name="drums")
     data = good.read_bytes()
     truncated = tmp_path / "truncated.sda"
     truncated.write_bytes(data[: len(data) // 2])
-    spaced = save_model_file(tmp_path / "spaced.sda", sample_tensors(), sample_metadata("my drums"))
+    spaced = real_model(tmp_path / "spaced.sda", tiny_model_file, name="my drums")
     listing = folder_listing(library)
 
     with pytest.raises(LibraryError, match="'drums' is already in the library"):
@@ -390,10 +396,8 @@ def test_register_refuses_files_outside_the_models_folder(library, tmp_path):
         library.register(outside)
 
 
-def test_concurrent_writers_do_not_lose_models(library, tmp_path):
-    sources = [
-        save_model_file(tmp_path / f"m{i}.sda", sample_tensors(), sample_metadata(f"m{i}")) for i in range(12)
-    ]
+def test_concurrent_writers_do_not_lose_models(library, tmp_path, tiny_model_file):
+    sources = [real_model(tmp_path / f"m{i}.sda", tiny_model_file, name=f"m{i}") for i in range(12)]
     errors: list[BaseException] = []
 
     def import_some(paths):
@@ -413,3 +417,15 @@ def test_concurrent_writers_do_not_lose_models(library, tmp_path):
 
     assert errors == []
     assert [entry.name for entry in library.list()] == sorted(f"m{i}" for i in range(12))
+
+
+def test_import_refuses_weights_that_do_not_fit_their_configuration(library, tmp_path, tiny_model_file, tiny_prior_file):
+    config = read_model_metadata(tiny_model_file)["config"]
+    wider = real_model(tmp_path / "wider.sda", tiny_model_file, config={**config, "hidden": 64})
+    with pytest.raises(ModelFileError, match="wider.sda holds weights that do not match its configuration"):
+        library.import_file(wider)
+    prior = read_model_metadata(tiny_prior_file)["prior"]
+    deeper = real_model(tmp_path / "deeper.sda", tiny_prior_file, prior={**prior, "config": {**prior["config"], "n_layers": 2}})
+    with pytest.raises(ModelFileError, match="deeper.sda holds prior weights that do not match its configuration"):
+        library.import_file(deeper)
+    assert folder_listing(library) == [] and library.list() == []
