@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from engine.errors import LibraryError, ModelFileError
-from engine.fileio import atomic_path
+from engine.fileio import atomic_path, remove_stale_temporaries
 from engine.modelfile import read_model_file, read_model_metadata, save_model_file, update_model_metadata
 from engine.paths import distill_home, models_dir
 
@@ -385,7 +385,12 @@ class Library:
         return on_disk != dict(conn.execute("SELECT file, signature FROM files").fetchall())
 
     def _sync(self, conn: sqlite3.Connection, reread_all: bool = False) -> None:
-        """Inside a transaction: drop entries whose file is gone, (re)read new and changed files."""
+        """Inside a transaction: drop entries whose file is gone, (re)read new and changed files.
+
+        Model files are only written under the lock this transaction holds, so a temporary model file found
+        now was left by a writer killed mid-write, and is deleted.
+        """
+        remove_stale_temporaries(self.models_dir, suffix=MODEL_SUFFIX)
         on_disk = _scan(self.models_dir)
         indexed = dict(conn.execute("SELECT file, signature FROM files").fetchall())
         for file in indexed.keys() - on_disk.keys():

@@ -429,3 +429,13 @@ def test_import_refuses_weights_that_do_not_fit_their_configuration(library, tmp
     with pytest.raises(ModelFileError, match="deeper.sda holds prior weights that do not match its configuration"):
         library.import_file(deeper)
     assert folder_listing(library) == [] and library.list() == []
+
+
+def test_temporary_model_files_of_killed_writers_are_removed_under_the_lock(library):
+    add_model(library, "drums")
+    killed = library.models_dir / ".strings.sda.k1ll3d9x.sda"  # what atomic_path leaves when kill -9 hits mid-write
+    killed.write_bytes(b"\0" * 4096)
+    other = library.models_dir / ".notes.sda"
+    other.write_text("not of our naming")
+    library.set_description("drums", "punchy")
+    assert not killed.exists() and other.exists()

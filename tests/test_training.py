@@ -196,3 +196,22 @@ def test_resume_replaces_only_its_own_earlier_result(home, sound_folder, tiny_mo
     other = train(tiny_request(sound_folder, name="t1", epochs=3, resume=True))
     assert other.name == "t1-2" and "'t1' came into the library meanwhile" in other.notice
     assert library.get("t1").metadata["model_id"] == read_model_metadata(tiny_model_file)["model_id"]
+
+
+def test_checkpoints_half_written_by_killed_runs_are_removed_when_a_run_starts(home, sound_folder):
+    train(tiny_request(sound_folder, name="killed", epochs=1))
+    folder = checkpoint_path("killed").parent
+    killed = folder / ".checkpoint.pt.k1ll3d9x.pt"  # what atomic_path leaves when kill -9 hits mid-write
+    killed.write_bytes(b"\0" * 4096)
+    kept = [folder / ".checkpoint.pt.json", folder / "notes.pt"]  # not of our naming: never touched
+    for path in kept:
+        path.write_text("mine")
+    live = checkpoint_path("live").parent / ".checkpoint.pt.w0rk1ng0.pt"
+
+    def while_live_runs():
+        live.write_bytes(b"\0")  # the live run's own write in progress
+        train(tiny_request(sound_folder, name="third", epochs=1))
+
+    train(tiny_request(sound_folder, name="live", epochs=1), on_event=when_first(EpochReport, while_live_runs))
+    assert not killed.exists() and all(path.exists() for path in kept)
+    assert live.exists()  # its run held its lock while the third run started

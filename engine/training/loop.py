@@ -29,6 +29,7 @@ from torch import nn
 
 from engine.errors import DistillError
 from engine.library import Library
+from engine.training.checkpoint import remove_abandoned_temporaries
 
 
 @dataclass
@@ -138,6 +139,7 @@ class EpochLoop(ABC):
 
     def run(self) -> Any:
         """Set up, train within the budget or until stopped, save the best weights; returns the finished event."""
+        remove_abandoned_temporaries()
         with self.held:
             return self._run()
 
