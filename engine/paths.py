@@ -26,6 +26,16 @@ def safe_stem(text: str, fallback: str = "untitled") -> str:
     return stem or fallback
 
 
+def printable(text: str) -> str:
+    """`text` as valid Unicode, to show or store: bytes of a file name that are not UTF-8 (which Python holds
+    as lone surrogates) become U+FFFD. A name that comes back changed is not valid UTF-8."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")  # a file name's undecodable bytes, back as they were
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")  # any other lone surrogate
+    return raw.decode("utf-8", "replace")
+
+
 def distill_home() -> Path:
     """The data folder (library, outputs, checkpoints), created on first use."""
     configured = os.environ.get("DISTILL_HOME")

@@ -285,3 +285,19 @@ def test_a_header_declaring_a_huge_duration_is_refused_before_reading(tmp_path):
 def test_a_header_within_the_limits_reads_as_before(tmp_path):
     path = lying_wav(tmp_path / "slow.wav", 8000)
     assert load_audio(path, 8000, trim=False).shape == (2048,)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may read any file")
+def test_a_file_we_may_not_read_says_permission_denied(tmp_path):
+    path = write_audio(tmp_path / "private.wav", np.full(4410, 0.5, dtype=np.float32), 44100)
+    path.chmod(0)
+    with pytest.raises(AudioFileError, match=r"^Cannot read '.*private\.wav' \(Permission denied\)\.$"):
+        load_audio(path, 44100)
+
+
+def test_a_name_that_is_not_utf8_is_one_sentence(tmp_path):
+    path = write_audio(tmp_path / "ok.wav", np.full(4410, 0.5, dtype=np.float32), 44100)
+    latin1 = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.wav")
+    os.rename(path, latin1)
+    with pytest.raises(AudioFileError, match="caf\ufffd.wav' has a name that is not valid UTF-8; rename it to use it"):
+        load_audio(latin1, 44100)

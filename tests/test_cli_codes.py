@@ -161,3 +161,11 @@ def test_a_grid_too_long_to_decode_is_one_line(library, sound_folder, tmp_path, 
     assert (code, out) == (1, "")
     assert err == "error: pad_1.wav has 3000000 columns (2322 minutes); distill decodes at most 65536 (51 minutes)\n"
     assert not (tmp_path / "huge.wav").exists()
+
+
+def test_encoding_a_file_whose_name_is_not_utf8_is_one_line(library, sound_folder, tmp_path, capsys):
+    latin1 = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.wav")
+    os.link(sound_folder / "pad_1.wav", latin1)
+    code, out, err = run(capsys, "encode", "tiny", latin1, "--out", tmp_path / "cafe.json")
+    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert "caf\ufffd.wav' has a name that is not valid UTF-8; rename it to use it" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 from pathlib import Path
@@ -161,6 +162,49 @@ def test_empty_missing_and_non_folder_paths(tmp_path, mel):
     sf.write(a_file, noise_burst(0.2), SR)
     with pytest.raises(DatasetError, match="not a folder"):
         load_dataset(a_file, mel)
+
+
+def test_links_in_a_loop_and_names_that_are_not_utf8_are_skipped_with_a_reason(tmp_path, mel):
+    for i in range(5):
+        sf.write(tmp_path / f"good{i}.wav", noise_burst(0.3, seed=i), SR)
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    sf.write(tmp_path / "raw.wav", noise_burst(0.3, seed=9), SR)
+    os.rename(tmp_path / "raw.wav", os.fsencode(tmp_path) + b"/caf\xe9.wav")  # Latin-1, as an old disk may have it
+
+    dataset = load_dataset(tmp_path, mel)
+
+    assert [clip.name for clip in dataset.clips] == [f"good{i}.wav" for i in range(5)]
+    assert {s.path.name: s.reason for s in dataset.skipped} == {
+        "a": "cannot be read (Too many levels of symbolic links)",
+        "b": "cannot be read (Too many levels of symbolic links)",
+        "caf\ufffd.wav": "has a name that is not valid UTF-8; rename it to use it",
+    }
+    json.dumps(dataset.summary(), ensure_ascii=False).encode()  # shows and stores as it is
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may enter any folder")
+def test_a_link_into_a_folder_we_may_not_enter_is_skipped(tmp_path, mel):
+    for i in range(5):
+        sf.write(tmp_path / f"good{i}.wav", noise_burst(0.3, seed=i), SR)
+    locked = tmp_path / "locked"
+    (locked / "inner").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(locked / "inner")
+    locked.chmod(0)
+    try:
+        skipped = {s.path.name: s.reason for s in load_dataset(tmp_path, mel).skipped}
+    finally:
+        locked.chmod(0o755)
+    assert skipped == {"link": "cannot be read (Permission denied)", "locked": "folder cannot be read (Permission denied)"}
+
+
+def test_sounds_shorter_than_the_minimum_are_not_training_data(tmp_path, mel):
+    for i in range(6):
+        sf.write(tmp_path / f"click{i}.wav", np.full(1, 0.5, dtype=np.float32), SR)
+    with pytest.raises(DatasetError) as info:
+        load_dataset(tmp_path, mel)
+    assert str(info.value).startswith("Only 0 usable audio files")
+    assert "click0.wav (too short, 0.0227 ms after trimming silence; at least 50 ms)" in str(info.value)
 
 
 # --- split by file ----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import soxr
 from engine.errors import AudioFileError
 from engine.fileio import atomic_path
 from engine.limits import MAX_AUDIO_SAMPLES, MAX_AUDIO_SECONDS
+from engine.paths import printable
 
 AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".aifc"})
 
@@ -67,11 +68,7 @@ def load_audio(
         raise ValueError(f"sample_rate must be positive, got {sample_rate}.")
     if trim and trim_db >= 0:
         raise ValueError(f"trim_db must be negative (dB below the peak), got {trim_db}.")
-    path = Path(path)
-    if not path.exists():
-        raise AudioFileError(f"Audio file '{path}' does not exist.")
-    if not path.is_file():
-        raise AudioFileError(f"Audio file '{path}' is not a file.")
+    path = _readable_file(path)
     try:
         _check_size(path, sf.info(str(path)))
         data, file_rate = sf.read(path, dtype="float32", always_2d=True)  # [N, C]
@@ -99,9 +96,29 @@ def load_audio(
 def readable_audio(path: str | os.PathLike) -> bool:
     """Whether libsndfile reads `path`'s header as sound of at least one frame (no samples are decoded)."""
     try:
-        return sf.info(str(path)).frames > 0
-    except (sf.SoundFileError, RuntimeError, OSError):
+        return sf.info(str(_readable_file(path))).frames > 0
+    except (AudioFileError, sf.SoundFileError, RuntimeError, OSError):
         return False
+
+
+def _readable_file(path: str | os.PathLike) -> Path:
+    """`path` as a Path if it is a file we may open, else AudioFileError saying why in the system's words.
+
+    A name that is not valid UTF-8 is refused too: it could not be shown, stored in a model or matched again.
+    """
+    path = Path(path)
+    if printable(str(path)) != str(path):
+        raise AudioFileError(f"Audio file '{printable(str(path))}' has a name that is not valid UTF-8; rename it to use it.")
+    if not path.exists():
+        raise AudioFileError(f"Audio file '{path}' does not exist.")
+    if not path.is_file():
+        raise AudioFileError(f"Audio file '{path}' is not a file.")
+    try:
+        with open(path, "rb"):  # libsndfile would call a permission problem "System error"
+            pass
+    except OSError as exc:
+        raise AudioFileError(f"Cannot read '{path}' ({exc.strerror or exc}).") from exc
+    return path
 
 
 def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
