@@ -15,6 +15,9 @@ MAX_AUDIO_SECONDS = 20 * 60
 MAX_AUDIO_SAMPLES = 2**27  # 512 MB as float32: 20 minutes of 44.1 kHz stereo fit, 8 channels at 192 kHz do not
 MIN_AUDIO_SECONDS = 0.05  # a training file shorter than this (after trimming) is skipped: too short to learn from
 
+# Dataset folders: a scan stops with an error past this many files and folders (a folder such as / would never end).
+MAX_DATASET_ENTRIES = 100_000
+
 # Code grids: 65,536 columns are about 50 minutes at 21.5 columns per second.
 MAX_GRID_COLUMNS = 2**16
 

@@ -26,7 +26,7 @@ from engine.data import (
 )
 from engine.data.augment import LOG_PER_DB, add_noise, apply_gain, eq_curves, mel_stretch, time_shift, time_stretch
 from engine.data.chunks import chunk_starts
-from engine.data.dataset import default_val_fraction
+from engine.data.dataset import audio_files, default_val_fraction
 from engine.errors import DatasetError
 
 SR = 44100
@@ -457,3 +457,15 @@ def test_noise_reaches_only_the_chosen_share_of_items():
         out, _ = augment(mels, mask, strength=1.0, generator=torch.Generator().manual_seed(0), silence_value=SILENCE, ranges=ranges)
         noisy_share = (out[:, :, 10:] > SILENCE + 0.1).any(dim=2).any(dim=1).float().mean().item()
         assert abs(noisy_share - probability) < 0.06
+
+
+def test_a_scan_past_the_entry_limit_stops_with_one_sentence(tmp_path, mel, monkeypatch):
+    """A folder such as / would otherwise be walked for ever: here the limit is lowered to 12 entries."""
+    monkeypatch.setattr("engine.limits.MAX_DATASET_ENTRIES", 12)
+    for i in range(4):
+        (tmp_path / f"folder{i}").mkdir()
+        for j in range(3):
+            sf.write(tmp_path / f"folder{i}" / f"s{j}.wav", noise_burst(0.1, seed=j), SR)
+    with pytest.raises(DatasetError, match=f"^{tmp_path.resolve()} holds more than 12 files and folders; choose the folder that holds your sounds.$"):
+        load_dataset(tmp_path, mel)
+    assert audio_files(tmp_path / "folder0") == [tmp_path.resolve() / "folder0" / f"s{j}.wav" for j in range(3)]

@@ -21,7 +21,7 @@ from torch import Tensor
 from engine.audio.io import AUDIO_EXTENSIONS, load_audio
 from engine.audio.mel import MelSpectrogram
 from engine.errors import AudioFileError, DatasetError
-from engine.limits import MIN_AUDIO_SECONDS
+from engine import limits
 from engine.paths import printable
 
 NOT_AUDIO = "not an audio file"
@@ -111,8 +111,8 @@ def load_dataset(
         except AudioFileError as err:
             skip(path, _short_reason(err, path))
             continue
-        if len(audio) < MIN_AUDIO_SECONDS * sample_rate:
-            skip(path, f"too short ({1000 * len(audio) / sample_rate:.3g} ms after trimming silence; at least {1000 * MIN_AUDIO_SECONDS:.0f} ms)")
+        if len(audio) < limits.MIN_AUDIO_SECONDS * sample_rate:
+            skip(path, f"too short ({1000 * len(audio) / sample_rate:.3g} ms after trimming silence; at least {1000 * limits.MIN_AUDIO_SECONDS:.0f} ms)")
             continue
         with torch.no_grad():
             log_mel = mel(torch.from_numpy(audio).to(device)).cpu()  # [n_mels, T]
@@ -179,12 +179,15 @@ def _scan(root: Path, skip: Callable[[Path, str], None]) -> list[Path]:
 
     Symlinked folders are followed once (a loop is not re-entered); a folder that cannot be listed and an
     entry whose type cannot be read (a loop of links, a link into a folder we may not enter) are reported
-    through `skip`; sockets, pipes and devices are skipped as not audio files.
+    through `skip`; sockets, pipes and devices are skipped as not audio files. DatasetError past
+    `MAX_DATASET_ENTRIES` entries.
     """
     found: list[Path] = []
     visited: set[str] = set()
+    seen = 0  # entries looked at, against MAX_DATASET_ENTRIES
 
     def visit(directory: Path) -> None:
+        nonlocal seen
         real = os.path.realpath(directory)
         if real in visited:
             return
@@ -198,6 +201,9 @@ def _scan(root: Path, skip: Callable[[Path, str], None]) -> list[Path]:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
+            seen += 1
+            if seen > limits.MAX_DATASET_ENTRIES:
+                raise DatasetError(f"{root} holds more than {limits.MAX_DATASET_ENTRIES} files and folders; choose the folder that holds your sounds.")
             path = Path(entry.path)
             try:
                 is_dir, is_file = entry.is_dir(), entry.is_file() or entry.is_symlink()
