@@ -11,6 +11,10 @@ index's write lock), the database runs in WAL mode and waits up to 10 s for a lo
 library's lock: every read-modify-write of a model file in the folder (a trained model's save through
 `save_new`, a prior's through `rewrite`, rename, import, description and tags) reads and writes while holding
 it, so no writer replaces a file another one changed meanwhile.
+
+The index is checked when a Library is opened (header and `PRAGMA quick_check`); a damaged one is set aside
+and rebuilt from the files. Where it cannot be written at all (a read-only data folder, a full disk) it is
+built in memory instead, so listing, searching and deleting (which frees space) still work.
 """
 
 from __future__ import annotations
@@ -112,16 +116,34 @@ class Library:
     """The model files in `<home>/models` and their search index `<home>/library.db`."""
 
     def __init__(self, home: Path | None = None):
-        """Open (creating if needed) the library under `home`, by default `distill_home()`."""
+        """Open (creating if needed) the library under `home`, by default `distill_home()`.
+
+        A damaged index (unreadable header or pages failing SQLite's quick check) is set aside and rebuilt
+        from the files. When the index cannot be written at all (a read-only data folder, a full disk), it
+        is built in memory for this object, so reading commands still work and deleting a model can free
+        space; LibraryError in one sentence when `library.db` is a folder or is locked too long.
+        """
         self.home = Path(home) if home is not None else distill_home()
         self.models_dir = models_dir() if home is None else self.home / "models"
         self.models_dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.home / "library.db"
+        if self.db_path.is_dir():
+            raise LibraryError(f"{self.db_path} is a folder, but distill keeps its library index there; move the folder away")
+        self._index_db: str | Path = self.db_path
+        self._memory: sqlite3.Connection | None = None  # keeps an in-memory index alive
+        try:
+            self._open_index()
+        except UnwritableDatabase as error:
+            print(f"warning: {error}; the library index is kept in memory for now", file=sys.stderr)
+            self._index_db = f"file:distill-index-{id(self)}?mode=memory&cache=shared"
+            self._memory = sqlite3.connect(self._index_db, uri=True)
+            self._create_schema()
+
+    def _open_index(self) -> None:
+        """Create or check the index file, setting a damaged one aside and rebuilding it."""
         try:
             self._create_schema()
-        except sqlite3.DatabaseError as error:
-            if isinstance(error, sqlite3.OperationalError):  # locked or unwritable: not damage
-                raise
+        except sqlite3.DatabaseError as error:  # not an OperationalError: `connect` turns those into LibraryError
             # "file is not a database" or "malformed": the model index is only a cache, so rebuild it; the
             # file also holds presets and generation history, so keep it aside for recovery, never delete it.
             aside = f"{self.db_path}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -213,7 +235,10 @@ class Library:
             return self._get(conn, path.stem)
 
     def delete(self, name: str) -> None:
-        """Delete the model called `name` (its file and its index entry)."""
+        """Delete the model called `name` (its file and its index entry).
+
+        On a full disk the index lives in memory (see `__init__`), so this still works and frees the space.
+        """
         with self._locked() as conn:
             entry = self._get(conn, name)
             entry.path.unlink()
@@ -346,12 +371,15 @@ class Library:
     # -- internals -------------------------------------------------------------------------------------
 
     def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return connect(self.db_path)
+        return connect(self._index_db)
 
     def _create_schema(self) -> None:
-        """Create the tables, replacing an index written with another schema version."""
+        """Create the tables, replacing an index written with another schema version; check an existing one."""
         with self._connect() as conn:
             if conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_VERSION:
+                verdict = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+                if verdict != "ok":  # damaged pages past the header
+                    raise sqlite3.DatabaseError(f"integrity check: {verdict}")
                 return
             with transaction(conn):
                 if conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_VERSION:
@@ -374,10 +402,16 @@ class Library:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[sqlite3.Connection]:
-        """A connection holding the index's write lock, index up to date; commits on success."""
+        """A connection holding the index's write lock, index up to date; commits on success.
+
+        A file operation that fails (read-only folder, full disk) becomes a LibraryError in one sentence.
+        """
         with self._connect() as conn, transaction(conn):
             self._sync(conn)
-            yield conn
+            try:
+                yield conn
+            except OSError as error:
+                raise LibraryError(f"cannot change the library in {self.models_dir} ({error.strerror or error})") from error
 
     def _is_stale(self, conn: sqlite3.Connection) -> bool:
         """Whether the folder's files differ from what the index last saw."""
@@ -473,18 +507,38 @@ class Library:
         return entry_from_metadata(name, self.models_dir / file, size_bytes, json.loads(metadata))
 
 
+class UnwritableDatabase(LibraryError):
+    """The library's SQLite file cannot be opened for writing: a read-only folder, a full disk."""
+
+
+BUSY_TIMEOUT_S = 10.0  # how long a connection waits for another process's write lock
+_UNWRITABLE = ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_IOERR")  # name prefixes
+
+
 @contextlib.contextmanager
-def connect(db_path: Path) -> Iterator[sqlite3.Connection]:
+def connect(db_path: str | Path) -> Iterator[sqlite3.Connection]:
     """A fresh connection to `db_path` in autocommit mode (transactions are explicit), WAL, closed afterwards.
 
-    The library index, presets and history share the file; every user of it connects through here.
+    The library index, presets and history share the file; every user of it connects through here. A
+    "file:" URI string opens an SQLite URI (the library's in-memory index). SQLite's operational errors
+    become one sentence: UnwritableDatabase when the file cannot be written, LibraryError otherwise
+    (another process holding the lock for more than BUSY_TIMEOUT_S, for one).
     """
-    conn = sqlite3.connect(db_path, timeout=10, isolation_level=None)
+    uri = isinstance(db_path, str) and db_path.startswith("file:")
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        yield conn
-    finally:
-        conn.close()
+        conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None, uri=uri)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            yield conn
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as error:
+        name = getattr(error, "sqlite_errorname", "")
+        if name.startswith(_UNWRITABLE):
+            raise UnwritableDatabase(f"{db_path} cannot be written ({error})") from error
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            raise LibraryError(f"{db_path} is busy: another distill process held it for more than {BUSY_TIMEOUT_S:g} s; try again") from error
+        raise LibraryError(f"{db_path} cannot be used ({error})") from error
 
 
 @contextlib.contextmanager
