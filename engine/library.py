@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
+from urllib.parse import unquote
 
 from engine.errors import LibraryError, ModelFileError
 from engine.fileio import atomic_path, remove_stale_temporaries
@@ -520,7 +521,7 @@ def connect(db_path: str | Path) -> Iterator[sqlite3.Connection]:
     """A fresh connection to `db_path` in autocommit mode (transactions are explicit), WAL, closed afterwards.
 
     The library index, presets and history share the file; every user of it connects through here. A
-    "file:" URI string opens an SQLite URI (the library's in-memory index). SQLite's operational errors
+    "file:" URI string opens an SQLite URI (the library's in-memory index, a read-only store). SQLite's operational errors
     become one sentence: UnwritableDatabase when the file cannot be written, LibraryError otherwise
     (another process holding the lock for more than BUSY_TIMEOUT_S, for one).
     """
@@ -528,17 +529,19 @@ def connect(db_path: str | Path) -> Iterator[sqlite3.Connection]:
     try:
         conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None, uri=uri)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            if not uri:  # in memory or opened read-only: nothing to journal
+                conn.execute("PRAGMA journal_mode=WAL")
             yield conn
         finally:
             conn.close()
     except sqlite3.OperationalError as error:
         name = getattr(error, "sqlite_errorname", "")
+        shown = unquote(db_path.split("?")[0].removeprefix("file://")) if uri else db_path
         if name.startswith(_UNWRITABLE):
-            raise UnwritableDatabase(f"{db_path} cannot be written ({error})") from error
+            raise UnwritableDatabase(f"{shown} cannot be written ({error})") from error
         if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-            raise LibraryError(f"{db_path} is busy: another distill process held it for more than {BUSY_TIMEOUT_S:g} s; try again") from error
-        raise LibraryError(f"{db_path} cannot be used ({error})") from error
+            raise LibraryError(f"{shown} is busy: another distill process held it for more than {BUSY_TIMEOUT_S:g} s; try again") from error
+        raise LibraryError(f"{shown} cannot be used ({error})") from error
 
 
 @contextlib.contextmanager

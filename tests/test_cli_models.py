@@ -15,7 +15,10 @@ import torch
 
 import engine.cli
 from engine.cli.models import EMPTY_LIBRARY, format_duration, format_size
+from engine.errors import LibraryError
+from engine.generation.settings import GenerationSettings
 from engine.library import Library
+from engine.store import Presets
 from engine.modelfile import read_model_metadata, save_model_file
 
 
@@ -355,6 +358,7 @@ def test_a_read_only_data_folder_still_lists_and_refuses_changes_in_one_sentence
     add(home, "drums")
     add(home, "pads")
     assert run(capsys, "list")[0] == 0
+    Presets().save("soft", GenerationSettings(temperature=0.5))
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
 
     code, out, err = run(capsys, "list")
@@ -363,6 +367,10 @@ def test_a_read_only_data_folder_still_lists_and_refuses_changes_in_one_sentence
     assert run(capsys, "search", "pad")[1].count("pads") == 1
     code, out, err = run(capsys, "rename", "drums", "kit")
     assert (code, out) == (1, "") and err.splitlines()[-1] == f"error: cannot change the library in {home / 'models'} (Read-only file system)"
+
+    assert [preset.name for preset in Presets().list()] == ["soft"]  # presets and history are read as they are
+    with pytest.raises(LibraryError, match=f"^{home / 'library.db'} cannot be written \\(attempt to write a readonly database\\)$"):
+        Presets().save("loud", GenerationSettings(temperature=1.0))
 
 
 def test_on_a_full_disk_models_list_and_delete_still_work(small_disk, capsys, monkeypatch):
