@@ -227,14 +227,6 @@ class Library:
 
     # -- changing --------------------------------------------------------------------------------------
 
-    def register(self, path: str | os.PathLike) -> ModelEntry:
-        """Index a model file just written into the models folder (e.g. at `path_for(name)`) and return it."""
-        path = Path(path)
-        if path.suffix != MODEL_SUFFIX or path.resolve().parent != self.models_dir.resolve():
-            raise LibraryError(f"{path} is not a model file in the library folder {self.models_dir}")
-        with self._locked() as conn:  # taking the lock indexes the new file
-            return self._get(conn, path.stem)
-
     def delete(self, name: str) -> None:
         """Delete the model called `name` (its file and its index entry).
 

@@ -43,9 +43,10 @@ def sample_metadata(name: str = "drums", **changes) -> dict:
 
 
 def add_model(library: Library, name: str, **changes):
-    """Write a model straight into the models folder, as the trainer does, and register it."""
-    path = save_model_file(library.path_for(name), sample_tensors(), sample_metadata(name, **changes))
-    return library.register(path)
+    """Write a model into the library as the trainer does."""
+    entry, notice = library.save_new(name, lambda path: save_model_file(path, sample_tensors(), sample_metadata(name, **changes)))
+    assert notice == ""
+    return entry
 
 
 def real_model(path, tiny_model_file, **changes):
@@ -87,9 +88,7 @@ def test_register_and_get_read_the_metadata(library):
 
 
 def test_missing_keys_are_tolerated(library):
-    path = save_model_file(library.path_for("bare"), sample_tensors(), {"prior": {"layers": 2}})
-
-    entry = library.register(path)
+    entry, _ = library.save_new("bare", lambda path: save_model_file(path, sample_tensors(), {"prior": {"layers": 2}}))
 
     assert (entry.levels, entry.codebook_size, entry.file_count, entry.duration_s) == (None, None, None, None)
     assert (entry.created, entry.description, entry.tags, entry.health_summary) == ("", "", [], None)
@@ -388,12 +387,6 @@ def test_find_reads_a_library_model_or_a_loose_file(library, tmp_path):
     assert library.find("drums") == library.get("drums")
     entry = library.find(loose)
     assert (entry.name, entry.path, entry.levels) == ("strings", loose, 3)
-
-
-def test_register_refuses_files_outside_the_models_folder(library, tmp_path):
-    outside = save_model_file(tmp_path / "drums.sda", sample_tensors(), sample_metadata())
-    with pytest.raises(LibraryError, match="not a model file in the library folder"):
-        library.register(outside)
 
 
 def test_concurrent_writers_do_not_lose_models(library, tmp_path, tiny_model_file):
