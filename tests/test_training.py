@@ -10,7 +10,9 @@ import torch
 from engine.errors import DatasetError, DistillError
 from engine.library import Library
 from engine.model.persist import load_vqvae
-from engine.modelfile import read_model_metadata, update_model_metadata
+from engine.modelfile import read_model_metadata
+from engine.prior.bundle import load_prior
+from engine.prior.train import PriorTrainRequest, train_prior
 from engine.training.checkpoint import checkpoint_path
 from engine.training.trainer import EpochReport, Trainer, TrainingFinished, TrainingStarted, TrainRequest, train
 
@@ -175,14 +177,12 @@ def test_a_second_run_of_the_same_name_is_refused_while_the_first_runs(home, sou
     assert [entry.name for entry in Library().list()] == ["dup"]
 
 
-def test_resume_of_a_finished_run_keeps_a_prior(home, sound_folder, tiny_prior_file):
+def test_resume_of_a_finished_run_keeps_a_prior(home, sound_folder):
     train(tiny_request(sound_folder, name="t1", epochs=1))
-    path = Library().path_for("t1")
-    with_prior = read_model_metadata(tiny_prior_file)["prior"]
-    update_model_metadata(path, {**read_model_metadata(path), "prior": with_prior})  # as `train-prior t1` leaves it
+    train_prior(PriorTrainRequest(model="t1", context=16, d_model=32, n_layers=1, epochs=1, device="cpu"))
     with pytest.raises(DistillError, match="'t1' already has a prior, which continued training would leave behind"):
         train(tiny_request(sound_folder, name="t1", epochs=2, resume=True))
-    assert Library().get("t1").has_prior
+    load_prior(load_vqvae(Library().resolve("t1")))  # still there, and still fits
 
 
 def test_resume_replaces_only_its_own_earlier_result(home, sound_folder, tiny_model_file):
