@@ -7,7 +7,14 @@ dropped in or deleted by hand, or by another distill process, shows up on the ne
 be read stays out of the listing and is reported by `Library.problems()`.
 
 Two processes may use the library at once: changes happen inside short `BEGIN IMMEDIATE` transactions (the
-index's write lock), the database runs in WAL mode and waits up to 10 s for a lock.
+index's write lock), the database runs in WAL mode and waits up to 10 s for a lock. That write lock is the
+library's lock: every read-modify-write of a model file in the folder (a trained model's save through
+`save_new`, a prior's through `rewrite`, rename, import, description and tags) reads and writes while holding
+it, so no writer replaces a file another one changed meanwhile.
+
+The index is checked when a Library is opened (header and `PRAGMA quick_check`); a damaged one is set aside
+and rebuilt from the files. Where it cannot be written at all (a read-only data folder, a full disk) it is
+built in memory instead, so listing, searching and deleting (which frees space) still work.
 """
 
 from __future__ import annotations
@@ -23,10 +30,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
+from urllib.parse import unquote
 
 from engine.errors import LibraryError, ModelFileError
-from engine.fileio import atomic_path
+from engine.fileio import atomic_path, remove_stale_temporaries
 from engine.modelfile import read_model_file, read_model_metadata, save_model_file, update_model_metadata
 from engine.paths import distill_home, models_dir
 
@@ -109,16 +117,34 @@ class Library:
     """The model files in `<home>/models` and their search index `<home>/library.db`."""
 
     def __init__(self, home: Path | None = None):
-        """Open (creating if needed) the library under `home`, by default `distill_home()`."""
+        """Open (creating if needed) the library under `home`, by default `distill_home()`.
+
+        A damaged index (unreadable header or pages failing SQLite's quick check) is set aside and rebuilt
+        from the files. When the index cannot be written at all (a read-only data folder, a full disk), it
+        is built in memory for this object, so reading commands still work and deleting a model can free
+        space; LibraryError in one sentence when `library.db` is a folder or is locked too long.
+        """
         self.home = Path(home) if home is not None else distill_home()
         self.models_dir = models_dir() if home is None else self.home / "models"
         self.models_dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.home / "library.db"
+        if self.db_path.is_dir():
+            raise LibraryError(f"{self.db_path} is a folder, but distill keeps its library index there; move the folder away")
+        self._index_db: str | Path = self.db_path
+        self._memory: sqlite3.Connection | None = None  # keeps an in-memory index alive
+        try:
+            self._open_index()
+        except UnwritableDatabase as error:
+            print(f"warning: {error}; the library index is kept in memory for now", file=sys.stderr)
+            self._index_db = f"file:distill-index-{id(self)}?mode=memory&cache=shared"
+            self._memory = sqlite3.connect(self._index_db, uri=True)
+            self._create_schema()
+
+    def _open_index(self) -> None:
+        """Create or check the index file, setting a damaged one aside and rebuilding it."""
         try:
             self._create_schema()
-        except sqlite3.DatabaseError as error:
-            if isinstance(error, sqlite3.OperationalError):  # locked or unwritable: not damage
-                raise
+        except sqlite3.DatabaseError as error:  # not an OperationalError: `connect` turns those into LibraryError
             # "file is not a database" or "malformed": the model index is only a cache, so rebuild it; the
             # file also holds presets and generation history, so keep it aside for recovery, never delete it.
             aside = f"{self.db_path}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -201,16 +227,11 @@ class Library:
 
     # -- changing --------------------------------------------------------------------------------------
 
-    def register(self, path: str | os.PathLike) -> ModelEntry:
-        """Index a model file just written into the models folder (e.g. at `path_for(name)`) and return it."""
-        path = Path(path)
-        if path.suffix != MODEL_SUFFIX or path.resolve().parent != self.models_dir.resolve():
-            raise LibraryError(f"{path} is not a model file in the library folder {self.models_dir}")
-        with self._locked() as conn:  # taking the lock indexes the new file
-            return self._get(conn, path.stem)
-
     def delete(self, name: str) -> None:
-        """Delete the model called `name` (its file and its index entry)."""
+        """Delete the model called `name` (its file and its index entry).
+
+        On a full disk the index lives in memory (see `__init__`), so this still works and frees the space.
+        """
         with self._locked() as conn:
             entry = self._get(conn, name)
             entry.path.unlink()
@@ -246,10 +267,17 @@ class Library:
     def import_file(self, path: str | os.PathLike, name: str | None = None) -> ModelEntry:
         """Copy the model file at `path` into the library as `name` (default: its stated name, else its stem).
 
-        The whole file is read first, so a damaged file is refused (ModelFileError) and nothing is added.
+        The whole file is read and its model (and prior, if any) built first, so a damaged file, or one whose
+        weights do not fit its configuration, is refused (ModelFileError) and nothing is added.
         """
+        from engine.model.persist import load_vqvae  # torch only here: listing stays fast
+        from engine.prior.bundle import load_prior
+
         source = Path(path).expanduser()
-        tensors, metadata = read_model_file(source)
+        loaded = load_vqvae(source)
+        if loaded.metadata.get("prior"):
+            load_prior(loaded)
+        tensors, metadata = loaded.tensors, loaded.metadata
         if name is None:
             stated_name = metadata.get("name")
             name = stated_name if isinstance(stated_name, str) and stated_name else source.stem
@@ -275,6 +303,59 @@ class Library:
             shutil.copyfile(entry.path, tmp)
         return destination
 
+    def save_new(self, name: str, write: Callable[[Path], object], replaces: Callable[[dict], bool] | None = None) -> tuple[ModelEntry, str]:
+        """Write a new model called `name` with `write(path)` under the library's lock -> (its entry, notice).
+
+        A model of that name (any case) is never replaced, unless `replaces(its metadata)` allows it (a resumed
+        run replacing its own earlier result); the new model is then kept under a free name (`name-2`, ...)
+        and the notice says so in one sentence. The notice is "" when the model got the name it asked for.
+        """
+        with self._locked() as conn:
+            taken = conn.execute(
+                "SELECT name, metadata FROM files WHERE name = ? COLLATE NOCASE", (check_name(name),)
+            ).fetchone()
+            final = name
+            if taken is not None and not (taken[0] == name and taken[1] and replaces and replaces(json.loads(taken[1]))):
+                final = self._free_name(conn, name)
+            path = self.path_for(final)
+            write(path)
+            self._index(conn, path.name)
+            entry = self._get(conn, final)
+        if final == name:
+            return entry, ""
+        return entry, f"a model named '{taken[0]}' came into the library meanwhile and was kept, so this one was saved as '{final}'"
+
+    def rewrite(self, path: str | os.PathLike, model_id: str, write: Callable[[Path], object], recreate: Callable[[Path], object]) -> tuple[Path, str]:
+        """Rewrite the model file at `path`, whose VQ-VAE is `model_id`, under the library's lock -> (path, notice).
+
+        `write(target)` must read the file again and write it back (a read-modify-write). A library model
+        renamed meanwhile is followed by its model id. A file replaced by another model, or deleted, is left
+        as it is: `recreate(target)` then writes the writer's whole result as a new library model under a
+        free name, and the notice says so in one sentence. The notice is "" when the file was still there.
+        """
+        path = Path(path).absolute()
+        in_library = path.parent.resolve() == self.models_dir.resolve()
+        with self._locked() as conn:
+            target = path if _holds_model(path, model_id) else None
+            if target is None and in_library:
+                row = conn.execute(
+                    "SELECT file FROM files WHERE problem IS NULL AND json_extract(metadata, '$.model_id') = ?"
+                    " ORDER BY name COLLATE NOCASE LIMIT 1",
+                    (model_id,),
+                ).fetchone()
+                target = None if row is None else self.models_dir / row[0]
+            if target is not None:
+                write(target)
+                notice = "" if target == path else f"'{path.stem}' was renamed to '{target.stem}' meanwhile; the result was saved there"
+            else:
+                stem = path.stem if NAME_PATTERN.fullmatch(path.stem) else "model"
+                target = self.path_for(self._free_name(conn, stem))
+                recreate(target)
+                notice = f"{path} no longer holds the model this run started from, so the result was saved as a new model '{target.stem}'"
+            if target.parent.resolve() == self.models_dir.resolve():
+                self._index(conn, target.name)
+        return target, notice
+
     def reindex(self) -> None:
         """Rebuild the index from the files in the models folder, reading every file again."""
         with self._connect() as conn, transaction(conn):
@@ -283,12 +364,15 @@ class Library:
     # -- internals -------------------------------------------------------------------------------------
 
     def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return connect(self.db_path)
+        return connect(self._index_db)
 
     def _create_schema(self) -> None:
-        """Create the tables, replacing an index written with another schema version."""
+        """Create the tables, replacing an index written with another schema version; check an existing one."""
         with self._connect() as conn:
             if conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_VERSION:
+                verdict = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+                if verdict != "ok":  # damaged pages past the header
+                    raise sqlite3.DatabaseError(f"integrity check: {verdict}")
                 return
             with transaction(conn):
                 if conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_VERSION:
@@ -311,10 +395,16 @@ class Library:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[sqlite3.Connection]:
-        """A connection holding the index's write lock, index up to date; commits on success."""
+        """A connection holding the index's write lock, index up to date; commits on success.
+
+        A file operation that fails (read-only folder, full disk) becomes a LibraryError in one sentence.
+        """
         with self._connect() as conn, transaction(conn):
             self._sync(conn)
-            yield conn
+            try:
+                yield conn
+            except OSError as error:
+                raise LibraryError(f"cannot change the library in {self.models_dir} ({error.strerror or error})") from error
 
     def _is_stale(self, conn: sqlite3.Connection) -> bool:
         """Whether the folder's files differ from what the index last saw."""
@@ -322,7 +412,12 @@ class Library:
         return on_disk != dict(conn.execute("SELECT file, signature FROM files").fetchall())
 
     def _sync(self, conn: sqlite3.Connection, reread_all: bool = False) -> None:
-        """Inside a transaction: drop entries whose file is gone, (re)read new and changed files."""
+        """Inside a transaction: drop entries whose file is gone, (re)read new and changed files.
+
+        Model files are only written under the lock this transaction holds, so a temporary model file found
+        now was left by a writer killed mid-write, and is deleted.
+        """
+        remove_stale_temporaries(self.models_dir, suffix=MODEL_SUFFIX)
         on_disk = _scan(self.models_dir)
         indexed = dict(conn.execute("SELECT file, signature FROM files").fetchall())
         for file in indexed.keys() - on_disk.keys():
@@ -384,6 +479,14 @@ class Library:
         if taken is not None:
             raise LibraryError(f"a model named '{taken[0]}' is already in the library; choose another name")
 
+    def _free_name(self, conn: sqlite3.Connection, name: str) -> str:
+        """`name` if no model uses it (any case), else the first free `name-2`, `name-3`, ... (kept to 64 characters)."""
+        candidate, number = name, 1
+        while conn.execute("SELECT 1 FROM files WHERE name = ? COLLATE NOCASE", (candidate,)).fetchone() is not None:
+            number += 1
+            candidate = check_name(f"{name[: 63 - len(str(number))]}-{number}")
+        return candidate
+
     def _edit_metadata(self, name: str, changes: dict) -> ModelEntry:
         """Rewrite model `name`'s file with `changes` merged into its metadata, and re-index it."""
         with self._locked() as conn:
@@ -397,18 +500,40 @@ class Library:
         return entry_from_metadata(name, self.models_dir / file, size_bytes, json.loads(metadata))
 
 
+class UnwritableDatabase(LibraryError):
+    """The library's SQLite file cannot be opened for writing: a read-only folder, a full disk."""
+
+
+BUSY_TIMEOUT_S = 10.0  # how long a connection waits for another process's write lock
+_UNWRITABLE = ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_IOERR")  # name prefixes
+
+
 @contextlib.contextmanager
-def connect(db_path: Path) -> Iterator[sqlite3.Connection]:
+def connect(db_path: str | Path) -> Iterator[sqlite3.Connection]:
     """A fresh connection to `db_path` in autocommit mode (transactions are explicit), WAL, closed afterwards.
 
-    The library index, presets and history share the file; every user of it connects through here.
+    The library index, presets and history share the file; every user of it connects through here. A
+    "file:" URI string opens an SQLite URI (the library's in-memory index, a read-only store). SQLite's operational errors
+    become one sentence: UnwritableDatabase when the file cannot be written, LibraryError otherwise
+    (another process holding the lock for more than BUSY_TIMEOUT_S, for one).
     """
-    conn = sqlite3.connect(db_path, timeout=10, isolation_level=None)
+    uri = isinstance(db_path, str) and db_path.startswith("file:")
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        yield conn
-    finally:
-        conn.close()
+        conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None, uri=uri)
+        try:
+            if not uri:  # in memory or opened read-only: nothing to journal
+                conn.execute("PRAGMA journal_mode=WAL")
+            yield conn
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as error:
+        name = getattr(error, "sqlite_errorname", "")
+        shown = unquote(db_path.split("?")[0].removeprefix("file://")) if uri else db_path
+        if name.startswith(_UNWRITABLE):
+            raise UnwritableDatabase(f"{shown} cannot be written ({error})") from error
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            raise LibraryError(f"{shown} is busy: another distill process held it for more than {BUSY_TIMEOUT_S:g} s; try again") from error
+        raise LibraryError(f"{shown} cannot be used ({error})") from error
 
 
 @contextlib.contextmanager
@@ -464,6 +589,19 @@ def _scan(folder: Path) -> dict[str, os.stat_result]:
             for entry in entries
             if entry.name.endswith(MODEL_SUFFIX) and not entry.name.startswith(".") and entry.is_file()
         }
+
+
+def _holds_model(path: Path, model_id: str) -> bool:
+    """Whether the model file at `path` exists and holds the VQ-VAE `model_id` (its metadata's, else its weights')."""
+    try:
+        stored = read_model_metadata(path).get("model_id")
+        if stored is None:
+            from engine.model.persist import weights_id  # torch only here: listing stays fast
+
+            stored = weights_id(read_model_file(path)[0])
+    except ModelFileError:
+        return False
+    return stored == model_id
 
 
 def _signature(stat: os.stat_result) -> str:

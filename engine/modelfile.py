@@ -21,6 +21,7 @@ from safetensors import SafetensorError, safe_open
 
 from engine.errors import ModelFileError
 from engine.fileio import atomic_path
+from engine.limits import MAX_METADATA_DEPTH, MODEL_FILE_RANGES
 
 if TYPE_CHECKING:  # torch is imported where tensors are handled, so listing the library stays fast
     import torch
@@ -121,6 +122,37 @@ def _parse_header(path: Path, header: dict[str, str] | None) -> dict:
         metadata = json.loads(header.get("metadata", ""))
     except json.JSONDecodeError as error:
         raise ModelFileError(f"{path} has corrupt metadata (not valid JSON)") from error
+    except RecursionError as error:
+        raise ModelFileError(f"{path} has corrupt metadata (nested more than {MAX_METADATA_DEPTH} levels deep)") from error
     if not isinstance(metadata, dict):
         raise ModelFileError(f"{path} has corrupt metadata (not a JSON object)")
+    if _depth(metadata) > MAX_METADATA_DEPTH:
+        raise ModelFileError(f"{path} has corrupt metadata (nested more than {MAX_METADATA_DEPTH} levels deep)")
+    _check_declared_sizes(path, metadata)
     return metadata
+
+
+def _depth(value: object) -> int:
+    """How deeply lists and objects nest in a decoded JSON value (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _check_declared_sizes(path: Path, metadata: dict) -> None:
+    """ModelFileError naming the first size in the metadata outside `MODEL_FILE_RANGES` (before anything is built)."""
+    for section, ranges in MODEL_FILE_RANGES.items():
+        values: object = metadata
+        for key in section.split("."):
+            values = values.get(key) if isinstance(values, dict) else None
+        if not isinstance(values, dict):
+            continue  # a missing section is the loader's to report
+        for key, (low, high) in ranges.items():
+            value = values.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and not low <= value <= high:
+                raise ModelFileError(f"{path} declares {section} {key} = {value}, outside the {low:g} to {high:g} distill accepts")

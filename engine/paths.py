@@ -3,9 +3,37 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import platformdirs
+
+
+SAFE_STEM_CHARACTERS = "letters, digits, '-', '_' and '.'"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+MAX_STEM = 64
+
+
+def safe_stem(text: str, fallback: str = "untitled") -> str:
+    """`text` made safe to use in a file name inside a chosen folder; the one place names are sanitised.
+
+    Names that come from a model file's metadata, a client or a folder listing may hold separators, `..`,
+    control characters or anything else. Here every character but SAFE_STEM_CHARACTERS becomes '_',
+    leading dots are dropped (no hidden files, no `..`) and the result is cut to MAX_STEM characters;
+    `fallback` stands in for a name with nothing left. The result never leaves the folder it is joined to.
+    """
+    stem = _UNSAFE.sub("_", text)[:MAX_STEM].lstrip(".")
+    return stem or fallback
+
+
+def printable(text: str) -> str:
+    """`text` as valid Unicode, to show or store: bytes of a file name that are not UTF-8 (which Python holds
+    as lone surrogates) become U+FFFD. A name that comes back changed is not valid UTF-8."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")  # a file name's undecodable bytes, back as they were
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")  # any other lone surrogate
+    return raw.decode("utf-8", "replace")
 
 
 def distill_home() -> Path:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from engine.errors import DistillError
 from engine.generation.settings import LEGACY_INVERSION, ExportSettings, GenerationSettings, InversionSettings
-from engine.library import NAME_PATTERN, Library, connect, transaction
+from engine.library import NAME_PATTERN, Library, UnwritableDatabase, connect, transaction
 
 STORE_SCHEMA_VERSION = 2
 _SCHEMA = (
@@ -91,27 +91,48 @@ class _Store:
     """A connection factory for `library.db` that makes sure the presets and history tables exist."""
 
     def __init__(self, db_path: Path | None = None):
-        """Use the SQLite file at `db_path`, by default the library's (`Library().db_path`)."""
+        """Use the SQLite file at `db_path`, by default the library's (`Library().db_path`).
+
+        A file that cannot be written (read-only data folder, full disk) is opened read-only as it is, so
+        listing still works; a change then fails with one sentence (UnwritableDatabase).
+        """
         self.db_path = Path(db_path) if db_path is not None else Library().db_path
+        self._source: str | Path = self.db_path
+        try:
+            self._create_schema()
+        except UnwritableDatabase:
+            if not self.db_path.is_file():
+                raise
+            self._source = f"{self.db_path.absolute().as_uri()}?immutable=1"
+            with self._connect() as conn:
+                self._check_version(conn)
+
+    def _create_schema(self) -> None:
+        """Create missing tables and bring an older schema up to date."""
         with self._connect() as conn, transaction(conn):
             for statement in _SCHEMA:
                 conn.execute(statement)
-            version = conn.execute("SELECT max(version) FROM store_schema").fetchone()[0]
+            version = self._check_version(conn)
             if version is None:
                 conn.execute("INSERT INTO store_schema (version) VALUES (?)", (STORE_SCHEMA_VERSION,))
-            elif version > STORE_SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.db_path} holds presets and history from a newer distill (schema {version}, this one "
-                    f"reads {STORE_SCHEMA_VERSION}); update distill to use them"
-                )
             while version is not None and version < STORE_SCHEMA_VERSION:
                 for statement in _MIGRATIONS[version]:
                     conn.execute(statement)
                 version += 1
                 conn.execute("UPDATE store_schema SET version = ?", (version,))
 
+    def _check_version(self, conn: sqlite3.Connection) -> int | None:
+        """The stored schema version (None when there is none yet); StoreError for a newer distill's."""
+        version = conn.execute("SELECT max(version) FROM store_schema").fetchone()[0]
+        if version is not None and version > STORE_SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.db_path} holds presets and history from a newer distill (schema {version}, this one "
+                f"reads {STORE_SCHEMA_VERSION}); update distill to use them"
+            )
+        return version
+
     def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return connect(self.db_path)
+        return connect(self._source)
 
 
 class Presets(_Store):

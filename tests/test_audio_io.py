@@ -262,3 +262,42 @@ def test_write_refuses_unknown_extension(tmp_path):
     message = str(caught.value)
     assert "out.xyz" in message and ".wav" in message and ".flac" in message
     assert os.listdir(tmp_path) == []
+
+
+def lying_wav(path: Path, sample_rate: int) -> Path:
+    """A real 16-bit stereo WAV of 2048 frames (8 KB) whose header claims `sample_rate`."""
+    sf.write(path, np.full((2048, 2), 0.5, dtype=np.float32), 44100, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    data[24:28] = sample_rate.to_bytes(4, "little")
+    data[28:32] = (sample_rate * 4).to_bytes(4, "little")  # the byte rate agrees, as a careful liar's would
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_header_declaring_a_huge_duration_is_refused_before_reading(tmp_path):
+    """At 1 Hz, 2048 frames last 34 minutes: resampled to 44.1 kHz they would take gigabytes."""
+    path = lying_wav(tmp_path / "liar.wav", 1)
+    assert os.path.getsize(path) < 10_000
+    with pytest.raises(AudioFileError, match=r"liar\.wav' is too long: its header declares 34\.1 minutes in 2 channels"):
+        load_audio(path, 44100)
+
+
+def test_a_header_within_the_limits_reads_as_before(tmp_path):
+    path = lying_wav(tmp_path / "slow.wav", 8000)
+    assert load_audio(path, 8000, trim=False).shape == (2048,)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may read any file")
+def test_a_file_we_may_not_read_says_permission_denied(tmp_path):
+    path = write_audio(tmp_path / "private.wav", np.full(4410, 0.5, dtype=np.float32), 44100)
+    path.chmod(0)
+    with pytest.raises(AudioFileError, match=r"^Cannot read '.*private\.wav' \(Permission denied\)\.$"):
+        load_audio(path, 44100)
+
+
+def test_a_name_that_is_not_utf8_is_one_sentence(tmp_path):
+    path = write_audio(tmp_path / "ok.wav", np.full(4410, 0.5, dtype=np.float32), 44100)
+    latin1 = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.wav")
+    os.rename(path, latin1)
+    with pytest.raises(AudioFileError, match="caf\ufffd.wav' has a name that is not valid UTF-8; rename it to use it"):
+        load_audio(latin1, 44100)

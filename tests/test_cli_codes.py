@@ -144,3 +144,28 @@ def test_real_console_script(library, sound_folder, tmp_path, loaded_tiny):
     assert encoded.returncode == 0, encoded.stderr
     assert encoded.stdout.startswith("encoded hat_1.wav with model 'tiny'")
     assert load_codes(codes).grid == encode_file(loaded_tiny, sound_folder / "hat_1.wav")
+
+
+def test_a_grid_too_long_to_decode_is_one_line(library, sound_folder, tmp_path, capsys):
+    """A 3 x 3,000,000 grid (19 hours) is refused before any decoding, not decoded without bound."""
+    from dataclasses import replace
+
+    from engine.codes.grid import save_codes
+
+    short = encode_file(load_vqvae(library.resolve("tiny")), sound_folder / "pad_1.wav")
+    columns = 3_000_000
+    frames = columns * short.downsample
+    huge = replace(short, codes=np.zeros((3, columns), dtype=np.int64), frames=frames, samples=(frames - 1) * short.hop_length)
+    save_codes(tmp_path / "huge.json", huge)
+    code, out, err = run(capsys, "decode", "tiny", tmp_path / "huge.json", "--out", tmp_path / "huge.wav")
+    assert (code, out) == (1, "")
+    assert err == "error: pad_1.wav has 3000000 columns (2322 minutes); distill decodes at most 65536 (51 minutes)\n"
+    assert not (tmp_path / "huge.wav").exists()
+
+
+def test_encoding_a_file_whose_name_is_not_utf8_is_one_line(library, sound_folder, tmp_path, capsys):
+    latin1 = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.wav")
+    os.link(sound_folder / "pad_1.wav", latin1)
+    code, out, err = run(capsys, "encode", "tiny", latin1, "--out", tmp_path / "cafe.json")
+    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert "caf\ufffd.wav' has a name that is not valid UTF-8; rename it to use it" in err

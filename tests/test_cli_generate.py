@@ -14,6 +14,8 @@ import soundfile as sf
 import engine.cli
 from engine.cli import main
 from engine.library import Library
+from engine.modelfile import read_model_file, save_model_file
+from engine.paths import safe_stem
 from engine.store import History
 
 
@@ -131,3 +133,24 @@ def test_the_installed_command_generates(library, home, tmp_path):
     audio, rate = sf.read(path)
     assert rate == 44100 and len(audio) == 22050 and np.abs(audio).max() > 1e-3
     assert History().get(1).path == path
+
+
+def test_a_hostile_model_name_cannot_leave_the_output_folder(home, tiny_prior_file, capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(engine.cli, "COMMAND_MODULES", ("engine.cli.generate",))
+    hostile = tmp_path / "models" / "hostile.sda"
+    hostile.parent.mkdir()
+    tensors, metadata = read_model_file(tiny_prior_file)
+    save_model_file(hostile, tensors, {**metadata, "name": "../../escaped/x"})
+    out = tmp_path / "deep" / "out"
+    code, printed, err = run(capsys, "generate", str(hostile), "--duration", "0.3", "--out", str(out))
+    assert (code, err) == (0, "")
+    written = Path(printed.strip())
+    assert written.parent == out.resolve() and written.name.startswith("_.._escaped_x_seed")
+    code, printed, err = run(capsys, "history", "regenerate", "1", "--out", str(out))
+    assert (code, err) == (0, "") and Path(printed.strip()).parent == out.resolve()
+    assert not (tmp_path / "escaped").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["deep", "home", "models"]
+
+
+@pytest.mark.parametrize("name, stem", [("../../x", "_.._x"), ("..", "untitled"), ("a/b\\c\x00d", "a_b_c_d"), ("é" * 80, "_" * 64)])
+def test_safe_stem_keeps_names_inside_their_folder(name, stem):
+    assert safe_stem(name) == stem

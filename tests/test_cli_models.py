@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,10 @@ import torch
 
 import engine.cli
 from engine.cli.models import EMPTY_LIBRARY, format_duration, format_size
+from engine.errors import LibraryError
+from engine.generation.settings import GenerationSettings
 from engine.library import Library
+from engine.store import Presets
 from engine.modelfile import read_model_metadata, save_model_file
 
 
@@ -203,8 +207,9 @@ def test_rename(home, capsys):
     assert code == 1 and err == "error: a model named 'pads' is already in the library; choose another name\n"
 
 
-def test_import_and_export_round_trip(home, capsys, tmp_path):
-    source = write_model(tmp_path / "download.sda", "strings")
+def test_import_and_export_round_trip(home, capsys, tmp_path, tiny_model_file):
+    source = tmp_path / "download.sda"
+    source.write_bytes(tiny_model_file.read_bytes())  # import builds the model, so it must be a real one
 
     code, out, _ = run(capsys, "import", str(source), "--name", "violins")
     assert code == 0 and out == f"Imported 'violins' ({home / 'models' / 'violins.sda'}).\n"
@@ -275,3 +280,114 @@ def test_real_console_script(tmp_path):
 
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines()[1].split()[:2] == ["drums", "3x64"]
+
+
+def test_list_skips_deeply_nested_and_hostile_files_with_one_line_each(home, capsys):
+    from safetensors.torch import save_file
+
+    add(home, "drums")
+    deep = '{"name": "deep", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    save_file({"vqvae.weight": torch.zeros(2)}, str(home / "models" / "deep.sda"), metadata={"format": "distill-model", "version": "2", "metadata": deep})
+    add(home, "huge", config={"levels": 3, "codebook_size": 2**40, "hidden": 300000})
+
+    code, out, err = run(capsys, "list")
+
+    assert code == 0 and "drums" in out and "deep" not in out and "huge" not in out
+    assert err.splitlines() == [
+        f"warning: {home / 'models' / 'deep.sda'} has corrupt metadata (nested more than 32 levels deep)",
+        f"warning: {home / 'models' / 'huge.sda'} declares config codebook_size = 1099511627776, outside the 2 to 4096 distill accepts",
+    ]
+    code, _, err = run(capsys, "show", "huge")
+    assert code == 1 and err.count("\n") == 1 and "outside the 2 to 4096" in err
+
+
+def test_damaged_pages_in_the_index_are_set_aside_and_rebuilt(home, capsys):
+    for index in range(30):
+        add(home, f"model{index:02d}", description="words " * 200)
+    assert run(capsys, "list")[0] == 0
+    db = home / "library.db"
+    pages = db.stat().st_size // 4096
+    assert pages > 4 and not Path(f"{db}-wal").exists()  # checkpointed: the pages are in the file
+    with open(db, "r+b") as handle:  # the file header (page 1) stays intact; every other page's is broken
+        for page in range(1, pages):
+            handle.seek(page * 4096)
+            handle.write(b"\xff" * 16)
+
+    code, out, err = run(capsys, "list")
+    assert code == 0 and out.count("\n") == 31  # header and 30 models
+    assert err.startswith(f"warning: {db} was damaged (integrity check: ") and err.endswith("and the index rebuilt\n")
+    assert run(capsys, "list") == (0, out, "")  # and it stays repaired
+    assert len(list(home.glob("library.db.damaged-*"))) == 1
+
+
+def test_an_index_that_is_a_folder_or_locked_is_one_sentence(home, capsys, monkeypatch):
+    add(home, "drums")
+    (home / "library.db").mkdir(parents=True)
+    code, out, err = run(capsys, "list")
+    assert (code, out) == (1, "") and err == f"error: {home / 'library.db'} is a folder, but distill keeps its library index there; move the folder away\n"
+    (home / "library.db").rmdir()
+
+    assert run(capsys, "list")[0] == 0
+    monkeypatch.setattr("engine.library.BUSY_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(home / "library.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process in the middle of a long change
+    try:
+        code, out, err = run(capsys, "rename", "drums", "kit")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert (code, out) == (1, "")
+    assert err == f"error: {home / 'library.db'} is busy: another distill process held it for more than 0.2 s; try again\n"
+    assert run(capsys, "rename", "drums", "kit")[0] == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 2 MB file system (tmpfs) for DISTILL_HOME; skips where mounting is not allowed."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)], capture_output=True).returncode:
+        pytest.skip("mounting a small file system needs root")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=True)
+
+
+def test_a_read_only_data_folder_still_lists_and_refuses_changes_in_one_sentence(small_disk, capsys, monkeypatch):
+    home = small_disk / "home"
+    monkeypatch.setenv("DISTILL_HOME", str(home))
+    add(home, "drums")
+    add(home, "pads")
+    assert run(capsys, "list")[0] == 0
+    Presets().save("soft", GenerationSettings(temperature=0.5))
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+
+    code, out, err = run(capsys, "list")
+    assert code == 0 and "drums" in out and "pads" in out
+    assert err.startswith(f"warning: {home / 'library.db'} cannot be written (") and err.endswith("the library index is kept in memory for now\n")
+    assert run(capsys, "search", "pad")[1].count("pads") == 1
+    code, out, err = run(capsys, "rename", "drums", "kit")
+    assert (code, out) == (1, "") and err.splitlines()[-1] == f"error: cannot change the library in {home / 'models'} (Read-only file system)"
+
+    assert [preset.name for preset in Presets().list()] == ["soft"]  # presets and history are read as they are
+    with pytest.raises(LibraryError, match=f"^{home / 'library.db'} cannot be written \\(attempt to write a readonly database\\)$"):
+        Presets().save("loud", GenerationSettings(temperature=1.0))
+
+
+def test_on_a_full_disk_models_list_and_delete_still_work(small_disk, capsys, monkeypatch):
+    home = small_disk / "home"
+    monkeypatch.setenv("DISTILL_HOME", str(home))
+    for name in ("big", "small"):
+        save_model_file(home / "models" / f"{name}.sda", {"vqvae.weight": torch.zeros(100_000)}, sample_metadata(name))
+    assert run(capsys, "list")[0] == 0
+    with pytest.raises(OSError), open(small_disk / "filler", "wb") as filler:
+        while True:  # fill the disk to the last byte
+            filler.write(b"\0" * 4096)
+            filler.flush()
+
+    code, out, err = run(capsys, "list")
+    assert code == 0 and "big" in out and "small" in out and "kept in memory" in err
+    code, out, err = run(capsys, "delete", "big", "--yes")
+    assert (code, out) == (0, "Deleted 'big'.\n")
+    assert not (home / "models" / "big.sda").exists()
+    code, out, err = run(capsys, "list")  # the space it freed lets the index be written again
+    assert (code, err) == (0, "") and "big" not in out and "small" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 from pathlib import Path
@@ -25,7 +26,7 @@ from engine.data import (
 )
 from engine.data.augment import LOG_PER_DB, add_noise, apply_gain, eq_curves, mel_stretch, time_shift, time_stretch
 from engine.data.chunks import chunk_starts
-from engine.data.dataset import default_val_fraction
+from engine.data.dataset import audio_files, default_val_fraction
 from engine.errors import DatasetError
 
 SR = 44100
@@ -161,6 +162,49 @@ def test_empty_missing_and_non_folder_paths(tmp_path, mel):
     sf.write(a_file, noise_burst(0.2), SR)
     with pytest.raises(DatasetError, match="not a folder"):
         load_dataset(a_file, mel)
+
+
+def test_links_in_a_loop_and_names_that_are_not_utf8_are_skipped_with_a_reason(tmp_path, mel):
+    for i in range(5):
+        sf.write(tmp_path / f"good{i}.wav", noise_burst(0.3, seed=i), SR)
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    sf.write(tmp_path / "raw.wav", noise_burst(0.3, seed=9), SR)
+    os.rename(tmp_path / "raw.wav", os.fsencode(tmp_path) + b"/caf\xe9.wav")  # Latin-1, as an old disk may have it
+
+    dataset = load_dataset(tmp_path, mel)
+
+    assert [clip.name for clip in dataset.clips] == [f"good{i}.wav" for i in range(5)]
+    assert {s.path.name: s.reason for s in dataset.skipped} == {
+        "a": "cannot be read (Too many levels of symbolic links)",
+        "b": "cannot be read (Too many levels of symbolic links)",
+        "caf\ufffd.wav": "has a name that is not valid UTF-8; rename it to use it",
+    }
+    json.dumps(dataset.summary(), ensure_ascii=False).encode()  # shows and stores as it is
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may enter any folder")
+def test_a_link_into_a_folder_we_may_not_enter_is_skipped(tmp_path, mel):
+    for i in range(5):
+        sf.write(tmp_path / f"good{i}.wav", noise_burst(0.3, seed=i), SR)
+    locked = tmp_path / "locked"
+    (locked / "inner").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(locked / "inner")
+    locked.chmod(0)
+    try:
+        skipped = {s.path.name: s.reason for s in load_dataset(tmp_path, mel).skipped}
+    finally:
+        locked.chmod(0o755)
+    assert skipped == {"link": "cannot be read (Permission denied)", "locked": "folder cannot be read (Permission denied)"}
+
+
+def test_sounds_shorter_than_the_minimum_are_not_training_data(tmp_path, mel):
+    for i in range(6):
+        sf.write(tmp_path / f"click{i}.wav", np.full(1, 0.5, dtype=np.float32), SR)
+    with pytest.raises(DatasetError) as info:
+        load_dataset(tmp_path, mel)
+    assert str(info.value).startswith("Only 0 usable audio files")
+    assert "click0.wav (too short, 0.0227 ms after trimming silence; at least 50 ms)" in str(info.value)
 
 
 # --- split by file ----------------------------------------------------------------------------------------
@@ -413,3 +457,15 @@ def test_noise_reaches_only_the_chosen_share_of_items():
         out, _ = augment(mels, mask, strength=1.0, generator=torch.Generator().manual_seed(0), silence_value=SILENCE, ranges=ranges)
         noisy_share = (out[:, :, 10:] > SILENCE + 0.1).any(dim=2).any(dim=1).float().mean().item()
         assert abs(noisy_share - probability) < 0.06
+
+
+def test_a_scan_past_the_entry_limit_stops_with_one_sentence(tmp_path, mel, monkeypatch):
+    """A folder such as / would otherwise be walked for ever: here the limit is lowered to 12 entries."""
+    monkeypatch.setattr("engine.limits.MAX_DATASET_ENTRIES", 12)
+    for i in range(4):
+        (tmp_path / f"folder{i}").mkdir()
+        for j in range(3):
+            sf.write(tmp_path / f"folder{i}" / f"s{j}.wav", noise_burst(0.1, seed=j), SR)
+    with pytest.raises(DatasetError, match=f"^{tmp_path.resolve()} holds more than 12 files and folders; choose the folder that holds your sounds.$"):
+        load_dataset(tmp_path, mel)
+    assert audio_files(tmp_path / "folder0") == [tmp_path.resolve() / "folder0" / f"s{j}.wav" for j in range(3)]

@@ -43,9 +43,16 @@ def sample_metadata(name: str = "drums", **changes) -> dict:
 
 
 def add_model(library: Library, name: str, **changes):
-    """Write a model straight into the models folder, as the trainer does, and register it."""
-    path = save_model_file(library.path_for(name), sample_tensors(), sample_metadata(name, **changes))
-    return library.register(path)
+    """Write a model into the library as the trainer does."""
+    entry, notice = library.save_new(name, lambda path: save_model_file(path, sample_tensors(), sample_metadata(name, **changes)))
+    assert notice == ""
+    return entry
+
+
+def real_model(path, tiny_model_file, **changes):
+    """A model file that really loads (the tiny model's weights and config), its metadata changed by `changes`."""
+    tensors, metadata = read_model_file(tiny_model_file)
+    return save_model_file(path, tensors, {**metadata, **changes})
 
 
 def folder_listing(library: Library) -> list[str]:
@@ -81,9 +88,7 @@ def test_register_and_get_read_the_metadata(library):
 
 
 def test_missing_keys_are_tolerated(library):
-    path = save_model_file(library.path_for("bare"), sample_tensors(), {"prior": {"layers": 2}})
-
-    entry = library.register(path)
+    entry, _ = library.save_new("bare", lambda path: save_model_file(path, sample_tensors(), {"prior": {"layers": 2}}))
 
     assert (entry.levels, entry.codebook_size, entry.file_count, entry.duration_s) == (None, None, None, None)
     assert (entry.created, entry.description, entry.tags, entry.health_summary) == ("", "", [], None)
@@ -299,8 +304,8 @@ def test_damaged_files_are_reported_not_listed(library):
     assert [entry.name for entry in library.list()] == ["broken", "drums"]
 
 
-def test_import_copies_a_file_in(library, tmp_path):
-    source = save_model_file(tmp_path / "downloaded.sda", sample_tensors(), sample_metadata("strings"))
+def test_import_copies_a_file_in(library, tmp_path, tiny_model_file):
+    source = real_model(tmp_path / "downloaded.sda", tiny_model_file, name="strings")
     before = source.read_bytes()
 
     entry = library.import_file(source)
@@ -315,20 +320,20 @@ def test_import_copies_a_file_in(library, tmp_path):
     assert folder_listing(library) == ["strings-2.sda", "strings.sda"]
 
 
-def test_import_name_falls_back_to_the_file_stem(library, tmp_path):
-    metadata = sample_metadata()
+def test_import_name_falls_back_to_the_file_stem(library, tmp_path, tiny_model_file):
+    tensors, metadata = read_model_file(tiny_model_file)
     del metadata["name"]
-    source = save_model_file(tmp_path / "found.sda", sample_tensors(), metadata)
+    source = save_model_file(tmp_path / "found.sda", tensors, metadata)
     assert library.import_file(source).name == "found"
 
 
-def test_import_refuses_taken_names_and_bad_files(library, tmp_path):
+def test_import_refuses_taken_names_and_bad_files(library, tmp_path, tiny_model_file):
     add_model(library, "drums")
-    good = save_model_file(tmp_path / "drums.sda", sample_tensors(), sample_metadata("drums"))
+    good = real_model(tmp_path / "drums.sda", tiny_model_file, name="drums")
     data = good.read_bytes()
     truncated = tmp_path / "truncated.sda"
     truncated.write_bytes(data[: len(data) // 2])
-    spaced = save_model_file(tmp_path / "spaced.sda", sample_tensors(), sample_metadata("my drums"))
+    spaced = real_model(tmp_path / "spaced.sda", tiny_model_file, name="my drums")
     listing = folder_listing(library)
 
     with pytest.raises(LibraryError, match="'drums' is already in the library"):
@@ -384,16 +389,8 @@ def test_find_reads_a_library_model_or_a_loose_file(library, tmp_path):
     assert (entry.name, entry.path, entry.levels) == ("strings", loose, 3)
 
 
-def test_register_refuses_files_outside_the_models_folder(library, tmp_path):
-    outside = save_model_file(tmp_path / "drums.sda", sample_tensors(), sample_metadata())
-    with pytest.raises(LibraryError, match="not a model file in the library folder"):
-        library.register(outside)
-
-
-def test_concurrent_writers_do_not_lose_models(library, tmp_path):
-    sources = [
-        save_model_file(tmp_path / f"m{i}.sda", sample_tensors(), sample_metadata(f"m{i}")) for i in range(12)
-    ]
+def test_concurrent_writers_do_not_lose_models(library, tmp_path, tiny_model_file):
+    sources = [real_model(tmp_path / f"m{i}.sda", tiny_model_file, name=f"m{i}") for i in range(12)]
     errors: list[BaseException] = []
 
     def import_some(paths):
@@ -413,3 +410,25 @@ def test_concurrent_writers_do_not_lose_models(library, tmp_path):
 
     assert errors == []
     assert [entry.name for entry in library.list()] == sorted(f"m{i}" for i in range(12))
+
+
+def test_import_refuses_weights_that_do_not_fit_their_configuration(library, tmp_path, tiny_model_file, tiny_prior_file):
+    config = read_model_metadata(tiny_model_file)["config"]
+    wider = real_model(tmp_path / "wider.sda", tiny_model_file, config={**config, "hidden": 64})
+    with pytest.raises(ModelFileError, match="wider.sda holds weights that do not match its configuration"):
+        library.import_file(wider)
+    prior = read_model_metadata(tiny_prior_file)["prior"]
+    deeper = real_model(tmp_path / "deeper.sda", tiny_prior_file, prior={**prior, "config": {**prior["config"], "n_layers": 2}})
+    with pytest.raises(ModelFileError, match="deeper.sda holds prior weights that do not match its configuration"):
+        library.import_file(deeper)
+    assert folder_listing(library) == [] and library.list() == []
+
+
+def test_temporary_model_files_of_killed_writers_are_removed_under_the_lock(library):
+    add_model(library, "drums")
+    killed = library.models_dir / ".strings.sda.k1ll3d9x.sda"  # what atomic_path leaves when kill -9 hits mid-write
+    killed.write_bytes(b"\0" * 4096)
+    other = library.models_dir / ".notes.sda"
+    other.write_text("not of our naming")
+    library.set_description("drums", "punchy")
+    assert not killed.exists() and other.exists()

@@ -207,3 +207,34 @@ def test_update_of_a_bad_file_is_refused_and_leaves_it_alone(tmp_path):
     with pytest.raises(ModelFileError, match="version 3"):
         update_model_metadata(path, sample_metadata())
     assert path.read_bytes() == before
+
+
+def file_with_header_metadata(path, metadata_json: str):
+    """A safetensors file carrying our format header around arbitrary metadata JSON text."""
+    save_file(sample_tensors(), str(path), metadata={"format": FORMAT_NAME, "version": str(FORMAT_VERSION), "metadata": metadata_json})
+    return path
+
+
+@pytest.mark.parametrize(
+    "section, changes, words",
+    [
+        ("config", {"hidden": 300000}, "config hidden = 300000, outside the 1 to 1024"),
+        ("config", {"codebook_size": 2**40}, "config codebook_size = 1099511627776, outside the 2 to 4096"),
+        ("mel", {"n_fft": 2**40}, "mel n_fft = 1099511627776, outside the 2 to 16384"),
+        ("prior", {"config": {"context": 1e9}}, "prior.config context = 1000000000.0, outside the 2 to 8192"),
+    ],
+)
+def test_hostile_sizes_are_refused_before_anything_is_built(tmp_path, section, changes, words):
+    metadata = sample_metadata()
+    metadata[section] = {**(metadata.get(section) or {}), **changes}
+    path = save_model_file(tmp_path / "hostile.sda", sample_tensors(), metadata)
+    with pytest.raises(ModelFileError, match=f"hostile.sda declares {words} distill accepts$"):
+        read_model_metadata(path)
+
+
+@pytest.mark.parametrize("depth", [40, 100_000])
+def test_deeply_nested_metadata_is_one_sentence(tmp_path, depth):
+    nested = '{"name": "deep", "x": ' + "[" * depth + "]" * depth + "}"
+    path = file_with_header_metadata(tmp_path / "deep.sda", nested)
+    with pytest.raises(ModelFileError, match="deep.sda has corrupt metadata \\(nested more than 32 levels deep\\)"):
+        read_model_metadata(path)

@@ -10,7 +10,7 @@ import torch
 from engine.cli import main
 from engine.errors import DistillError
 from engine.library import Library
-from engine.model.persist import load_vqvae
+from engine.model.persist import load_vqvae, save_vqvae
 from engine.modelfile import read_model_metadata, update_model_metadata
 from engine.prior.bundle import load_prior
 from engine.prior.data import CodeSet, epoch_plan, take_windows
@@ -165,3 +165,58 @@ def test_cli_train_prior_end_to_end(library, capsys):
     assert main(args) == 1
     assert "--resume" in capsys.readouterr().err
     assert main(["train-prior", "no-such-model"]) == 1
+
+
+def during_first_epoch(action):
+    """An on_event callback that runs `action()` once, after the first epoch of prior training."""
+    done = []
+
+    def on_event(event):
+        if isinstance(event, PriorEpochReport) and not done:
+            done.append(True)
+            action()
+
+    return on_event
+
+
+def test_a_model_renamed_while_its_prior_trains_gets_the_prior(library):
+    started_id = library.get("tiny").metadata["model_id"]
+    result = train_prior(tiny_request(), on_event=during_first_epoch(lambda: library.rename("tiny", "renamed")))
+
+    assert (result.model, result.path.name) == ("renamed", "renamed.sda")
+    assert result.notice == "'tiny' was renamed to 'renamed' meanwhile; the result was saved there"
+    assert [entry.name for entry in library.list()] == ["renamed"]
+    assert library.get("renamed").has_prior and library.get("renamed").metadata["model_id"] == started_id
+    load_prior(load_vqvae(result.path))
+
+
+def test_a_model_replaced_while_its_prior_trains_is_left_alone(library, tmp_path):
+    started_id = library.get("tiny").metadata["model_id"]
+    loaded = load_vqvae(library.get("tiny").path)
+    with torch.no_grad():
+        next(loaded.model.parameters()).add_(1.0)  # other weights: another model id
+    other = save_vqvae(tmp_path / "other.sda", loaded.model, loaded.mel, {**loaded.metadata, "name": "other"})
+
+    def replace_it():
+        library.delete("tiny")
+        library.import_file(other, name="tiny")
+
+    result = train_prior(tiny_request(), on_event=during_first_epoch(replace_it))
+    assert (result.model, result.path.name) == ("tiny-2", "tiny-2.sda")
+    assert "no longer holds the model this run started from, so the result was saved as a new model 'tiny-2'" in result.notice
+    assert not library.get("tiny").has_prior and library.get("tiny").metadata["model_id"] != started_id
+    kept = library.get("tiny-2")
+    assert kept.has_prior and kept.metadata["model_id"] == started_id and kept.metadata["name"] == "tiny-2"
+    load_prior(load_vqvae(kept.path))
+
+
+def test_a_second_prior_run_of_the_same_model_is_refused_while_the_first_runs(library):
+    refused = []
+
+    def start_second():
+        with pytest.raises(DistillError, match="prior training of model 'tiny' is already under way"):
+            train_prior(tiny_request())
+        refused.append(True)
+
+    train_prior(tiny_request(epochs=1), on_event=during_first_epoch(start_second))
+    assert refused and library.get("tiny").has_prior

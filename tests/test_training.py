@@ -10,6 +10,9 @@ import torch
 from engine.errors import DatasetError, DistillError
 from engine.library import Library
 from engine.model.persist import load_vqvae
+from engine.modelfile import read_model_metadata
+from engine.prior.bundle import load_prior
+from engine.prior.train import PriorTrainRequest, train_prior
 from engine.training.checkpoint import checkpoint_path
 from engine.training.trainer import EpochReport, Trainer, TrainingFinished, TrainingStarted, TrainRequest, train
 
@@ -171,3 +174,81 @@ def test_resume_inside_the_adversarial_phase_continues_exactly(home, sound_folde
     ws, wr = weights("straight"), weights("broken")
     assert all(torch.equal(ws[k], wr[k]) for k in ws)
     assert Library().get("broken").metadata["training"]["history"][-1]["phase"] == "adversarial"
+
+
+def when_first(event_type, action):
+    """An on_event callback that runs `action()` once, at the first event of `event_type`."""
+    done = []
+
+    def on_event(event):
+        if isinstance(event, event_type) and not done:
+            done.append(True)
+            action()
+
+    return on_event
+
+
+def test_a_model_imported_under_the_name_while_training_is_kept(home, sound_folder, tiny_model_file):
+    library = Library()
+    imported_id = read_model_metadata(tiny_model_file)["model_id"]
+    on_event = when_first(EpochReport, lambda: library.import_file(tiny_model_file, name="dup"))
+    result = train(tiny_request(sound_folder, name="dup", epochs=2, seed=5), on_event=on_event)
+
+    assert (result.name, result.path.name) == ("dup-2", "dup-2.sda")
+    assert result.notice == "a model named 'dup' came into the library meanwhile and was kept, so this one was saved as 'dup-2'"
+    assert library.get("dup").metadata["model_id"] == imported_id  # the import is untouched
+    assert library.get("dup-2").metadata["name"] == "dup-2"
+    assert library.get("dup-2").metadata["model_id"] != imported_id
+
+
+def test_a_second_run_of_the_same_name_is_refused_while_the_first_runs(home, sound_folder):
+    refused = []
+
+    def start_second():
+        with pytest.raises(DistillError, match="a training run named 'dup' is already under way") as error:
+            train(tiny_request(sound_folder, name="dup", epochs=1))
+        refused.append(error.value)
+
+    first = train(tiny_request(sound_folder, name="dup", epochs=1), on_event=when_first(TrainingStarted, start_second))
+    assert refused and first.name == "dup" and first.notice == ""
+    assert [entry.name for entry in Library().list()] == ["dup"]
+
+
+def test_resume_of_a_finished_run_keeps_a_prior(home, sound_folder):
+    train(tiny_request(sound_folder, name="t1", epochs=1))
+    train_prior(PriorTrainRequest(model="t1", context=16, d_model=32, n_layers=1, epochs=1, device="cpu"))
+    with pytest.raises(DistillError, match="'t1' already has a prior, which continued training would leave behind"):
+        train(tiny_request(sound_folder, name="t1", epochs=2, resume=True))
+    load_prior(load_vqvae(Library().resolve("t1")))  # still there, and still fits
+
+
+def test_resume_replaces_only_its_own_earlier_result(home, sound_folder, tiny_model_file):
+    train(tiny_request(sound_folder, name="t1", epochs=1))
+    own = train(tiny_request(sound_folder, name="t1", epochs=2, resume=True))
+    assert (own.name, own.notice) == ("t1", "")  # its own result is replaced by the continued run
+
+    library = Library()
+    library.delete("t1")
+    library.import_file(tiny_model_file, name="t1")  # another model now holds the name
+    other = train(tiny_request(sound_folder, name="t1", epochs=3, resume=True))
+    assert other.name == "t1-2" and "'t1' came into the library meanwhile" in other.notice
+    assert library.get("t1").metadata["model_id"] == read_model_metadata(tiny_model_file)["model_id"]
+
+
+def test_checkpoints_half_written_by_killed_runs_are_removed_when_a_run_starts(home, sound_folder):
+    train(tiny_request(sound_folder, name="killed", epochs=1))
+    folder = checkpoint_path("killed").parent
+    killed = folder / ".checkpoint.pt.k1ll3d9x.pt"  # what atomic_path leaves when kill -9 hits mid-write
+    killed.write_bytes(b"\0" * 4096)
+    kept = [folder / ".checkpoint.pt.json", folder / "notes.pt"]  # not of our naming: never touched
+    for path in kept:
+        path.write_text("mine")
+    live = checkpoint_path("live").parent / ".checkpoint.pt.w0rk1ng0.pt"
+
+    def while_live_runs():
+        live.write_bytes(b"\0")  # the live run's own write in progress
+        train(tiny_request(sound_folder, name="third", epochs=1))
+
+    train(tiny_request(sound_folder, name="live", epochs=1), on_event=when_first(EpochReport, while_live_runs))
+    assert not killed.exists() and all(path.exists() for path in kept)
+    assert live.exists()  # its run held its lock while the third run started

@@ -2,7 +2,9 @@
 
 `load_audio` turns any file libsndfile reads (wav, flac, ogg, mp3, aiff; any rate, any channel count) into
 float32 mono at the model's rate, trimmed and normalised; every way a file can be unusable becomes an
-`AudioFileError` that names the file. `write_audio` writes atomically and never clips.
+`AudioFileError` that names the file; a file whose header declares more than `MAX_AUDIO_SECONDS` or
+`MAX_AUDIO_SAMPLES` (engine.limits) is refused before a sample is read. `write_audio` writes atomically
+and never clips.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import soxr
 
 from engine.errors import AudioFileError
 from engine.fileio import atomic_path
+from engine.limits import MAX_AUDIO_SAMPLES, MAX_AUDIO_SECONDS
+from engine.paths import printable
 
 AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".aifc"})
 
@@ -64,15 +68,14 @@ def load_audio(
         raise ValueError(f"sample_rate must be positive, got {sample_rate}.")
     if trim and trim_db >= 0:
         raise ValueError(f"trim_db must be negative (dB below the peak), got {trim_db}.")
-    path = Path(path)
-    if not path.exists():
-        raise AudioFileError(f"Audio file '{path}' does not exist.")
-    if not path.is_file():
-        raise AudioFileError(f"Audio file '{path}' is not a file.")
+    path = _readable_file(path)
     try:
+        _check_size(path, sf.info(str(path)))
         data, file_rate = sf.read(path, dtype="float32", always_2d=True)  # [N, C]
     except (sf.SoundFileError, RuntimeError, OSError) as exc:
         raise AudioFileError(f"Cannot read '{path}' as audio ({_reason(exc)}).") from exc
+    except MemoryError as exc:
+        raise AudioFileError(f"Audio file '{path}' does not fit in memory.") from exc
 
     if data.shape[0] == 0:
         raise AudioFileError(f"Audio file '{path}' is empty (0 frames).")
@@ -93,9 +96,29 @@ def load_audio(
 def readable_audio(path: str | os.PathLike) -> bool:
     """Whether libsndfile reads `path`'s header as sound of at least one frame (no samples are decoded)."""
     try:
-        return sf.info(str(path)).frames > 0
-    except (sf.SoundFileError, RuntimeError, OSError):
+        return sf.info(str(_readable_file(path))).frames > 0
+    except (AudioFileError, sf.SoundFileError, RuntimeError, OSError):
         return False
+
+
+def _readable_file(path: str | os.PathLike) -> Path:
+    """`path` as a Path if it is a file we may open, else AudioFileError saying why in the system's words.
+
+    A name that is not valid UTF-8 is refused too: it could not be shown, stored in a model or matched again.
+    """
+    path = Path(path)
+    if printable(str(path)) != str(path):
+        raise AudioFileError(f"Audio file '{printable(str(path))}' has a name that is not valid UTF-8; rename it to use it.")
+    if not path.exists():
+        raise AudioFileError(f"Audio file '{path}' does not exist.")
+    if not path.is_file():
+        raise AudioFileError(f"Audio file '{path}' is not a file.")
+    try:
+        with open(path, "rb"):  # libsndfile would call a permission problem "System error"
+            pass
+    except OSError as exc:
+        raise AudioFileError(f"Cannot read '{path}' ({exc.strerror or exc}).") from exc
+    return path
 
 
 def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
@@ -143,6 +166,19 @@ def write_audio(
     except (sf.SoundFileError, RuntimeError, OSError) as exc:
         raise AudioFileError(f"Cannot write '{path}' ({_reason(exc)}).") from exc
     return path
+
+
+def _check_size(path: Path, info) -> None:
+    """AudioFileError if the header of `path` (its soundfile `info`) declares more than distill reads.
+
+    Checked before reading: libsndfile allocates what the header claims, true or not.
+    """
+    seconds = info.frames / info.samplerate if info.samplerate > 0 else 0.0
+    if seconds > MAX_AUDIO_SECONDS or info.frames * info.channels > MAX_AUDIO_SAMPLES:
+        raise AudioFileError(
+            f"Audio file '{path}' is too long: its header declares {seconds / 60:.1f} minutes in {info.channels} channels, "
+            f"and distill reads at most {MAX_AUDIO_SECONDS // 60} minutes ({MAX_AUDIO_SAMPLES} samples in all channels)."
+        )
 
 
 def _reason(exc: Exception) -> str:

@@ -61,6 +61,8 @@ class PriorDisplay(EpochDisplay):
         if e.memorisation["flagged"]:
             for warning in e.memorisation["warnings"]:
                 self.console.print(f"[yellow]memorisation warning:[/yellow] {warning}", highlight=False)
+        if e.notice:
+            self.console.print(f"[yellow]note:[/yellow] {e.notice}", highlight=False)
         self.console.print(f"saved the prior ({e.params / 1e6:.2f} M parameters) into '{e.model}' ({e.path})", highlight=False)
         self.console.print(f"generate new sounds with `distill generate {e.model}`", highlight=False)
 

@@ -128,4 +128,6 @@ class TrainDisplay(EpochDisplay):
         self.console.print("codebook health:")
         for row in health_rows(e.health):
             self.console.print(row, highlight=False)
+        if e.notice:
+            self.console.print(f"[yellow]note:[/yellow] {e.notice}", highlight=False)
         self.console.print(f"saved '{e.name}' to {e.path}", highlight=False)

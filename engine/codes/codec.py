@@ -35,6 +35,7 @@ from engine.codes.errors import CodeEditError, ModelMismatchError
 from engine.codes.grid import CodeGrid, Level, resolve_level
 from engine.codes.ops import check_index, embeddings
 from engine.generation.settings import InversionSettings
+from engine.limits import MAX_GRID_COLUMNS
 from engine.model.persist import LoadedModel
 
 CHUNK_FRAMES = 1024  # mel frames per encoder/decoder pass, as `reconstruct()`; a multiple of downsample
@@ -91,7 +92,13 @@ def encode_file(loaded: LoadedModel, path: str | os.PathLike) -> CodeGrid:
 
 @torch.no_grad()
 def decode_mel(loaded: LoadedModel, grid: CodeGrid) -> Tensor:
-    """The model's log-mel [M, frames] for a grid (ModelMismatchError if another model made it)."""
+    """The model's log-mel [M, frames] for a grid (ModelMismatchError if another model made it; CodeEditError
+    past `MAX_GRID_COLUMNS` columns, checked before any work)."""
+    if grid.columns > MAX_GRID_COLUMNS:
+        raise CodeEditError(
+            f"{grid.source} has {grid.columns} columns ({grid.duration / 60:.0f} minutes); distill decodes at most "
+            f"{MAX_GRID_COLUMNS} ({MAX_GRID_COLUMNS * grid.column_seconds / 60:.0f} minutes)"
+        )
     model = loaded.model.eval()
     quantized = embeddings(grid, codebooks_for(loaded, grid)).sum(dim=0)  # [D, F]
     columns = CHUNK_FRAMES // grid.downsample

@@ -2,7 +2,8 @@
 
 The folder is only ever read. Files are found recursively in sorted order (by path, folder by folder), so
 the same folder always gives the same clips in the same order. Hidden files and folders (name starting with
-".") are ignored silently; every other file that cannot be used is reported once as a `SkippedFile`.
+".") are ignored silently; every other file that cannot be used is reported once as a `SkippedFile`,
+among them sounds shorter than `MIN_AUDIO_SECONDS` after trimming and names that are not valid UTF-8.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from torch import Tensor
 from engine.audio.io import AUDIO_EXTENSIONS, load_audio
 from engine.audio.mel import MelSpectrogram
 from engine.errors import AudioFileError, DatasetError
+from engine import limits
+from engine.paths import printable
 
 NOT_AUDIO = "not an audio file"
 _MAX_LISTED_SKIPS = 10  # skipped files named in a "too few files" message before "and N more"
@@ -92,7 +95,7 @@ def load_dataset(
     skipped: list[SkippedFile] = []
 
     def skip(path: Path, reason: str) -> None:
-        item = SkippedFile(path=path, reason=reason)
+        item = SkippedFile(path=Path(printable(str(path))), reason=reason)  # a non-UTF-8 name cannot be shown as it is
         skipped.append(item)
         if on_skip is not None:
             on_skip(item)
@@ -107,6 +110,9 @@ def load_dataset(
             audio = load_audio(path, sample_rate)  # [N] float32 mono
         except AudioFileError as err:
             skip(path, _short_reason(err, path))
+            continue
+        if len(audio) < limits.MIN_AUDIO_SECONDS * sample_rate:
+            skip(path, f"too short ({1000 * len(audio) / sample_rate:.3g} ms after trimming silence; at least {1000 * limits.MIN_AUDIO_SECONDS:.0f} ms)")
             continue
         with torch.no_grad():
             log_mel = mel(torch.from_numpy(audio).to(device)).cpu()  # [n_mels, T]
@@ -171,13 +177,17 @@ def split_by_file(
 def _scan(root: Path, skip: Callable[[Path, str], None]) -> list[Path]:
     """Every non-hidden file under `root`, depth first, each folder's entries sorted by name.
 
-    Symlinked folders are followed once (a loop is not re-entered); a folder that cannot be listed is
-    reported through `skip`; sockets, pipes and devices are skipped as not audio files.
+    Symlinked folders are followed once (a loop is not re-entered); a folder that cannot be listed and an
+    entry whose type cannot be read (a loop of links, a link into a folder we may not enter) are reported
+    through `skip`; sockets, pipes and devices are skipped as not audio files. DatasetError past
+    `MAX_DATASET_ENTRIES` entries.
     """
     found: list[Path] = []
     visited: set[str] = set()
+    seen = 0  # entries looked at, against MAX_DATASET_ENTRIES
 
     def visit(directory: Path) -> None:
+        nonlocal seen
         real = os.path.realpath(directory)
         if real in visited:
             return
@@ -191,10 +201,18 @@ def _scan(root: Path, skip: Callable[[Path, str], None]) -> list[Path]:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
+            seen += 1
+            if seen > limits.MAX_DATASET_ENTRIES:
+                raise DatasetError(f"{root} holds more than {limits.MAX_DATASET_ENTRIES} files and folders; choose the folder that holds your sounds.")
             path = Path(entry.path)
-            if entry.is_dir():
+            try:
+                is_dir, is_file = entry.is_dir(), entry.is_file() or entry.is_symlink()
+            except OSError as err:  # a link loop, or a link into a folder we may not enter
+                skip(path, f"cannot be read ({err.strerror or err})")
+                continue
+            if is_dir:
                 visit(path)
-            elif entry.is_file() or entry.is_symlink():  # a broken link reaches the loader, which names it
+            elif is_file:  # a broken link reaches the loader, which names it
                 found.append(path)
             else:
                 skip(path, NOT_AUDIO)
@@ -222,7 +240,7 @@ def _short_reason(err: AudioFileError, path: Path) -> str:
     if isinstance(reason, str) and reason:
         return reason
     text = str(err).strip()
-    quoted = f"'{path}'"
+    quoted = f"'{printable(str(path))}'"
     if quoted in text:
         text = " ".join(text.replace(quoted, " ").split())
         for prefix in ("Audio file ", "is "):

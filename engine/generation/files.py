@@ -5,7 +5,8 @@ The CLI (`distill generate`, `distill history regenerate`), the resident engine 
 - Seeds: `count` sounds take seeds seed, seed + 1, ...; each sound is generated on its own (batch 1), so
   the file of seed s is the same whether it was made alone or among others, and a history entry can be
   regenerated on its own. (Batching through the prior would share one random stream across the batch.)
-- Names: `<model>_seed<seed>_<YYYYmmdd-HHMMSS>.<format>` in the output folder (default `outputs_dir()`),
+- Names: `<model>_seed<seed>_<YYYYmmdd-HHMMSS>.<format>` in the output folder (default `outputs_dir()`;
+  the model name sanitised by `engine.paths.safe_stem`),
   with `-2`, `-3`, ... added rather than overwriting a file. An explicit file path is written as given.
 - Regeneration refuses, with one sentence, a model whose VQ-VAE or prior weights changed since, and runs
   with the torch thread count of the original: other counts give the same codes but round the decoder's
@@ -35,7 +36,7 @@ from engine.generation.settings import (
 )
 from engine.library import Library
 from engine.model.persist import LoadedModel, load_vqvae, weights_id
-from engine.paths import outputs_dir
+from engine.paths import outputs_dir, safe_stem
 from engine.prior.bundle import PRIOR_PREFIX, load_prior
 from engine.prior.model import CodePrior
 from engine.store import GenerationRecord, History
@@ -156,8 +157,11 @@ def _output_target(out: str | os.PathLike | None, file_format: str, count: int) 
 
 
 def _free_name(folder: Path, model_name: str, seed: int, file_format: str) -> Path:
-    """`<model>_seed<seed>_<time>.<format>` in `folder`, with -2, -3, ... added if that file exists."""
-    stem = f"{model_name}_seed{seed}_{datetime.now():%Y%m%d-%H%M%S}"
+    """`<model>_seed<seed>_<time>.<format>` in `folder`, with -2, -3, ... added if that file exists.
+
+    The model's name comes from its file and is sanitised (`safe_stem`), so the sound lands in `folder`.
+    """
+    stem = f"{safe_stem(model_name)}_seed{seed}_{datetime.now():%Y%m%d-%H%M%S}"
     path, number = folder / f"{stem}.{file_format}", 1
     while path.exists():
         number += 1

@@ -32,7 +32,9 @@ from engine.data.dataset import SkippedFile, load_dataset
 from engine.errors import DistillError
 from engine.library import Library
 from engine.model.persist import load_vqvae
-from engine.prior.bundle import save_prior
+from engine.modelfile import save_model_file
+from engine.paths import safe_stem
+from engine.prior.bundle import PRIOR_PREFIX, save_prior
 from engine.prior.config import (
     HEAD_DIM,
     PriorConfig,
@@ -49,7 +51,7 @@ from engine.prior.data import (
     validation_plan,
 )
 from engine.prior.model import CodePrior
-from engine.training.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from engine.training.checkpoint import checkpoint_path, claim_run, load_checkpoint, save_checkpoint
 from engine.training.loop import EpochLoop, RunState, snapshot
 
 DEFAULT_MINUTES = 10.0
@@ -130,6 +132,7 @@ class PriorTrainingFinished:
     memorisation: dict
     params: int
     stopped: bool
+    notice: str = ""  # one sentence when the prior was saved elsewhere than the model file it started from, else ""
 
 
 Event = PriorTrainingStarted | PriorEpochReport | PriorTrainingFinished | SkippedFile
@@ -259,7 +262,8 @@ class PriorTrainer(EpochLoop):
         self.name = self.loaded.name
         self.labels = self.loaded.model.cfg.labels
         # Next to the VQ-VAE run's checkpoint, per file name and VQ-VAE: two copies of a model train apart.
-        self.ckpt_path = checkpoint_path(self.path.stem).with_name(f"prior-{self.loaded.model_id}.pt")
+        self.ckpt_path = checkpoint_path(safe_stem(self.path.stem)).with_name(f"prior-{self.loaded.model_id}.pt")
+        self.held.enter_context(claim_run(self.ckpt_path, f"prior training of model '{self.name}'"))
         self._check_run()
         self.state = _State()
         saved = None
@@ -411,13 +415,19 @@ class PriorTrainer(EpochLoop):
             "history": s.history,
             "memorisation": memorisation,
         }
-        save_prior(self.path, self.prior, info)
-        if self.path.resolve().parent == self.library.models_dir.resolve():
-            self.library.register(self.path)  # the entry now shows has_prior
-        return PriorTrainingFinished(
-            self.name, self.path, s.epoch, s.seconds, s.best_epoch, s.best_val_loss, best["val_perplexity"],
-            memorisation, self.prior.num_params(), stopped,
+        path, notice = self.library.rewrite(
+            self.path, self.loaded.model_id, lambda target: save_prior(target, self.prior, info), lambda target: self._recreate(target, info)
         )
+        return PriorTrainingFinished(
+            path.stem if notice else self.name, path, s.epoch, s.seconds, s.best_epoch, s.best_val_loss, best["val_perplexity"],
+            memorisation, self.prior.num_params(), stopped, notice,
+        )
+
+    def _recreate(self, path: Path, info: dict) -> None:
+        """Write the VQ-VAE this run started from, with the new prior, as a new model file at `path`."""
+        kept = {key: tensor for key, tensor in self.loaded.tensors.items() if not key.startswith(PRIOR_PREFIX)}
+        save_model_file(path, kept, {**self.loaded.metadata, "name": path.stem, "prior": None})
+        save_prior(path, self.prior, info)
 
 
 def train_prior(request: PriorTrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None) -> PriorTrainingFinished:

@@ -6,14 +6,18 @@ Tensors (weights, optimizer moments, RNG states) go through `torch.save` and are
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import pickle
+import re
 from pathlib import Path
+from typing import Iterator
 
 import torch
 
 from engine.errors import DistillError
-from engine.fileio import atomic_path
+from engine.fileio import atomic_path, remove_stale_temporaries
 from engine.paths import checkpoints_dir
 
 FORMAT_NAME = "distill-checkpoint"
@@ -23,6 +27,32 @@ FORMAT_VERSION = 1
 def checkpoint_path(name: str) -> Path:
     """Where the checkpoint of the run that produces model `name` lives."""
     return checkpoints_dir() / name / "checkpoint.pt"
+
+
+@contextlib.contextmanager
+def claim_run(path: Path, what: str) -> Iterator[None]:
+    """Hold the lock of the run whose checkpoint is `path` for the block; DistillError naming `what` if another
+    process holds it. The operating system drops the lock when its process dies, even by `kill -9`; the
+    temporary such a process may have left half-written is deleted once the lock is held."""
+    lock_path = path.with_suffix(".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise DistillError(f"{what} is already under way in another process; wait for it to finish") from error
+        remove_stale_temporaries(path.parent, re.escape(path.name), ".pt")  # of a run killed mid-checkpoint
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def remove_abandoned_temporaries() -> None:
+    """Delete the checkpoints that runs killed mid-write left half-written, in every run folder no live run holds."""
+    for lock_path in checkpoints_dir().glob("*/*.lock"):
+        with contextlib.suppress(DistillError), claim_run(lock_path.with_suffix(".pt"), "a run"):
+            pass  # claiming the run removes its temporaries
 
 
 def save_checkpoint(path: Path, tensors: dict, info: dict) -> None:

@@ -16,6 +16,7 @@ and a `_step` ends with `_optimise(loss, learning_rate, module)`: set the rate, 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
 import time
@@ -28,6 +29,7 @@ from torch import nn
 
 from engine.errors import DistillError
 from engine.library import Library
+from engine.training.checkpoint import remove_abandoned_temporaries
 
 
 @dataclass
@@ -72,6 +74,7 @@ class EpochLoop(ABC):
         self.state = RunState()
         self.train_cfg: Any = None  # has epochs, minutes, checkpoint_seconds, grad_clip; set by _setup()
         self.optimizer: torch.optim.Optimizer | None = None  # set by _setup()
+        self.held = contextlib.ExitStack()  # what the run holds until it ends (its claim on the checkpoint)
 
     @abstractmethod
     def _setup(self) -> None:
@@ -136,6 +139,11 @@ class EpochLoop(ABC):
 
     def run(self) -> Any:
         """Set up, train within the budget or until stopped, save the best weights; returns the finished event."""
+        remove_abandoned_temporaries()
+        with self.held:
+            return self._run()
+
+    def _run(self) -> Any:
         self._setup()
         clock_start, seconds_before = time.perf_counter(), self.state.seconds
         stopped = False

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,10 +37,11 @@ from engine.library import Library
 from engine.model.config import ModelConfig, TrainConfig, adaptive_config
 from engine.model.losses import masked_mel_l1, vqvae_loss
 from engine.model.persist import save_vqvae
+from engine.modelfile import read_model_metadata
 from engine.model.vqvae import ConvVQVAE
 from engine.training import adversarial
 from engine.training.adversarial import AdversarialLosses, AdversarialPhase, freeze_codes
-from engine.training.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from engine.training.checkpoint import checkpoint_path, claim_run, load_checkpoint, save_checkpoint
 from engine.training.health import LevelHealth, level_health, usage_counts, warnings_for
 from engine.training.loop import EpochLoop, RunState, snapshot
 
@@ -113,6 +115,7 @@ class TrainingFinished:
     best_val_l1: float
     health: list[LevelHealth]
     stopped: bool
+    notice: str = ""  # one sentence when the model was saved under another name than asked for, else ""
 
 
 Event = TrainingStarted | EpochReport | TrainingFinished | SkippedFile
@@ -139,11 +142,22 @@ class Trainer(EpochLoop):
     # ---------------------------------------------------------------- setup
 
     def _check_name(self) -> None:
-        """Refuse to overwrite a finished model or silently abandon an interrupted run."""
+        """Refuse to overwrite a finished model or silently abandon an interrupted run.
+
+        `--resume` of a finished run is refused when its model has a prior (training the VQ-VAE on would
+        leave the prior fitted to other codes); otherwise the continued run replaces the model it saved
+        before, and only that one (see `_replaces`).
+        """
         self.model_path = self.library.path_for(self.request.name)
+        self.held.enter_context(claim_run(self.ckpt_path, f"a training run named '{self.request.name}'"))
         if self.request.resume:
             if not self.ckpt_path.exists():
                 raise DistillError(f"nothing to resume: no interrupted or earlier run named '{self.request.name}'")
+            if self.model_path.exists() and read_model_metadata(self.model_path).get("prior"):
+                raise DistillError(
+                    f"model '{self.request.name}' already has a prior, which continued training would leave behind; "
+                    "train a new model under another --name instead"
+                )
             return
         if self.ckpt_path.exists():
             raise DistillError(f"a training run named '{self.request.name}' already exists; add --resume to continue it or choose another --name")
@@ -177,6 +191,7 @@ class Trainer(EpochLoop):
                 setattr(self.state, key, info[key])
             self.state.phase = info.get("phase", "spectral")
             self.state.partial_adversarial = info.get("partial_adversarial")
+            self.run_id = info.get("run_id") or uuid.uuid4().hex  # checkpoints of older versions have none
         else:
             self.mel_cfg = MelConfig()
             dataset = self._load_data(self.mel_cfg)
@@ -192,6 +207,7 @@ class Trainer(EpochLoop):
                 train=train_cfg,
             )
             self.train_clips, self.val_clips = split_by_file(dataset.clips, val_fraction=self.train_cfg.val_fraction, seed=req.seed)
+            self.run_id = uuid.uuid4().hex
         self.dataset = dataset
         torch.manual_seed(self.train_cfg.seed)
         self.generator = torch.Generator().manual_seed(self.train_cfg.seed)
@@ -272,7 +288,7 @@ class Trainer(EpochLoop):
         s = self.state
         info = {
             "mel": self.mel_cfg.to_dict(), "model": self.model_cfg.to_dict(), "train": self.train_cfg.to_dict(),
-            "dataset": str(self.request.dataset),
+            "dataset": str(self.request.dataset), "run_id": self.run_id,
             "train_files": [c.name for c in self.train_clips], "val_files": [c.name for c in self.val_clips],
             "epoch": s.epoch, "step_in_epoch": s.step_in_epoch, "steps": s.steps, "seconds": s.seconds,
             "history": s.history, "best_epoch": s.best_epoch, "best_val_l1": s.best_val_l1, "partial_loss": s.partial_loss,
@@ -388,13 +404,20 @@ class Trainer(EpochLoop):
                 "epochs": s.epoch, "steps": s.steps, "seconds": round(s.seconds, 2), "device": str(self.device),
                 "best_epoch": s.best_epoch, "best_val_l1": s.best_val_l1, "history": s.history, "stopped": stopped,
                 "phases": {"adversarial_share": adversarial.SHARE, "reached": s.phase},
+                "run_id": self.run_id,
             },
             "health": {"levels": [h.to_dict() for h in health], "usage": counts.tolist()},
             "prior": None,
         }
-        path = save_vqvae(self.model_path, self.model, self.mel_cfg, metadata)
-        self.library.register(path)
-        return TrainingFinished(self.request.name, path, s.epoch, s.seconds, s.best_epoch, s.best_val_l1, health, stopped)
+        entry, notice = self.library.save_new(
+            self.request.name, lambda path: save_vqvae(path, self.model, self.mel_cfg, {**metadata, "name": path.stem}), self._replaces
+        )
+        return TrainingFinished(entry.name, entry.path, s.epoch, s.seconds, s.best_epoch, s.best_val_l1, health, stopped, notice)
+
+    def _replaces(self, metadata: dict) -> bool:
+        """Whether the library model of this run's name may be replaced: only this run's own earlier result, without a prior."""
+        training = metadata.get("training")
+        return isinstance(training, dict) and training.get("run_id") == self.run_id and not metadata.get("prior")
 
 
 def learning_rate(peak: float, progress: float) -> float:
