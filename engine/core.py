@@ -82,6 +82,7 @@ from engine.training.runs import (
 
 if TYPE_CHECKING:  # heavy imports stay lazy so `distill --help` and adapters start fast
     from engine.audio.playback import AudioOut
+    from engine.instrument import Instrument
     from engine.model.persist import LoadedModel
     from engine.prior.model import CodePrior
     from engine.store import GenerationRecord, Preset
@@ -162,6 +163,7 @@ class Engine:
         self._train_busy = False  # set when a run starts, cleared just before its last event
         self._train_thread: threading.Thread | None = None
         self._train_stop = threading.Event()
+        self._instrument: Instrument | None = None  # made on the first note: rendering ahead costs CPU
 
     # -- listeners --------------------------------------------------------------------------------------
 
@@ -244,6 +246,7 @@ class Engine:
         info = ModelInfo(loaded.name, loaded.path, cfg.levels, cfg.codebook_size, loaded.mel.sample_rate, prior is not None, tuple(cfg.labels))
         with self._lock:
             self._model = _Model(loaded, prior, prior_error, info)
+        self._retune()
         self._emit(ModelLoaded(info))
         return info
 
@@ -305,6 +308,7 @@ class Engine:
                 settings.check_for(self._model.info.codebook_size)
             self._params = params = Params(settings.temperature, settings.top_k, settings.top_p, params.seed, settings.duration_s)
         result = {name: getattr(params, name) for name in values}
+        self._retune()
         for name, value in result.items():
             self._emit(ParamChanged(name, value))
         return result
@@ -567,6 +571,47 @@ class Engine:
         self._audio.play(audio, rate, gain=gain)
         return path
 
+    def note(self, key: int, velocity: int) -> bool:
+        """Play key `key` (0-127) at `velocity` (1-127; 0 is a note-off) from memory, writing no file.
+
+        The key's sound is what `generate(seed=key)` would make with the current parameters; see
+        `engine.instrument`. True if it sounded at once, False if it sounds once rendered. DistillError for
+        out-of-range values, no audio output, or no model with a prior.
+        """
+        from engine.instrument import Instrument
+
+        if self._audio is None:
+            raise DistillError("this engine has no audio output (start it with --audio-device)")
+        with self._lock:
+            if self._instrument is None:
+                self._instrument = Instrument(self._audio, on_thread_start=lower_thread_priority)
+                created = True
+            else:
+                created = False
+        if created:
+            self._retune()
+        return self._instrument.note(key, velocity)
+
+    def _retune(self) -> None:
+        """Tell the instrument (once there is one) what the keys sound like with the current model and parameters."""
+        instrument, current, params = self._instrument, self._model, self._params
+        if instrument is None:
+            return
+        if current is None or current.prior is None:
+            instrument.retune(None, None)
+            return
+        from engine.generation.pipeline import generate_audio
+
+        settings = params.settings()
+
+        def render(key: int, rate: int) -> np.ndarray:
+            return generate_audio(
+                current.loaded, current.prior, duration_s=settings.duration_s, temperature=settings.temperature,
+                top_k=settings.top_k, top_p=settings.top_p, seed=key, sample_rate=rate,
+            )
+
+        instrument.retune((id(current), settings), render)
+
     def stop(self) -> None:
         """Stop every sound that is playing."""
         if self._audio is not None:
@@ -727,6 +772,8 @@ class Engine:
         self._worker.shutdown(wait=True, cancel_futures=True)
         self._player.shutdown(wait=True, cancel_futures=True)
         self._files.shutdown(wait=True, cancel_futures=True)
+        if self._instrument is not None:
+            self._instrument.close()
         if self._audio is not None:
             self._audio.close()
 

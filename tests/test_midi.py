@@ -1,7 +1,7 @@
 """The MIDI adapter driven by mido messages (directly and through a queue-fed port), its map file and CLI.
 
 Most tests use `RecordingEngine`, a minimal stand-in with the Engine methods the adapter calls (set_param,
-model, generate, play), to check exact calls; one drives a real `Engine` with a tiny trained prior.
+model, note), to check exact calls; one drives a real `Engine` with a tiny trained prior.
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ import queue
 import sys
 import threading
 import time
-from concurrent.futures import Future
 from dataclasses import dataclass
-from pathlib import Path
 
 import mido
 import pytest
-import soundfile
 
 from engine.audio.playback import AudioOut
 from engine.cli import main
@@ -32,13 +29,6 @@ class Info:
     codebook_size: int
 
 
-@dataclass
-class Generated:
-    path: Path
-    duration: float
-    seed: int
-
-
 class RecordingEngine:
     """Records every engine call; generation completes when `finish()` is called, like a job thread would."""
 
@@ -46,7 +36,7 @@ class RecordingEngine:
         self.calls: list[tuple] = []
         self.codebook_size = codebook_size
         self.top_k_limit = codebook_size
-        self.pending: list[tuple[Future, int]] = []
+        self.note_error: DistillError | None = None
         self.played = threading.Event()
 
     def set_param(self, name, value):
@@ -59,26 +49,12 @@ class RecordingEngine:
     def model(self):
         return Info(self.codebook_size)
 
-    def generate(self, duration=None, seed=None):
-        self.calls.append(("generate", duration, seed))
-        future = Future()
-        self.pending.append((future, seed))
-        return future
-
-    def finish(self, error: Exception | None = None):
-        for future, seed in self.pending:
-            if error is None:
-                future.set_result(Generated(Path(f"/out/gen-{seed}.wav"), 4.0, seed))
-            else:
-                future.set_exception(error)
-        self.pending.clear()
-
-    def play(self, path_or_slot, gain=1.0):
-        self.calls.append(("play", path_or_slot, gain))
+    def note(self, key, velocity):
+        self.calls.append(("note", key, velocity))
+        if self.note_error is not None:
+            raise self.note_error
         self.played.set()
-        future = Future()
-        future.set_result(Path(path_or_slot))
-        return future
+        return True
 
 
 class QueuePort(mido.ports.BaseInput):
@@ -128,27 +104,23 @@ def test_default_map_scales_ccs_over_each_range(adapter, engine):
     assert all(isinstance(value, int) for _, name, value in engine.calls if name == "top_k")
 
 
-def test_note_on_generates_with_the_note_as_seed_and_plays_the_result(adapter, engine):
+def test_notes_and_note_offs_reach_the_engine_as_key_and_velocity(adapter, engine):
     adapter.handle(mido.Message("note_on", note=60, velocity=127))
     adapter.handle(mido.Message("note_on", note=61, velocity=0))  # a note-off in disguise
-    adapter.handle(mido.Message("note_off", note=60))
-    assert engine.calls == [("generate", None, 60)]
-    engine.finish()
-    assert engine.calls[1] == ("play", "/out/gen-60.wav", 1.0)  # velocity 127 -> full gain
+    adapter.handle(mido.Message("note_off", note=60, velocity=64))
     adapter.handle(mido.Message("note_on", note=0, velocity=32))
-    engine.finish()
-    assert engine.calls[-1] == ("play", "/out/gen-0.wav", 32 / 127)
+    assert engine.calls == [("note", 60, 127), ("note", 61, 0), ("note", 60, 0), ("note", 0, 32)]
 
 
 def test_engine_errors_are_logged_and_the_adapter_goes_on(adapter, engine, caplog):
     engine.top_k_limit = 10  # stricter than the CC range, to see the engine's error pass through
-    adapter.handle(mido.Message("note_on", note=5, velocity=90))
+    engine.note_error = DistillError("No model with a prior is loaded.")
     with caplog.at_level(logging.WARNING):
-        engine.finish(DistillError("No model with a prior is loaded."))
+        adapter.handle(mido.Message("note_on", note=5, velocity=90))
         adapter.midi_map.bind(4, "top_k")
         adapter.handle(cc(4, 127))
     assert [r.getMessage() for r in caplog.records] == [
-        "MIDI note 5: No model with a prior is loaded.",
+        "MIDI note_on channel=0 note=5 velocity=90 time=0: No model with a prior is loaded.",
         "MIDI control_change channel=0 control=4 value=127 time=0: top-k must be at most 10",
     ]
     adapter.handle(cc(1, 127))
@@ -197,13 +169,11 @@ def test_messages_through_a_queue_port_reach_the_engine_in_order(adapter, engine
     for value in range(0, 128, 8):
         messages.put(cc(3, value))
     messages.put(mido.Message("note_on", note=42, velocity=100))
-    wait_until(lambda: engine.pending)
-    engine.finish()
     assert engine.played.wait(2.0)
     midi_in.close()
     assert not midi_in._thread.is_alive()
-    assert [call[2] for call in engine.calls[:-2]] == [pytest.approx(0.05 + 0.95 * v / 127) for v in range(0, 128, 8)]
-    assert engine.calls[-2:] == [("generate", None, 42), ("play", "/out/gen-42.wav", 100 / 127)]
+    assert [call[2] for call in engine.calls[:-1]] == [pytest.approx(0.05 + 0.95 * v / 127) for v in range(0, 128, 8)]
+    assert engine.calls[-1] == ("note", 42, 100)
 
 
 def test_missing_port_logs_one_line_and_returns_none(caplog):
@@ -232,21 +202,28 @@ def test_cli_without_a_midi_system_says_so_in_one_line(monkeypatch, capsys, tmp_
 
 
 class RecordingAudio(AudioOut):
-    """A silent AudioOut (this machine has no PortAudio) that records what the engine asks it to play."""
+    """An AudioOut at 44.1 kHz that records what the engine starts instead of opening a device (the audio path
+    itself is tested against a real JACK server in tests/test_instrument.py)."""
 
     def __init__(self):
-        super().__init__("none")
-        self.played: list[tuple[int, int, float]] = []
+        super().__init__()
+        self.started: list[tuple[int, float]] = []
         self.done = threading.Event()
 
-    def play(self, audio, sample_rate, gain=1.0):
-        self.played.append((len(audio), sample_rate, gain))
+    @property
+    def sample_rate(self):
+        return 44100
+
+    def start(self, audio, gain=1.0):
+        self.started.append((len(audio), gain))
         self.done.set()
+        return len(self.started)
 
 
 @pytest.mark.slow
-def test_real_engine_follows_ccs_and_plays_a_generated_note(home, tiny_prior_file):
+def test_real_engine_follows_ccs_and_plays_a_note_from_memory(home, tiny_prior_file):
     from engine.core import Engine
+    from engine.generation.pipeline import generate_audio
     from engine.library import Library
 
     Library().import_file(tiny_prior_file)
@@ -261,13 +238,12 @@ def test_real_engine_follows_ccs_and_plays_a_generated_note(home, tiny_prior_fil
         params = engine.params
         assert (params.temperature, params.top_k, params.top_p) == (2.0, info.codebook_size, 0.05)
         engine.set_param("duration", 0.3)
-        generated = []
-        engine.subscribe(lambda event: generated.append(event) if type(event).__name__ == "Generated" else None)
+        files_before = set(engine.out_dir.iterdir())
         adapter.handle(mido.Message("note_on", note=64, velocity=100))
         assert audio.done.wait(60)
-        (event,) = generated
-        assert event.seed == 64 and Path(event.path).is_file()
-        assert audio.played == [(soundfile.info(str(event.path)).frames, info.sample_rate, 100 / 127)]
+        current = engine._model
+        expected = generate_audio(current.loaded, current.prior, duration_s=0.3, temperature=2.0, top_k=info.codebook_size, top_p=0.05, seed=64)
+        assert audio.started == [(len(expected), 100 / 127)]
+        assert set(engine.out_dir.iterdir()) == files_before  # a note writes no file
     finally:
         engine.shutdown()
-

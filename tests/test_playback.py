@@ -70,6 +70,23 @@ def test_stop_fades_every_voice_out_within_the_fade_time():
     assert mixer.active_voices == 0
 
 
+def test_one_voice_is_released_over_its_own_time_and_the_others_play_on():
+    mixer = Mixer(RATE, channels=1, fade_s=0.004)
+    first = mixer.add(np.full(RATE, 0.4, dtype=np.float32))
+    second = mixer.add(np.full(RATE, 0.3, dtype=np.float32))
+    assert first != second
+    before = render_all(mixer, 256)[:, 0]
+    mixer.release(first, 0.1)  # 800 frames, longer than the usual fade
+    after = render_all(mixer, 2000)[:, 0]
+    release = int(0.1 * RATE)
+    steps = np.abs(np.diff(np.concatenate([before[-1:], after])))
+    assert steps.max() <= 0.4 / release + 1e-6  # a linear ramp down, no click
+    assert after[release // 2] == pytest.approx(0.3 + 0.2, abs=0.01)  # half-way down
+    assert np.allclose(after[release:], 0.3)  # the other voice plays on
+    mixer.release(first, 0.1)  # a voice already gone is ignored
+    assert mixer.active_voices == 1
+
+
 def test_many_voices_never_clip_and_extra_voices_are_stolen():
     mixer = Mixer(RATE, channels=1, max_voices=4, fade_s=0.001)
     for _ in range(10):
@@ -133,8 +150,8 @@ def test_missing_portaudio_logs_one_line_and_plays_silently(caplog, monkeypatch)
 class FakeStream:
     """Stands in for sounddevice.OutputStream where no audio hardware exists: runs the callback on demand."""
 
-    def __init__(self, samplerate, channels, dtype, device, blocksize, callback):
-        self.samplerate, self.channels, self.blocksize, self.callback = samplerate, channels, blocksize, callback
+    def __init__(self, samplerate, channels, dtype, device, blocksize, latency, callback):
+        self.samplerate, self.channels, self.blocksize, self.latency, self.callback = samplerate, channels, blocksize, latency, callback
         self.started = self.closed = False
 
     def start(self):

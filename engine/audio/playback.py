@@ -10,6 +10,7 @@ becomes a silent sink: the engine still writes every file, it just is not heard.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ FADE_S = 0.005  # fade in/out of every voice, and the release of a stopped voice
 MAX_VOICES = 16  # beyond this the oldest playing voice is faded out to make room
 SOFT_CLIP_KNEE = 0.8  # below this the sum passes unchanged; above it is bent smoothly towards 1.0
 DEFAULT_SAMPLE_RATE = 48000  # used when a device reports no default rate
-BLOCK_FRAMES = 512  # frames per stream callback: ~11 ms at 48 kHz
+BLOCK_FRAMES = 128  # frames per stream callback: 2.7 ms at 48 kHz, so a note waits at most that long for its block
 
 
 def soft_clip(x: np.ndarray, knee: float = SOFT_CLIP_KNEE) -> np.ndarray:
@@ -45,8 +46,10 @@ class _Voice:
     """One sound being played: its frames `[N, channels]`, where it is, and its release if stopped."""
 
     data: np.ndarray  # [N, channels] float32, gain already applied
+    number: int = 0  # what `Mixer.add` returned for it
     position: int = 0
     released: int | None = None  # frames of release done since stop; None while playing normally
+    release_frames: int = 0  # length of the release once released
 
 
 class Mixer:
@@ -65,6 +68,7 @@ class Mixer:
         self.max_voices = max_voices
         self.fade_frames = max(1, round(fade_s * sample_rate))
         self._voices: list[_Voice] = []
+        self._numbers = itertools.count(1)
         self._lock = threading.Lock()
 
     @property
@@ -73,11 +77,12 @@ class Mixer:
         with self._lock:
             return len(self._voices)
 
-    def add(self, audio: np.ndarray, gain: float = 1.0) -> None:
+    def add(self, audio: np.ndarray, gain: float = 1.0) -> int:
         """Start playing `audio` (`[N]` mono or `[N, C]`, at the mixer's rate) scaled by `gain` at the next block.
 
         Mono is sent to every channel; a channel count other than the mixer's is mixed down to mono first.
-        When `max_voices` already play, the oldest voice that is not yet releasing is released.
+        When `max_voices` already play, the oldest voice that is not yet releasing is released. Returns the
+        voice's number, for `release`.
         """
         data = np.asarray(audio, dtype=np.float32)
         if data.ndim not in (1, 2) or data.shape[0] == 0:
@@ -88,19 +93,32 @@ class Mixer:
             data = data.mean(axis=1)  # [N]
         if data.ndim == 1:
             data = np.repeat(data[:, None], self.channels, axis=1)  # [N, channels]
-        voice = _Voice(np.ascontiguousarray(data * np.float32(gain)))
+        voice = _Voice(np.ascontiguousarray(data * np.float32(gain)), next(self._numbers))
         with self._lock:
             playing = [v for v in self._voices if v.released is None]
             for old in playing[: max(0, len(playing) - self.max_voices + 1)]:
-                old.released = 0
+                self._release(old, self.fade_frames)
             self._voices.append(voice)
+        return voice.number
+
+    def release(self, number: int, seconds: float | None = None) -> None:
+        """Fade voice `number` out over `seconds` (at least the usual fade) from where it is; gone voices are ignored."""
+        frames = self.fade_frames if seconds is None else max(self.fade_frames, round(seconds * self.sample_rate))
+        with self._lock:
+            for voice in self._voices:
+                if voice.number == number and voice.released is None:
+                    self._release(voice, frames)
 
     def stop(self) -> None:
         """Release every voice: each fades out over `fade_frames` from its current level, then ends."""
         with self._lock:
             for voice in self._voices:
                 if voice.released is None:
-                    voice.released = 0
+                    self._release(voice, self.fade_frames)
+
+    @staticmethod
+    def _release(voice: _Voice, frames: int) -> None:
+        voice.released, voice.release_frames = 0, frames
 
     def render(self, frames: int) -> np.ndarray:
         """The next `frames` frames of the mix, `[frames, channels]` float32 in [-1, 1]; silence when idle."""
@@ -115,20 +133,20 @@ class Mixer:
         total = voice.data.shape[0]
         n = min(out.shape[0], total - voice.position)
         if voice.released is not None:
-            n = min(n, self.fade_frames - voice.released)
+            n = min(n, voice.release_frames - voice.released)
         if n <= 0:
             return
         index = np.arange(voice.position, voice.position + n)  # [n] frame numbers within the voice
         fade = np.float32(self.fade_frames)
         envelope = np.minimum(1.0, (index + 1) / fade) * np.minimum(1.0, (total - index) / fade)  # [n]
         if voice.released is not None:
-            envelope *= 1.0 - (voice.released + 1 + np.arange(n)) / fade
+            envelope *= 1.0 - (voice.released + 1 + np.arange(n)) / np.float32(voice.release_frames)
             voice.released += n
         out[:n] += voice.data[voice.position : voice.position + n] * envelope[:, None].astype(np.float32)
         voice.position += n
 
     def _finished(self, voice: _Voice) -> bool:
-        released = voice.released is not None and voice.released >= self.fade_frames
+        released = voice.released is not None and voice.released >= voice.release_frames
         return released or voice.position >= voice.data.shape[0]
 
 
@@ -145,6 +163,7 @@ class AudioOut:
         self._mixer: Mixer | None = None
         self._stream = None
         self._silent = device is not None and device.strip().lower() == NONE_DEVICE
+        self._reason = "the engine was started with audio device 'none'" if self._silent else ""
         self._lock = threading.Lock()
 
     @classmethod
@@ -156,6 +175,27 @@ class AudioOut:
     def available(self) -> bool:
         """False once this output is (or has turned out to be) a silent sink."""
         return not self._silent
+
+    @property
+    def unavailable_reason(self) -> str:
+        """Why nothing is heard ("" while the output works)."""
+        return self._reason
+
+    @property
+    def sample_rate(self) -> int | None:
+        """The output's rate (the stream is opened now if it was not); None for a silent sink."""
+        mixer = self._open()
+        return None if mixer is None else mixer.sample_rate
+
+    def start(self, audio: np.ndarray, gain: float = 1.0) -> int | None:
+        """Start `audio` (already at `sample_rate`) at `gain` with no resampling; the voice number, None if silent."""
+        mixer = self._open()
+        return None if mixer is None else mixer.add(audio, gain)
+
+    def release(self, voice: int, seconds: float) -> None:
+        """Fade voice `voice` out over `seconds`."""
+        if self._mixer is not None:
+            self._mixer.release(voice, seconds)
 
     def play(self, audio: np.ndarray, sample_rate: int, gain: float = 1.0) -> None:
         """Start playing `audio` (`[N]` or `[N, C]` at `sample_rate`) scaled by `gain`, over whatever already plays."""
@@ -193,7 +233,7 @@ class AudioOut:
                 mixer = Mixer(rate, channels)
                 stream = sd.OutputStream(
                     samplerate=rate, channels=channels, dtype="float32", device=device,
-                    blocksize=BLOCK_FRAMES, callback=self._callback_for(mixer),
+                    blocksize=BLOCK_FRAMES, latency="low", callback=self._callback_for(mixer),
                 )
                 stream.start()
             except (ValueError, sd.PortAudioError) as exc:  # no such device, no output device, device busy
@@ -204,7 +244,7 @@ class AudioOut:
 
     def _go_silent(self, reason: str) -> None:
         log.warning("audio output unavailable (%s): files are still written", reason)
-        self._silent = True
+        self._silent, self._reason = True, reason
         return None
 
     @staticmethod

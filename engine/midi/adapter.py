@@ -1,9 +1,9 @@
 """Translate MIDI messages into engine calls; the adapter holds no engine state of its own.
 
 - control change: the CC's mapped parameter is set to the CC value scaled over its range (see `mapping`).
-- note on (velocity > 0): generate with seed = note number (0-127, so each key always gives the same sound
-  for the same settings and model) and play the result when it is ready at gain velocity / 127.
-- note off, and note on with velocity 0: ignored (generated sounds play to their end).
+- note on: `Engine.note(key, velocity)`: the key's sound (seed = note number, so each key always gives the
+  same sound for the same settings and model) plays from memory at gain velocity / 127, writing no file.
+- note off, and note on with velocity 0: `Engine.note(key, 0)`, which releases the key in gate mode.
 - `learn(parameter)`: the next control change binds its CC to `parameter` and saves the map.
 MIDI channels are not told apart. Every engine error is logged as one line; the adapter keeps going.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import Future
 
 import mido
 
@@ -47,8 +46,8 @@ class MidiAdapter:
         try:
             if message.type == "control_change":
                 self._control(message.control, message.value)
-            elif message.type == "note_on" and message.velocity > 0:
-                self._note(message.note, message.velocity / 127)
+            elif message.type in ("note_on", "note_off"):
+                self.engine.note(message.note, message.velocity if message.type == "note_on" else 0)
         except DistillError as error:
             log.warning("MIDI %s: %s", message, error)
 
@@ -70,25 +69,3 @@ class MidiAdapter:
                 raise DistillError("no model is loaded, so top-k has no range yet")
             codebook_size = model.codebook_size
         self.engine.set_param(parameter, scale(parameter, value, codebook_size))
-
-    def _note(self, note: int, gain: float) -> None:
-        self.engine.generate(seed=note).add_done_callback(lambda done: self._play(done, note, gain))
-
-    def _play(self, generated: Future, note: int, gain: float) -> None:
-        if self._report(generated, note):
-            try:
-                played = self.engine.play(str(generated.result().path), gain=gain)
-            except DistillError as error:
-                log.warning("MIDI note %d: %s", note, error)
-                return
-            played.add_done_callback(lambda done: self._report(done, note))
-
-    @staticmethod
-    def _report(done: Future, note: int) -> bool:
-        """True if the job behind `done` succeeded; otherwise its error is logged as one line (a bug with a traceback)."""
-        error = done.exception()
-        if isinstance(error, DistillError):
-            log.warning("MIDI note %d: %s", note, error)
-        elif error is not None:
-            log.error("MIDI note %d: job failed", note, exc_info=error)
-        return error is None

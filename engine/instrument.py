@@ -1,0 +1,112 @@
+"""The model played like an instrument: a note is a key and a velocity, and it sounds from memory.
+
+Key k plays the sound the current model, prior and sampling parameters generate with seed k, the same one
+`generate(seed=k)` writes to a file, but nothing is written: `ReadySounds` renders every key ahead, in the
+background at low priority, at the output's sample rate, and a note hands the ready sound to the mixer
+(`AudioOut.start`), so it sounds at the next audio block. A key that is not ready yet jumps the rendering
+queue and sounds as soon as it is rendered.
+
+Velocity 1-127 sets the gain (velocity / 127); velocity 0 is a note-off. In "one-shot" mode (the default)
+a note plays to its end and note-offs are ignored; in "gate" mode a note-off releases the key's voices over
+`release` seconds. The mixer steals the oldest voice, with a fade, beyond its voice count.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from engine.audio.playback import AudioOut
+from engine.errors import DistillError
+from engine.generation.ready import KEYS, ReadySounds
+
+MODES = ("one-shot", "gate")
+MAX_RELEASE_S = 10.0
+VELOCITY_MAX = 127
+
+
+@dataclass(frozen=True)
+class NoteSettings:
+    """How notes behave: `mode` one of MODES, `release` seconds of fade after a note-off in gate mode."""
+
+    mode: str = "one-shot"
+    release: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise DistillError(f"note mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if isinstance(self.release, bool) or not isinstance(self.release, (int, float)) or not 0.0 <= self.release <= MAX_RELEASE_S:
+            raise DistillError(f"release must be from 0 to {MAX_RELEASE_S:g} seconds, not {self.release!r}")
+
+
+Renderer = Callable[[int, int], np.ndarray]  # (key, sample rate) -> float32 audio
+
+
+class Instrument:
+    """Notes from memory (see the module docstring). `retune` tells it what the keys sound like now."""
+
+    def __init__(self, audio: AudioOut, on_thread_start: Callable[[], None] | None = None):
+        self.audio = audio
+        self.settings = NoteSettings()
+        self._ready = ReadySounds(on_thread_start=on_thread_start)
+        self._voices: dict[int, list[int]] = {}  # key -> voice ids still sounding in gate mode
+        self._lock = threading.Lock()
+
+    @property
+    def ready_count(self) -> int:
+        """How many keys are ready to sound at once."""
+        return self._ready.ready_count
+
+    def retune(self, token: object, render: Renderer | None) -> None:
+        """The keys now sound as `render(key, rate)` makes them (None: they cannot sound); `token` names the settings."""
+        if render is None or not self.audio.available:
+            self._ready.retune(token, None)
+            return
+        rate = self.audio.sample_rate
+        if rate is None:  # the device just turned out to be unusable
+            self._ready.retune(token, None)
+            return
+        self._ready.retune((token, rate), lambda key: render(key, rate))
+
+    def note(self, key: int, velocity: int) -> bool:
+        """Play `key` at `velocity` (0: note-off). True if it sounded from memory, False if it waits for its render.
+
+        DistillError for a key or velocity out of range, no audio output, or no model with a prior.
+        """
+        for name, value, top in (("key", key, KEYS.stop - 1), ("velocity", velocity, VELOCITY_MAX)):
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+                raise DistillError(f"{name} must be a whole number from 0 to {top}, not {value!r}")
+        if velocity == 0:
+            self._release(key)
+            return True
+        if not self.audio.available:
+            raise DistillError(f"no audio output: {self.audio.unavailable_reason}")
+        gain = velocity / VELOCITY_MAX
+        sound = self._ready.take(key, lambda ready: self._start(key, ready, gain))
+        if sound is None:
+            return False
+        self._start(key, sound, gain)
+        return True
+
+    def settle(self, settings: NoteSettings) -> None:
+        """Use these note settings from the next note on."""
+        self.settings = settings
+
+    def close(self) -> None:
+        """Stop rendering."""
+        self._ready.close()
+
+    def _start(self, key: int, sound: np.ndarray, gain: float) -> None:
+        voice = self.audio.start(sound, gain)
+        if voice is not None and self.settings.mode == "gate":
+            with self._lock:
+                self._voices.setdefault(key, []).append(voice)
+
+    def _release(self, key: int) -> None:
+        with self._lock:
+            voices = self._voices.pop(key, [])
+        for voice in voices:
+            self.audio.release(voice, self.settings.release)

@@ -1,0 +1,132 @@
+"""Notes from memory through a real JACK server (dummy backend): what a note sounds like, chords, gate mode.
+
+The engine plays through `AudioOut` on JACK's "system" device; a second JACK client records its output ports.
+Timing is measured by bench/latency.py, not asserted here.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from engine.errors import DistillError
+from engine.generation.pipeline import generate_audio
+from engine.instrument import NoteSettings
+from jack_support import RATE, Recorder, jack_server
+
+
+@pytest.fixture(scope="module")
+def jack():
+    with jack_server():
+        yield
+
+
+@pytest.fixture
+def played(jack, home, tiny_prior_file):
+    """A real engine playing on JACK, with the tiny prior loaded and 0.3 s notes, and a recorder on its output."""
+    from engine.audio.playback import AudioOut
+    from engine.core import Engine
+    from engine.library import Library
+
+    Library().import_file(tiny_prior_file)
+    engine = Engine(audio=AudioOut())
+    recorder = Recorder()
+    try:
+        engine.load_model("tiny")
+        engine.set_param("duration", 0.3)
+        engine.note(1, 0)  # a note-off: makes the instrument (it starts rendering) and opens the stream
+        recorder.connect_from("PortAudio")
+        yield engine, recorder
+    finally:
+        engine.shutdown()
+        recorder.close()
+
+
+def expected_sound(engine, key: int) -> np.ndarray:
+    current = engine._model
+    settings = engine.params.settings()
+    return generate_audio(current.loaded, current.prior, duration_s=settings.duration_s, temperature=settings.temperature,
+                          top_k=settings.top_k, top_p=settings.top_p, seed=key, sample_rate=RATE)
+
+
+def aligned(recorder, onset: int, reference: np.ndarray) -> np.ndarray:
+    """The recorded left channel from where it best matches `reference` (within 10 ms of `onset`), as long."""
+    start, samples = recorder.audio(onset - 480)
+    left = samples[:, 0]
+    lags = range(0, min(960, len(left) - len(reference)))
+    best = max(lags, key=lambda lag: float(np.dot(left[lag : lag + len(reference)], reference)))
+    return left[best : best + len(reference)]
+
+
+def wait_ready(engine, count: int) -> None:
+    deadline = time.monotonic() + 120
+    while engine._instrument.ready_count < count:
+        assert time.monotonic() < deadline, "keys were not rendered ahead"
+        time.sleep(0.05)
+
+
+def test_a_note_sounds_the_keys_generation_at_its_velocity_and_writes_no_file(played):
+    engine, recorder = played
+    wait_ready(engine, 4)
+    files = set(engine.out_dir.iterdir())
+    since = recorder.now
+    assert engine.note(2, 64) is True  # ready: from memory
+    onset = recorder.first_sound(since)
+    reference = expected_sound(engine, 2) * 64 / 127  # [N]
+    time.sleep(0.6)  # the 0.3 s note has ended
+    heard = aligned(recorder, onset, reference)
+    fade = int(0.005 * RATE)
+    body = slice(fade, len(reference) - fade)  # the mixer fades each voice in and out over 5 ms
+    assert np.allclose(heard[body], reference[body], atol=2e-3)
+    assert set(engine.out_dir.iterdir()) == files
+
+
+def test_a_key_not_yet_rendered_sounds_once_it_is(played):
+    engine, recorder = played
+    since = recorder.now
+    engine.note(127, 100)  # the last key rendered ahead: it jumps the queue
+    recorder.first_sound(since)
+
+
+def test_an_eight_note_chord_is_mixed_without_clicks(played):
+    engine, recorder = played
+    wait_ready(engine, 8)
+    since = recorder.now
+    for key in range(8):
+        engine.note(key, 127)
+    onset = recorder.first_sound(since)
+    length = int(0.3 * RATE)
+    time.sleep(0.5)
+    start, samples = recorder.audio(onset)
+    mix = samples[onset - start : onset - start + length + 4800, 0]
+    assert np.abs(mix).max() <= 1.0
+    assert np.abs(mix[length + 2400 :]).max() < 1e-4  # all voices ended
+    steps = np.abs(np.diff(mix[:200]))
+    assert steps.max() < 0.2  # the 5 ms fade-in: no step at the start of eight voices at once
+
+
+def test_gate_mode_releases_a_key_on_note_off(played):
+    engine, recorder = played
+    engine.set_param("duration", 2.0)
+    wait_ready(engine, 1)
+    engine._instrument.settle(NoteSettings(mode="gate", release=0.05))
+    since = recorder.now
+    engine.note(0, 127)
+    onset = recorder.first_sound(since)
+    time.sleep(0.2)
+    off = recorder.now
+    engine.note(0, 0)
+    time.sleep(0.3)
+    start, samples = recorder.audio(off)
+    after = samples[off - start + int(0.1 * RATE) :, 0]  # 100 ms after the note-off: a block of latency + 50 ms release
+    assert after.size and np.abs(after).max() < 1e-4
+    assert onset < off
+
+
+def test_bad_notes_are_refused_in_one_sentence(played):
+    engine, _ = played
+    for key, velocity, message in ((128, 1, "key must be a whole number from 0 to 127"), (1, 200, "velocity must be"), (1.5, 3, "key must")):
+        with pytest.raises(DistillError, match=message):
+            engine.note(key, velocity)
