@@ -456,7 +456,7 @@ class Engine:
         self._emit(JobProgress("decode", 1.0, path.name))
         self._emit(Decoded(slot, path))
         if play_gain is not None:
-            self._audio.play(wave, grid.sample_rate, gain=play_gain)
+            self._sound(wave, grid.sample_rate, play_gain)
         return path
 
     def preview(self, level: Level, index: int) -> Future[Path]:
@@ -551,6 +551,8 @@ class Engine:
             raise DistillError(f"gain must be between 0 and 1, not {gain}")
         if self._audio is None:
             raise DistillError("this engine has no audio output (start it with --audio-device)")
+        if not self._audio.available:
+            raise DistillError(f"no audio output: {self._audio.unavailable_reason}")
         if path_or_slot in self._slots.names():
             current, grid = self._decodable(path_or_slot)
             return self._worker.submit(self._decode_job, current, path_or_slot, grid, gain)
@@ -568,8 +570,14 @@ class Engine:
             audio, rate = sf.read(path, dtype="float32", always_2d=False)  # [N] or [N, C]
         except (sf.SoundFileError, RuntimeError) as error:
             raise AudioFileError(f"cannot play '{path}': it is not a readable sound file") from error
-        self._audio.play(audio, rate, gain=gain)
+        self._sound(audio, rate, gain)
         return path
+
+    def _sound(self, audio: np.ndarray, rate: int, gain: float) -> None:
+        """Play `audio`; a DistillError with the reason if the device turned out to be unusable when opened for it."""
+        self._audio.play(audio, rate, gain=gain)
+        if not self._audio.available:
+            raise DistillError(f"no audio output: {self._audio.unavailable_reason}")
 
     def note(self, key: int, velocity: int) -> bool:
         """Play key `key` (0-127) at `velocity` (1-127; 0 is a note-off) from memory, writing no file.

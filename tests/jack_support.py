@@ -89,12 +89,24 @@ class Recorder:
         return self.client.frame_time
 
     def audio(self, since: int = 0) -> tuple[int, np.ndarray]:
-        """(first frame, samples [N, 2]) recorded from frame `since` on."""
+        """(first frame, samples [N, 2]) of the blocks recorded from frame `since` on, back to back (the frame
+        clock may jump between blocks where JACK skipped cycles)."""
         with self.lock:
             blocks = [(start, block) for start, block in self.blocks if start + len(block) > since]
         if not blocks:
             return since, np.zeros((0, 2), dtype=np.float32)
         return blocks[0][0], np.concatenate([block for _, block in blocks])
+
+    def wait_recorded(self, since: int, frames: int, timeout: float = 30) -> None:
+        """Wait until `frames` samples from frame `since` on are recorded. Counted in samples, not on JACK's clock:
+        a loaded machine skips cycles (xruns), and then the clock jumps while the engine's sound goes on."""
+        deadline = time.monotonic() + timeout
+        while True:
+            start, samples = self.audio(since)
+            if len(samples) - max(0, since - start) >= frames:
+                return
+            assert time.monotonic() < deadline, f"JACK did not record {frames} frames"
+            time.sleep(0.01)
 
     def first_sound(self, since: int, threshold: float = 1e-4, timeout: float = 60) -> int:
         """The frame at which the recording first exceeds `threshold` after frame `since`."""

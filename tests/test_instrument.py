@@ -75,7 +75,7 @@ def test_a_note_sounds_the_keys_generation_at_its_velocity_and_writes_no_file(pl
     assert engine.note(2, 64) is True  # ready: from memory
     onset = recorder.first_sound(since)
     reference = expected_sound(engine, 2) * 64 / 127  # [N]
-    time.sleep(0.6)  # the 0.3 s note has ended
+    recorder.wait_recorded(onset, len(reference) + 2000)  # the note has ended
     heard = aligned(recorder, onset, reference)
     fade = int(0.005 * RATE)
     body = slice(fade, len(reference) - fade)  # the mixer fades each voice in and out over 5 ms
@@ -98,7 +98,7 @@ def test_an_eight_note_chord_is_mixed_without_clicks(played):
         engine.note(key, 127)
     onset = recorder.first_sound(since)
     length = int(0.3 * RATE)
-    time.sleep(0.5)
+    recorder.wait_recorded(onset, length + 4800)
     start, samples = recorder.audio(onset)
     mix = samples[onset - start : onset - start + length + 4800, 0]
     assert np.abs(mix).max() <= 1.0
@@ -115,10 +115,10 @@ def test_gate_mode_releases_a_key_on_note_off(played):
     since = recorder.now
     engine.note(0, 127)
     onset = recorder.first_sound(since)
-    time.sleep(0.2)
+    recorder.wait_recorded(onset, int(0.2 * RATE))
     off = recorder.now
     engine.note(0, 0)
-    time.sleep(0.3)
+    recorder.wait_recorded(off, int(0.3 * RATE))
     start, samples = recorder.audio(off)
     after = samples[off - start + int(0.1 * RATE) :, 0]  # 100 ms after the note-off: a block of latency + 50 ms release
     assert after.size and np.abs(after).max() < 1e-4
@@ -130,3 +130,31 @@ def test_bad_notes_are_refused_in_one_sentence(played):
     for key, velocity, message in ((128, 1, "key must be a whole number from 0 to 127"), (1, 200, "velocity must be"), (1.5, 3, "key must")):
         with pytest.raises(DistillError, match=message):
             engine.note(key, velocity)
+
+
+def test_audio_devices_lists_the_jack_output(jack, capsys):
+    from engine.cli import main
+
+    assert main(["audio", "devices"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "* system  (JACK Audio Connection Kit, 2 channels, 48000 Hz)" in lines
+    assert lines[-1].startswith("* the default; --audio-device takes a name above")
+
+
+def test_an_unusable_device_is_named_in_the_error_of_play_and_note(jack, home, tiny_prior_file, sound_folder):
+    from engine.audio.playback import AudioOut
+    from engine.core import Engine
+    from engine.library import Library
+
+    Library().import_file(tiny_prior_file)
+    engine = Engine(audio=AudioOut("no such device"))
+    try:
+        engine.load_model("tiny")
+        with pytest.raises(DistillError, match="^no audio output: .*no such device"):
+            engine.play(str(sorted(sound_folder.iterdir())[0])).result(30)
+        with pytest.raises(DistillError, match="^no audio output: .*no such device"):
+            engine.play(str(sorted(sound_folder.iterdir())[0]))  # now known at once
+        with pytest.raises(DistillError, match="^no audio output"):
+            engine.note(60, 100)
+    finally:
+        engine.shutdown()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.audio.io import resample
+from engine.errors import DistillError
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,10 @@ MAX_VOICES = 16  # beyond this the oldest playing voice is faded out to make roo
 SOFT_CLIP_KNEE = 0.8  # below this the sum passes unchanged; above it is bent smoothly towards 1.0
 DEFAULT_SAMPLE_RATE = 48000  # used when a device reports no default rate
 BLOCK_FRAMES = 128  # frames per stream callback: 2.7 ms at 48 kHz, so a note waits at most that long for its block
+
+
+class AudioUnavailable(DistillError):
+    """No sound output can be used on this machine."""
 
 
 def soft_clip(x: np.ndarray, knee: float = SOFT_CLIP_KNEE) -> np.ndarray:
@@ -148,6 +153,32 @@ class Mixer:
     def _finished(self, voice: _Voice) -> bool:
         released = voice.released is not None and voice.released >= voice.release_frames
         return released or voice.position >= voice.data.shape[0]
+
+
+@dataclass(frozen=True)
+class OutputDevice:
+    """One sound output as PortAudio lists it."""
+
+    name: str
+    host: str  # the host API: ALSA, JACK Audio Connection Kit, ...
+    channels: int
+    sample_rate: int
+    default: bool
+
+
+def output_devices() -> list[OutputDevice]:
+    """Every device with output channels; an AudioUnavailable error with no PortAudio library."""
+    try:
+        import sounddevice as sd
+    except OSError as exc:
+        raise AudioUnavailable(f"no PortAudio library, so no sound output ({exc})") from exc
+    default = sd.default.device[1]
+    hosts = sd.query_hostapis()
+    return [
+        OutputDevice(d["name"], hosts[d["hostapi"]]["name"], int(d["max_output_channels"]), int(d["default_samplerate"]), index == default)
+        for index, d in enumerate(sd.query_devices())
+        if d["max_output_channels"] > 0
+    ]
 
 
 class AudioOut:
