@@ -56,6 +56,7 @@ from engine.events import (
     TrainStarted,
 )
 from engine.osc import args as osc_args
+from engine.osc.packet import PacketError, check_datagram
 
 log = logging.getLogger("distill.osc")
 
@@ -298,6 +299,12 @@ class OscServer:
 
     def handle_datagram(self, data: bytes, client: tuple[str, int]) -> None:
         """Handle every message of one datagram (a message or a bundle); unreadable data is answered too."""
+        try:
+            check_datagram(data)
+        except PacketError as error:
+            log.info("%s:%d refused datagram of %d bytes: %s", *client, len(data), error)
+            self.send_reply(client, "/distill/error", ("", f"the datagram of {len(data)} bytes was refused: {error}"))
+            return
         try:
             messages = [timed.message for timed in OscPacket(data).messages]
         except (ParseError, ValueError, struct.error, IndexError) as error:  # python-osc's parse failures (UTF-8 too)
