@@ -178,10 +178,17 @@ class Engine:
         return unsubscribe
 
     def _emit(self, event: Event) -> None:
+        """Call every listener with `event`; one that raises is logged and never stops the engine's work.
+
+        Called with no engine lock held, so a listener may call back into the engine.
+        """
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
-            listener(event)
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - a listener's bug must not fail the edit, job or run that emitted
+                log.error("listener %r failed on %r:\n%s", listener, event, traceback.format_exc())
 
     # -- model ------------------------------------------------------------------------------------------
 
@@ -670,13 +677,16 @@ class Engine:
             self._train_busy = True
             stop = threading.Event()
             self._train_stop = stop
-            self._train_thread = threading.Thread(target=self._training_job, args=(job, name, run, translate, stop), name="distill-train", daemon=True)
-            self._emit(TrainStarted(job, name))
-            try:
-                self._train_thread.start()
-            except RuntimeError:  # no thread could be started: no run is going
+            thread = threading.Thread(target=self._training_job, args=(job, name, run, translate, stop), name="distill-train", daemon=True)
+            self._train_thread = thread
+        self._emit(TrainStarted(job, name))  # outside the lock: a listener may ask whether a run is going
+        try:
+            thread.start()
+        except RuntimeError as error:  # no thread could be started: no run is going
+            with self._train_lock:
                 self._train_busy = False
-                raise
+            self._emit(JobFailed(job, f"the training thread could not start ({error})"))
+            raise
 
     def _training_job(self, job: str, name: str, run: Callable, translate: Callable, stop: threading.Event) -> None:
         lower_thread_priority()
