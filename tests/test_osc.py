@@ -208,7 +208,8 @@ def test_encode_grid_edit_undo_redo_and_broadcast_cells(loaded, server, client, 
     assert client.request("/distill/cell/set", "A", 1.0, 2.0, float(new), reply="/distill/edited") == ["A", 1, 0]
     assert listener.expect("/distill/grid") == ["A", 1, 2, new]
     assert listener.expect("/distill/edited") == ["A", 1, 0]
-    assert client.request("/distill/cell/set", "A", "detail", 0, 3, reply="/distill/edited")[1:] == [2, 0]
+    other = (int(before[2, 0]) + 1) % 16  # a code that differs, whatever the tiny model encoded
+    assert client.request("/distill/cell/set", "A", "detail", 0, other, reply="/distill/edited")[1:] == [2, 0]
     assert client.request("/distill/undo", "A", reply="/distill/edited") == ["A", 1, 1]
     assert client.request("/distill/undo", "A", reply="/distill/edited") == ["A", 0, 2]
     assert np.array_equal(grid_codes(client, "A"), before)
