@@ -8,10 +8,11 @@ way the adapters reach them. Adapters only translate their messages into these c
 Threads. Calls may come from any thread. Torch work that takes time (loading, generating, encoding,
 decoding, previews, replaying history) runs on one torch worker thread and is returned as a `Future`;
 training runs in its own thread; playing an existing file is read on a playback thread, and a dataset folder
-is inspected on a files thread. Parameter changes and grid edits are quick
-and run on the caller's thread, under a lock, so the network thread always answers at once (a blend does
-one small nearest-code search in torch there, well under a millisecond). A job works on a snapshot of the
-model and grid taken when it was asked for, so later changes never reach into a running job.
+is inspected on a files thread. Parameter changes and grid edits run on the
+caller's thread, under a lock; they are quick, but a blend searches the codebooks in torch and presets,
+history and the library touch files and SQLite, so adapters call them off their network thread (the OSC
+adapter from its request worker). A job works on a snapshot of the model and grid taken when it was asked
+for, so later changes never reach into a running job.
 
 Files. Every file the engine announces lies in its output folder and is complete (written under a
 temporary name, then renamed) before its event or future fires; paths from clients are only read.

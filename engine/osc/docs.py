@@ -24,7 +24,7 @@ def limits_markdown() -> str:
         ("Jobs of one client waiting or running (load, generate, replay, encode, decode, preview, play, train defaults)", MAX_JOBS_PER_CLIENT, "further jobs are refused until one ends"),
         ("Reply bytes to one datagram, all its messages together", MAX_REPLY_BYTES_PER_DATAGRAM, "later replies are dropped and one `/distill/error` says so"),
         ("Bytes of one list message", MAX_REPLY_BYTES, "lists are split into pages"),
-        ("Subscribers", MAX_LISTENERS, "a new one is refused"),
+        ("Subscribers", MAX_LISTENERS, "a new one replaces the one heard from longest ago (any datagram from it, or from a sender whose replies go to it, counts), which is sent `/distill/unsubscribed <port>`"),
     ]
     lines = ["| Limit | Value | Beyond it |", "|---|---|---|"]
     lines += [f"| {what} | {value} | {beyond} |" for what, value, beyond in rows]

@@ -312,7 +312,9 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "/distill/subscribe", (Optional((Arg("port", "i"),)),),
         "Send events to this port (default: the sender's) at the sender's IP, and replies to the sender there too; "
-        "answers /distill/subscribed <port>, then the current parameters and model.",
+        "answers /distill/subscribed <port>, then the current parameters and model. Sending it again renews the "
+        "subscription; when the subscriber limit is reached, the subscriber heard from longest ago is dropped "
+        "and sent /distill/unsubscribed <port>.",
         _subscribe,
         now=True,
     ),

@@ -11,7 +11,9 @@ Where messages go:
 - a reply goes to the sender's address and, when that sender subscribed a listening port
   (`/distill/subscribe <port>`, as Pd and Max do: they send from one port and listen on another), there too;
 - events (parameter changes, grid edits, finished jobs, training progress, library and preset changes) go
-  to every subscriber;
+  to every subscriber; at most MAX_LISTENERS: when full, a new subscriber replaces the one heard from
+  longest ago (any datagram from the listener, or from a sender whose replies go to it, counts), so
+  clients that subscribed and vanished never lock out new ones;
 - a reply that is also an event (`/distill/param/...`, `/distill/edited`, `/distill/generated`, ...) goes to
   the sender only when it is not itself a subscriber, so nobody receives it twice.
 
@@ -296,7 +298,7 @@ class OscServer:
         self._udp = _UDPServer((host, port), self)
         self._socket = self._udp.socket
         self._subscriptions = threading.Lock()
-        self._listeners: dict[tuple[str, int], None] = {}  # an ordered set
+        self._listeners: dict[tuple[str, int], float] = {}  # listener -> when it was last heard from (monotonic)
         self._reply_routes: dict[tuple[str, int], tuple[str, int]] = {}  # sender -> its listening address
         self._thread: threading.Thread | None = None
         self._unsubscribe_engine = engine.subscribe(self._on_event)
@@ -331,6 +333,7 @@ class OscServer:
 
     def handle_datagram(self, data: bytes, client: tuple[str, int]) -> None:
         """Handle every message of one datagram (a message or a bundle); unreadable data is answered too."""
+        self._heard_from(client)
         try:
             check_datagram(data)
         except PacketError as error:
@@ -434,14 +437,30 @@ class OscServer:
 
     # -- subscriptions ------------------------------------------------------------------------------------
 
+    def _heard_from(self, client: tuple[str, int]) -> None:
+        """Note that the listener `client` is, or routes its replies to, is still there."""
+        with self._subscriptions:
+            listener = self._reply_routes.get(client, client)
+            if listener in self._listeners:
+                self._listeners[listener] = time.monotonic()
+
     def subscribe(self, client: tuple[str, int], port: int | None) -> tuple[str, int]:
-        """Add the listener (client's IP, `port` or the client's own port); replies to `client` go there too."""
+        """Add the listener (client's IP, `port` or the client's own port); replies to `client` go there too.
+
+        When MAX_LISTENERS are subscribed, the one heard from longest ago is dropped and told so
+        (`/distill/unsubscribed <port>`).
+        """
         listener = (client[0], client[1] if port is None else _check_port(port))
+        dropped = None
         with self._subscriptions:
             if listener not in self._listeners and len(self._listeners) >= MAX_LISTENERS:
-                raise DistillError(f"the engine already has {MAX_LISTENERS} subscribers; unsubscribe one first")
-            self._listeners[listener] = None
+                dropped = min(self._listeners, key=self._listeners.__getitem__)
+                self._drop(dropped)
+            self._listeners[listener] = time.monotonic()
             self._reply_routes[client] = listener
+        if dropped is not None:
+            log.info("%s:%d unsubscribed: %d subscribers, and it was heard from longest ago", *dropped, MAX_LISTENERS)
+            self._send(dropped, osc_args.build("/distill/unsubscribed", (dropped[1],)))
         return listener
 
     def unsubscribe(self, client: tuple[str, int], port: int | None) -> tuple[str, int]:
@@ -450,10 +469,14 @@ class OscServer:
         with self._subscriptions:
             if listener not in self._listeners:
                 raise DistillError(f"{listener[0]}:{listener[1]} is not subscribed")
-            del self._listeners[listener]
-            for sender in [s for s, target in self._reply_routes.items() if target == listener]:
-                del self._reply_routes[sender]
+            self._drop(listener)
         return listener
+
+    def _drop(self, listener: tuple[str, int]) -> None:
+        """Forget `listener` and the reply routes to it (the caller holds the subscriptions lock)."""
+        del self._listeners[listener]
+        for sender in [s for s, target in self._reply_routes.items() if target == listener]:
+            del self._reply_routes[sender]
 
     def send_to(self, destination: tuple[str, int], address: str, *values) -> None:
         """Send one message to one address (the state a new subscriber is given)."""
