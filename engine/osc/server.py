@@ -26,6 +26,7 @@ and what one datagram may cause in replies is bounded (`work`).
 from __future__ import annotations
 
 import logging
+import socket
 import socketserver
 import struct
 import threading
@@ -77,6 +78,7 @@ GRID_PAGE = 64  # codes per /distill/grid message
 USAGE_PAGE = 64  # counts per /distill/health/usage message
 MAX_TEXT_BYTES = 768  # a text value of a reply is cut to this (UTF-8), so that its message fits MAX_REPLY_BYTES
 MAX_LISTENERS = 32
+RECEIVE_BUFFER = 8 * 1024 * 1024  # asked of the OS for the socket (Linux caps it at net.core.rmem_max)
 PATTERN_CHARACTERS = set("*?[]{}")
 
 
@@ -271,6 +273,12 @@ class _UDPServer(socketserver.UDPServer):
         self.osc = osc
         super().__init__(address, _DatagramHandler)
 
+    def server_bind(self) -> None:
+        """Ask for a RECEIVE_BUFFER-byte receive buffer first: the default (about 208 KB on Linux) overflows
+        in a burst of a few hundred small datagrams, and UDP drops what does not fit."""
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        super().server_bind()
+
     def handle_error(self, request, client_address) -> None:
         """A datagram that broke the handling itself (a bug): logged with its traceback; serving goes on."""
         log.error("datagram from %s:%d failed:\n%s", *client_address, traceback.format_exc())
@@ -297,6 +305,7 @@ class OscServer:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-osc-requests")
         self._udp = _UDPServer((host, port), self)
         self._socket = self._udp.socket
+        log.info("OSC receive buffer: %d bytes (asked for %d; the OS may cap it)", self.receive_buffer, RECEIVE_BUFFER)
         self._subscriptions = threading.Lock()
         self._listeners: dict[tuple[str, int], float] = {}  # listener -> when it was last heard from (monotonic)
         self._reply_routes: dict[tuple[str, int], tuple[str, int]] = {}  # sender -> its listening address
@@ -307,6 +316,11 @@ class OscServer:
     def address(self) -> tuple[str, int]:
         """The (host, port) the server listens on."""
         return self._udp.server_address[:2]
+
+    @property
+    def receive_buffer(self) -> int:
+        """The socket's receive buffer as the OS reports it (Linux: twice what it grants, for its own bookkeeping)."""
+        return self._socket.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
 
     # -- lifetime -----------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import threading
 
 from engine.errors import DistillError
 
-MAX_QUEUED_PER_CLIENT = 256  # requests of one client waiting for the request worker
+MAX_QUEUED_PER_CLIENT = 2048  # requests of one client waiting for the request worker (0.2 s of a 10k/s flood)
 MAX_JOBS_PER_CLIENT = 8  # jobs (generate, encode, decode, ...) of one client waiting or running
 MAX_REPLY_BYTES_PER_DATAGRAM = 256 * 1024  # replies to the messages of one datagram, together
 
