@@ -9,7 +9,7 @@ import pytest
 
 from engine.core import Engine
 from engine.errors import DistillError
-from engine.events import GridEdited, TrainDone, TrainProgress, TrainStarted
+from engine.events import TrainDone, TrainProgress, TrainStarted
 from engine.osc import args as osc_args
 from engine.osc.client import OscClient
 

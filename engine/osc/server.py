@@ -1,4 +1,5 @@
-"""The OSC adapter's network side: one UDP socket, python-osc's Dispatcher, replies and subscriptions.
+"""The OSC adapter's network side: one UDP socket, python-osc's parser, a request worker, replies and
+subscriptions.
 
 Threads. The network thread only reads datagrams, checks them, parses arguments and hands each request
 on: the few routes marked `now` (ping, help, subscriptions, stopping sound or training) are answered on it,

@@ -43,11 +43,6 @@ class ClientCounter:
             if count:
                 self._counts[client] = count
 
-    def count(self, client: tuple[str, int]) -> int:
-        """How many `client` has going now."""
-        with self._lock:
-            return self._counts.get(client, 0)
-
 
 class ReplyBudget:
     """The reply bytes one datagram may still cause, shared by its requests (replies may come from any thread)."""
