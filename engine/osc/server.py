@@ -306,7 +306,7 @@ class OscServer:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-osc-requests")
         self._udp = _UDPServer((host, port), self)
         self._socket = self._udp.socket
-        log.info("OSC receive buffer: %d bytes (asked for %d; the OS may cap it)", self.receive_buffer, RECEIVE_BUFFER)
+        log.info("OSC receive buffer: asked for %d bytes, the OS reports %d (Linux caps the request at net.core.rmem_max and reports twice what it grants)", RECEIVE_BUFFER, self.receive_buffer)
         self._subscriptions = threading.Lock()
         self._listeners: dict[tuple[str, int], float] = {}  # listener -> when it was last heard from (monotonic)
         self._reply_routes: dict[tuple[str, int], tuple[str, int]] = {}  # sender -> its listening address
