@@ -80,6 +80,7 @@ USAGE_PAGE = 64  # counts per /distill/health/usage message
 MAX_TEXT_BYTES = 768  # a text value of a reply is cut to this (UTF-8), so that its message fits MAX_REPLY_BYTES
 MAX_LISTENERS = 32
 RECEIVE_BUFFER = 8 * 1024 * 1024  # asked of the OS for the socket (Linux caps it at net.core.rmem_max)
+MIN_RECEIVE_BUFFER = 256 * 1024  # below this, asking is pointless: the OS default is about as large
 PATTERN_CHARACTERS = set("*?[]{}")
 
 
@@ -276,8 +277,18 @@ class _UDPServer(socketserver.UDPServer):
 
     def server_bind(self) -> None:
         """Ask for a RECEIVE_BUFFER-byte receive buffer first: the default (about 208 KB on Linux) overflows
-        in a burst of a few hundred small datagrams, and UDP drops what does not fit."""
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        in a burst of a few hundred small datagrams, and UDP drops what does not fit.
+
+        Linux quietly grants at most net.core.rmem_max; macOS refuses a size over kern.ipc.maxsockbuf
+        (ENOBUFS), so there the request is halved until it is granted, keeping the default if none is.
+        """
+        size = RECEIVE_BUFFER
+        while size >= MIN_RECEIVE_BUFFER:
+            try:
+                self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+                break
+            except OSError:
+                size //= 2
         super().server_bind()
 
     def handle_error(self, request, client_address) -> None:
