@@ -78,16 +78,16 @@ def test_the_replies_to_one_datagram_stop_at_the_byte_limit_with_one_error(clien
 def test_one_client_has_at_most_the_queue_limit_waiting(engine, server, client):
     engine.presets()  # creates library.db with its tables
     lock = sqlite3.connect(engine.library.db_path, isolation_level=None)
-    lock.execute("BEGIN EXCLUSIVE")  # the request worker waits on the first save
+    lock.execute("BEGIN EXCLUSIVE")  # the request worker waits on the save; the parameters queue behind it
     try:
-        saves = [("/distill/preset/save", (f"p{number}",)) for number in range(MAX_QUEUED_PER_CLIENT + 2)]
-        for start in range(0, len(saves), MAX_DATAGRAM_MESSAGES):
-            client.send_raw(bundle(saves[start : start + MAX_DATAGRAM_MESSAGES]))
+        requests = [("/distill/preset/save", ("soft",))] + [("/distill/param/temperature", (0.5,))] * (MAX_QUEUED_PER_CLIENT + 1)
+        for start in range(0, len(requests), MAX_DATAGRAM_MESSAGES):
+            client.send_raw(bundle(requests[start : start + MAX_DATAGRAM_MESSAGES]))
         errors = [values for address, values in replies(client, 0.5) if address == "/distill/error"]
-        assert [message for _, message in errors] == [f"this client already has {MAX_QUEUED_PER_CLIENT} requests waiting, the most allowed; wait for one to end"] * 2
+        assert errors == [["/distill/param/temperature", f"this client already has {MAX_QUEUED_PER_CLIENT} requests waiting, the most allowed; wait for one to end"]] * 2
     finally:
         lock.execute("COMMIT")
         lock.close()
-    saved = [values for address, values in replies(client, 2.0) if address == "/distill/preset/saved"]
-    assert len(saved) == MAX_QUEUED_PER_CLIENT
-    assert len(engine.presets()) == MAX_QUEUED_PER_CLIENT
+    assert client.expect("/distill/preset/saved", timeout=30) == ["soft"]
+    for _ in range(MAX_QUEUED_PER_CLIENT - 1):  # every queued request runs once the lock is released
+        assert client.expect("/distill/param/temperature", timeout=10) == [0.5]
