@@ -8,10 +8,11 @@ way the adapters reach them. Adapters only translate their messages into these c
 Threads. Calls may come from any thread. Torch work that takes time (loading, generating, encoding,
 decoding, previews, replaying history) runs on one torch worker thread and is returned as a `Future`;
 training runs in its own thread; playing an existing file is read on a playback thread, and a dataset folder
-is inspected on a files thread. Parameter changes and grid edits are quick
-and run on the caller's thread, under a lock, so the network thread always answers at once (a blend does
-one small nearest-code search in torch there, well under a millisecond). A job works on a snapshot of the
-model and grid taken when it was asked for, so later changes never reach into a running job.
+is inspected on a files thread. Parameter changes and grid edits run on the
+caller's thread, under a lock; they are quick, but a blend searches the codebooks in torch and presets,
+history and the library touch files and SQLite, so adapters call them off their network thread (the OSC
+adapter from its request worker). A job works on a snapshot of the model and grid taken when it was asked
+for, so later changes never reach into a running job.
 
 Files. Every file the engine announces lies in its output folder and is complete (written under a
 temporary name, then renamed) before its event or future fires; paths from clients are only read.
@@ -180,10 +181,17 @@ class Engine:
         return unsubscribe
 
     def _emit(self, event: Event) -> None:
+        """Call every listener with `event`; one that raises is logged and never stops the engine's work.
+
+        Called with no engine lock held, so a listener may call back into the engine.
+        """
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
-            listener(event)
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - a listener's bug must not fail the edit, job or run that emitted
+                log.error("listener %r failed on %r:\n%s", listener, event, traceback.format_exc())
 
     # -- model ------------------------------------------------------------------------------------------
 
@@ -723,13 +731,16 @@ class Engine:
             self._train_busy = True
             stop = threading.Event()
             self._train_stop = stop
-            self._train_thread = threading.Thread(target=self._training_job, args=(job, name, run, translate, stop), name="distill-train", daemon=True)
-            self._emit(TrainStarted(job, name))
-            try:
-                self._train_thread.start()
-            except RuntimeError:  # no thread could be started: no run is going
+            thread = threading.Thread(target=self._training_job, args=(job, name, run, translate, stop), name="distill-train", daemon=True)
+            self._train_thread = thread
+        self._emit(TrainStarted(job, name))  # outside the lock: a listener may ask whether a run is going
+        try:
+            thread.start()
+        except RuntimeError as error:  # no thread could be started: no run is going
+            with self._train_lock:
                 self._train_busy = False
-                raise
+            self._emit(JobFailed(job, f"the training thread could not start ({error})"))
+            raise
 
     def _training_job(self, job: str, name: str, run: Callable, translate: Callable, stop: threading.Event) -> None:
         lower_thread_priority()

@@ -2,7 +2,8 @@
 
 Every event is a small frozen dataclass; `Engine.subscribe(listener)` calls `listener(event)` on the thread
 that caused it (a client's thread for parameter changes and edits, the torch worker for jobs, the training
-thread for training), so listeners must be quick and must not call back into long engine work.
+thread for training), with no engine lock held, so listeners must be quick and must not call back into
+long engine work. A listener that raises is logged by the engine; the edit, job or run goes on.
 """
 
 from __future__ import annotations

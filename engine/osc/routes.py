@@ -2,7 +2,8 @@
 
 `/distill/help` and docs/osc.md are both written from `ROUTES` (`routes_markdown()`; a test checks the
 document), so they cannot drift from what the server does. Handlers get the server, the request and the
-parsed arguments; they only translate into `Engine` calls and reply.
+parsed arguments; they only translate into `Engine` calls and reply. A route marked `now` is answered on
+the network thread and must not touch files, SQLite or torch; the others run in order on the request worker.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from engine.osc.server import (
 
 @dataclass(frozen=True)
 class Route:
-    """One address: its arguments, a one-line description, and the function that serves it."""
+    """One address: its arguments, a one-line description, the function that serves it, and whether it is
+    answered at once on the network thread (`now`) or queued for the request worker."""
 
     address: str
     args: tuple[Item, ...]
     description: str
     handler: Callable
+    now: bool = False
 
     def __post_init__(self) -> None:
         if any(isinstance(a, Optional) for a in self.args) and any(isinstance(a, Rest) for a in self.args):
@@ -74,7 +77,7 @@ def _unsubscribe(server, request, port) -> None:
 
 
 def _model_load(server, request, name) -> None:
-    future = server.engine.load_model_async(name)
+    future = request.start_job(server.engine.load_model_async, name)
     request.when_done(future, lambda info: request.answer("/distill/model/loaded", *model_loaded_values(info)))
 
 
@@ -153,7 +156,7 @@ def _answer_generated(request, future) -> None:
 
 
 def _generate(server, request, duration, seed) -> None:
-    _answer_generated(request, server.engine.generate(duration, seed))
+    _answer_generated(request, request.start_job(server.engine.generate, duration, seed))
 
 
 def _history_list(server, request, count) -> None:
@@ -166,11 +169,11 @@ def _history_list(server, request, count) -> None:
 
 
 def _history_replay(server, request, record_id) -> None:
-    _answer_generated(request, server.engine.replay(record_id))
+    _answer_generated(request, request.start_job(server.engine.replay, record_id))
 
 
 def _encode(server, request, slot, path) -> None:
-    future = server.engine.encode(slot, path)
+    future = request.start_job(server.engine.encode, slot, path)
     request.when_done(future, lambda shape: request.answer("/distill/encoded", slot, *shape))
 
 
@@ -211,18 +214,18 @@ def _slots(server, request) -> None:
 
 
 def _decode(server, request, slot) -> None:
-    future = server.engine.decode(slot)
+    future = request.start_job(server.engine.decode, slot)
     request.when_done(future, lambda path: request.answer("/distill/decoded", slot, str(path)))
 
 
 def _preview(server, request, level, index) -> None:
-    future = server.engine.preview(level, index)
+    future = request.start_job(server.engine.preview, level, index)
     level = resolve_level(level, server.engine.model.labels)  # the engine accepted it: echo it as an index
     request.when_done(future, lambda path: request.answer("/distill/previewed", level, index, str(path)))
 
 
 def _play(server, request, what) -> None:
-    future = server.engine.play(what)
+    future = request.start_job(server.engine.play, what)
     request.when_done(future, lambda path: request.reply("/distill/playing", str(path)))
 
 
@@ -263,7 +266,7 @@ def _train_defaults(server, request, dataset) -> None:
         _send_train_options(server, request.answer)
         request.reply("/distill/train/defaults", dataset, files)
 
-    request.when_done(server.engine.train_defaults(dataset), done)
+    request.when_done(request.start_job(server.engine.train_defaults, dataset), done)
 
 
 def _train_start(server, request, dataset, name, minutes) -> None:
@@ -304,15 +307,18 @@ PARAM_HELP = {
 }
 
 ROUTES: tuple[Route, ...] = (
-    Route("/distill/ping", (), "Answers /distill/pong <version>.", _ping),
-    Route("/distill/help", (), "Answers one /distill/help <address> <argument spec> <description> per address.", _help),
+    Route("/distill/ping", (), "Answers /distill/pong <version>.", _ping, now=True),
+    Route("/distill/help", (), "Answers one /distill/help <address> <argument spec> <description> per address.", _help, now=True),
     Route(
         "/distill/subscribe", (Optional((Arg("port", "i"),)),),
         "Send events to this port (default: the sender's) at the sender's IP, and replies to the sender there too; "
-        "answers /distill/subscribed <port>, then the current parameters and model.",
+        "answers /distill/subscribed <port>, then the current parameters and model. Sending it again renews the "
+        "subscription; when the subscriber limit is reached, the subscriber heard from longest ago is dropped "
+        "and sent /distill/unsubscribed <port>.",
         _subscribe,
+        now=True,
     ),
-    Route("/distill/unsubscribe", (Optional((Arg("port", "i"),)),), "Stop sending events to that port; answers /distill/unsubscribed <port>.", _unsubscribe),
+    Route("/distill/unsubscribe", (Optional((Arg("port", "i"),)),), "Stop sending events to that port; answers /distill/unsubscribed <port>.", _unsubscribe, now=True),
     Route(
         "/distill/model/load", (Arg("name_or_path", "s"),),
         "Load a library model or model file; answers /distill/model/loaded <name> <levels> <codebook_size> <sample_rate> <has_prior>.",
@@ -414,7 +420,7 @@ ROUTES: tuple[Route, ...] = (
         _preview,
     ),
     Route("/distill/play", (Arg("path_or_slot", "s"),), "Play a sound file or a slot (decoded first); answers /distill/playing <path>.", _play),
-    Route("/distill/stop", (), "Stop all playback; answers /distill/stopped.", _stop),
+    Route("/distill/stop", (), "Stop all playback; answers /distill/stopped.", _stop, now=True),
     Route(
         "/distill/health", (),
         "Answers /distill/health <level> <label> <utilisation> <perplexity> <dead> <status> <light> per level of the loaded model "
@@ -453,6 +459,7 @@ ROUTES: tuple[Route, ...] = (
         "/distill/train/stop", (),
         "Stop the training run, VQ-VAE or prior (the best weights so far are saved); answers /distill/train/stopping.",
         _stop_training("/distill/train/stopping"),
+        now=True,
     ),
     Route(
         "/distill/prior/train/start", (Arg("model", "s"), Optional((Arg("minutes", "f"),)), Optional((Arg("restart", "i"),))),
@@ -467,6 +474,7 @@ ROUTES: tuple[Route, ...] = (
         "/distill/prior/train/stop", (),
         "Stop the training run, as /distill/train/stop does; answers /distill/prior/train/stopping.",
         _stop_training("/distill/prior/train/stopping"),
+        now=True,
     ),
     Route(
         "/distill/midi/learn", (Arg("param", "s"),),
@@ -478,10 +486,10 @@ ROUTES: tuple[Route, ...] = (
 
 def routes_markdown(routes: tuple[Route, ...] = ROUTES) -> str:
     """The address table of docs/osc.md."""
-    lines = ["| Address | Arguments | What it does |", "|---|---|---|"]
+    lines = ["| Address | Arguments | What it does | Runs |", "|---|---|---|---|"]
     for route in routes:
         spec = f"`{route.spec}`" if route.spec else "-"
         description = route.description.replace("<", "&lt;").replace(">", "&gt;")
-        lines.append(f"| `{route.address}` | {spec} | {description} |")
+        lines.append(f"| `{route.address}` | {spec} | {description} | {'at once' if route.now else 'in order'} |")
     return "\n".join(lines) + "\n"
 
