@@ -33,8 +33,8 @@ from engine.library import Library
 from engine.model.config import ModelConfig, TrainConfig, adaptive_config
 from engine.model.losses import masked_mel_l1, vqvae_loss
 from engine.model.persist import save_vqvae
-from engine.modelfile import read_model_metadata
 from engine.model.vqvae import ConvVQVAE
+from engine.modelfile import read_model_metadata
 from engine.training.checkpoint import checkpoint_path, claim_run, load_checkpoint, save_checkpoint
 from engine.training.health import LevelHealth, level_health, usage_counts, warnings_for
 from engine.training.loop import EpochLoop, RunState, snapshot
