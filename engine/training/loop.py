@@ -27,7 +27,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from engine.errors import DistillError
+from engine.errors import DistillError, LibraryError
 from engine.library import Library
 from engine.training.checkpoint import remove_abandoned_temporaries
 
@@ -155,7 +155,10 @@ class EpochLoop(ABC):
             self._checkpoint()
         if self.state.epoch == 0:
             raise DistillError(f"{self.what} stopped before the first epoch finished; nothing was saved (run again with --resume to continue)")
-        finished = self._save(stopped)
+        try:
+            finished = self._save(stopped)
+        except LibraryError as error:  # a full disk, a read-only folder: the last checkpoint still holds the run
+            raise DistillError(f"{error}; the checkpoint keeps this {self.what}, so run it again with --resume to save it") from error
         self.emit(finished)
         return finished
 

@@ -37,8 +37,8 @@ from engine.library import Library
 from engine.model.config import ModelConfig, TrainConfig, adaptive_config
 from engine.model.losses import masked_mel_l1, vqvae_loss
 from engine.model.persist import save_vqvae
-from engine.modelfile import read_model_metadata
 from engine.model.vqvae import ConvVQVAE
+from engine.modelfile import read_model_metadata
 from engine.training import adversarial
 from engine.training.adversarial import AdversarialLosses, AdversarialPhase, freeze_codes
 from engine.training.checkpoint import checkpoint_path, claim_run, load_checkpoint, save_checkpoint
