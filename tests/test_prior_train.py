@@ -109,6 +109,25 @@ def test_training_reports_saves_into_the_model_and_generates(library):
     assert codes.shape == (1, 3, 40) and mel.shape == (1, 1, loaded.mel.n_mels, 40 * loaded.model.cfg.downsample)
 
 
+def test_training_stops_early_once_validation_stops_improving_and_says_so_once(library, monkeypatch):
+    from engine.prior import train as prior_train
+
+    trainer = PriorTrainer(tiny_request(epochs=5))
+    trainer.state.epoch, trainer.state.best_epoch = 30, 10
+    assert trainer._converged()  # 20 epochs without progress
+    trainer.state.best_epoch = 11
+    assert not trainer._converged()
+
+    monkeypatch.setattr(prior_train, "PATIENCE", 0)  # every epoch counts as one without progress: stop after the first
+    events = []
+    result = train_prior(tiny_request(epochs=5), on_event=events.append)
+    reports = [e for e in events if isinstance(e, PriorEpochReport)]
+    assert len(reports) == 1 and result.epochs == 1 and not result.stopped
+    (stop,) = [w for w in reports[0].warnings if "training stops here" in w]
+    assert stop.startswith("validation loss has not improved for 0 epochs (best: epoch 1)")
+    assert library.get("tiny").metadata["prior"]["early_stop"] == 1
+
+
 def test_resume_after_a_stop_mid_epoch_continues_exactly(library, tiny_model_file, stop_after_steps):
     library.import_file(tiny_model_file, name="broken")
     straight = train_prior(tiny_request("tiny", epochs=3))

@@ -109,11 +109,15 @@ class EpochLoop(ABC):
         torch.nn.utils.clip_grad_norm_(module.parameters(), self.train_cfg.grad_clip)
         self.optimizer.step()
 
+    def _converged(self) -> bool:
+        """True when more epochs would not help (a subclass may stop early); never, by default."""
+        return False
+
     def _budget_left(self) -> bool:
         cfg, s = self.train_cfg, self.state
         out_of_epochs = cfg.epochs is not None and s.epoch >= cfg.epochs
         out_of_time = cfg.minutes is not None and s.seconds >= cfg.minutes * 60
-        return not (out_of_epochs or out_of_time)
+        return not (out_of_epochs or out_of_time or self._converged())
 
     def _run_epoch(self, clock_start: float, seconds_before: float) -> bool:
         """Train one epoch (or its remainder after a resume). Returns False if stopped or out of time."""
