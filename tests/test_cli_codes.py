@@ -169,3 +169,28 @@ def test_encoding_a_file_whose_name_is_not_utf8_is_one_line(library, sound_folde
     code, out, err = run(capsys, "encode", "tiny", latin1, "--out", tmp_path / "cafe.json")
     assert (code, out) == (1, "") and err.count("\n") == 1
     assert "caf\ufffd.wav' has a name that is not valid UTF-8; rename it to use it" in err
+
+
+def test_reimagine_and_continue_with_the_prior(home, tiny_prior_file, sound_folder, tmp_path, capsys):
+    from engine.codes.grid import load_codes
+
+    Library().import_file(tiny_prior_file)
+    pad, longer = tmp_path / "pad.json", tmp_path / "longer.json"
+    assert run(capsys, "encode", "tiny", sound_folder / "pad_1.wav", "--out", pad)[0] == 0
+    before = load_codes(pad).grid
+    code, out, _ = run(capsys, "codes", "reimagine", pad, "--start", 5, "--end", 20, "--levels", "timbre", "detail", "--seed", 4)
+    assert code == 0 and out.startswith("reimagine columns 5-19 (Timbre, Detail) (seed 4)")
+    after = load_codes(pad)
+    assert np.array_equal(after.grid.codes[0], before.codes[0]) and (after.grid.codes[1:, 5:20] != before.codes[1:, 5:20]).any()
+    assert [step.grid for step in after.undo] == [before]  # one undoable edit
+
+    code, out, _ = run(capsys, "codes", "continue", pad, "--seconds", 1, "--from", "0.5s", "--out", longer)
+    seed_line, report = out.splitlines()[:2]
+    assert code == 0 and seed_line.startswith("seed ") and report.startswith("continued pad_1.wav after column 11 for 1 s")
+    grown = load_codes(longer)
+    assert np.array_equal(grown.grid.codes[:, :11], after.grid.codes[:, :11]) and grown.grid.columns == 11 + round(1 / grown.grid.column_seconds)
+    assert not grown.undo and load_codes(pad) == after  # a new file; FILE is unchanged
+
+    Library().delete("tiny")
+    code, _, err = run(capsys, "codes", "reimagine", pad, "--start", 0, "--end", 3)
+    assert code == 1 and "no model in the library has id" in err

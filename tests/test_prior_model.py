@@ -130,6 +130,29 @@ def test_bad_prompts_are_refused():
         prior.generate(2, prompt=torch.zeros(2, 3, 3, dtype=torch.long), batch=3)
 
 
+def test_resampling_all_levels_of_the_tail_is_generating_a_continuation():
+    prior = tiny_prior(context=8)
+    codes = torch.randint(K, (2, 3, 20), generator=torch.Generator().manual_seed(1))
+    resampled = prior.resample(codes, 6, 20, generator=torch.Generator().manual_seed(5))
+    continued = prior.generate(14, prompt=codes[:, :, :6], generator=torch.Generator().manual_seed(5))
+    assert torch.equal(resampled[:, :, :6], codes[:, :, :6]) and torch.equal(resampled[:, :, 6:], continued)
+
+
+def test_resampling_keeps_what_it_should_and_redraws_the_rest():
+    prior = tiny_prior(context=8)
+    codes = torch.randint(K, (1, 3, 30), generator=torch.Generator().manual_seed(2))
+    seeded = lambda seed: torch.Generator().manual_seed(seed)  # noqa: E731
+    new = prior.resample(codes, 5, 25, levels=[1, 2], generator=seeded(7))  # keep Structure, redraw Timbre and Detail
+    assert torch.equal(new[:, :, :5], codes[:, :, :5]) and torch.equal(new[:, :, 25:], codes[:, :, 25:])
+    assert torch.equal(new[:, 0], codes[:, 0])  # the kept level, inside the region too
+    assert (new[:, 1:, 5:25] != codes[:, 1:, 5:25]).any()
+    assert torch.equal(prior.resample(codes, 5, 25, levels=[1, 2], generator=seeded(7)), new)  # same seed, same grid
+    assert not torch.equal(prior.resample(codes, 5, 25, levels=[1, 2], generator=seeded(8)), new)
+    for start, end, levels in ((5, 5, None), (-1, 3, None), (0, 31, None), (0, 3, [3])):
+        with pytest.raises(ValueError):
+            prior.resample(codes, start, end, levels)
+
+
 def synthesised_codes(batch: int, frames: int, generator: torch.Generator) -> torch.Tensor:
     """Learnable grids: level 0 steps through the codebook, levels 1 and 2 are functions of the coarser codes."""
     start = torch.randint(0, K, (batch, 1), generator=generator)

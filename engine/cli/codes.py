@@ -1,4 +1,4 @@
-"""`distill encode`, `distill decode`, `distill preview` and `distill codes show|set|swap|copy|blend|undo|redo`.
+"""`distill encode`, `distill decode`, `distill preview` and `distill codes show|set|swap|copy|blend|reimagine|continue|undo|redo`.
 
 Edits work on code grid files in place (blend writes a new file) and keep their history in the file, so
 `distill codes undo FILE` works across runs. They go through `engine.codes.slots.Slots`, the same calls the
@@ -78,6 +78,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--model", help="the model that made the grids (default: found in the library by its id)")
     a.set_defaults(func=run_blend)
 
+    a = actions.add_parser("reimagine", help="let the prior redraw a region or some levels (same rhythm, new colour: --levels timbre detail)")
+    a.add_argument("file", metavar="FILE", type=Path)
+    _region_arguments(a, required=True)
+    _drawing_arguments(a)
+    a.set_defaults(func=run_reimagine)
+
+    a = actions.add_parser("continue", help="let the prior go on from a grid into a new file")
+    a.add_argument("file", metavar="FILE", type=Path)
+    a.add_argument("--seconds", type=float, required=True, help="how much to add")
+    a.add_argument("--from", dest="from_column", help="continue after this column or time (default: the end)")
+    a.add_argument("--out", type=Path, required=True, help="grid file to write (a new grid, without FILE's history)")
+    _drawing_arguments(a)
+    a.set_defaults(func=run_continue)
+
     for name, verb in (("undo", "undo the last edit"), ("redo", "redo the last undone edit")):
         a = actions.add_parser(name, help=f"{verb} of a grid file")
         a.add_argument("file", metavar="FILE", type=Path)
@@ -96,6 +110,15 @@ def _region_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
     parser.add_argument("--start", required=required, help=f"first column, or a time like 0.5s{default}")
     parser.add_argument("--end", required=required, help=f"column after the last one, or a time{default}")
     parser.add_argument("--levels", nargs="+", metavar="LEVEL", help="only these levels (index or label; default all)")
+
+
+def _drawing_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the prior draws: the model, a seed and the sampling settings."""
+    parser.add_argument("--model", help="the model that made the grid (default: found in the library by its id)")
+    parser.add_argument("--seed", type=int, help="random seed (default: a random one, printed); same seed, same result")
+    parser.add_argument("--temperature", type=float, default=1.0, help="0 is the most likely codes, higher is wilder (default 1)")
+    parser.add_argument("--top-k", type=int, default=0, help="draw only from the k most likely codes (default 0: off)")
+    parser.add_argument("--top-p", type=float, default=1.0, help="draw only from the most likely codes holding this share (default 1: off)")
 
 
 # -- encode / decode / preview -------------------------------------------------------------------------
@@ -255,6 +278,45 @@ def run_blend(args: argparse.Namespace) -> int:
     end = None if args.end is None else _column(args.end, grid)
     slots.blend(a, b, args.weight, codebooks_for(loaded, grid), start, end, args.levels)
     return _save_and_report(slots, a, args.out)
+
+
+def run_reimagine(args: argparse.Namespace) -> int:
+    """Redraw a region (or some of its levels) of a grid file with the prior, as one undoable edit."""
+    slots, name = _open(args.file)
+    grid = slots.grid(name)
+    prior, settings, seed = _drawing(args, grid)
+    slots.reimagine(name, prior, _column(args.start, grid), _column(args.end, grid), args.levels, settings, seed)
+    return _save_and_report(slots, name, args.file)
+
+
+def run_continue(args: argparse.Namespace) -> int:
+    """Write a new grid file that goes on from FILE (from its end or an earlier column) for --seconds more."""
+    from engine.codes.grid import load_codes, save_codes
+    from engine.codes.variations import continue_codes
+
+    grid = load_codes(args.file).grid
+    prior, settings, seed = _drawing(args, grid)
+    from_column = grid.columns if args.from_column is None else _column(args.from_column, grid)
+    new = continue_codes(grid, prior, args.seconds, from_column, settings, seed)
+    save_codes(args.out, new)
+    print(f"continued {grid.source} after column {from_column} for {args.seconds:g} s: {new.columns} columns ({new.duration:.2f} s) -> {args.out}")
+    return 0
+
+
+def _drawing(args: argparse.Namespace, grid: CodeGrid):
+    """(prior, settings, seed) for a reimagine or continue; the seed is random (and printed) unless given."""
+    import secrets
+
+    from engine.generation.settings import GenerationSettings
+    from engine.prior.bundle import load_prior
+
+    loaded = _load_model(args.model) if args.model else _model_of(grid)
+    settings = GenerationSettings(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p)
+    settings.check_for(grid.codebook_size)
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    if args.seed is None:
+        print(f"seed {seed}")
+    return load_prior(loaded), settings, seed
 
 
 def run_undo_redo(args: argparse.Namespace) -> int:

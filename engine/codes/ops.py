@@ -49,7 +49,7 @@ def set_cell(grid: CodeGrid, level: Level, column: int, index: int) -> CodeGrid:
 def swap(a: CodeGrid, b: CodeGrid, start: int, end: int, levels: list[Level] | None = None) -> tuple[CodeGrid, CodeGrid]:
     """Exchange the cells of columns [start, end) (of `levels`) between `a` and `b`: returns (new a, new b)."""
     _same_model(a, b)
-    start, end = _region(start, end, a, b)
+    start, end = check_region(start, end, a, b)
     chosen = resolve_levels(levels, a.labels)
     return _transplant(a, b, chosen, start, start, end - start), _transplant(b, a, chosen, start, start, end - start)
 
@@ -60,7 +60,7 @@ def copy_region(source: CodeGrid, target: CodeGrid, start: int, end: int, at: in
     `at` defaults to `start` (the same position); `source` may be `target` itself to repeat a region.
     """
     _same_model(source, target)
-    start, end = _region(start, end, source)
+    start, end = check_region(start, end, source)
     at = start if at is None else _integer(at, "at")
     last = target.columns - (end - start)  # the last column the region may start at in the target
     if last < 0:
@@ -97,7 +97,7 @@ def blend(
         )
     start = 0 if start is None else start
     end = min(a.columns, b.columns) if end is None else end
-    start, end = _region(start, end, a, b)
+    start, end = check_region(start, end, a, b)
     codes = a.codes.copy()
     blends = dict(a.blends)
     for level in resolve_levels(levels, a.labels):
@@ -181,7 +181,7 @@ def _same_model(a: CodeGrid, b: CodeGrid) -> None:
         )
 
 
-def _region(start: int, end: int, *grids: CodeGrid) -> tuple[int, int]:
+def check_region(start: int, end: int, *grids: CodeGrid) -> tuple[int, int]:
     """(start, end) as ints if 0 <= start < end <= the columns of every grid, else CodeEditError."""
     start, end = _integer(start, "start"), _integer(end, "end")
     limit = min(grid.columns for grid in grids)

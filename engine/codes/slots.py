@@ -21,10 +21,11 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from torch import Tensor
 
-from engine.codes import ops
+from engine.codes import ops, variations
 from engine.codes.errors import CodeEditError
 from engine.codes.grid import (
     CodeGrid,
@@ -34,6 +35,10 @@ from engine.codes.grid import (
     resolve_levels,
     save_codes,
 )
+
+if TYPE_CHECKING:
+    from engine.generation.settings import GenerationSettings
+    from engine.prior.model import CodePrior
 
 
 class EditableGrid:
@@ -190,6 +195,15 @@ class Slots:
             start = 0 if start is None else start
             end = min(grid.columns, other_grid.columns) if end is None else end
             return editable.apply(new, f"blend {_where(grid, start, end, levels)} {weight:g} towards {other}")
+
+    def reimagine(
+        self, name: str, prior: CodePrior, start: int, end: int, levels: list[Level] | None, settings: GenerationSettings, seed: int
+    ) -> CodeGrid:
+        """Redraw `levels` of columns [start, end) of slot `name` with `prior` (see `variations.reimagine`); one undoable edit."""
+        with self._lock:
+            editable = self._get(name)
+            new = variations.reimagine(editable.grid, prior, start, end, levels, settings, seed)
+            return editable.apply(new, f"reimagine {_where(editable.grid, start, end, levels)} (seed {seed})")
 
     def undo(self, name: str) -> CodeGrid:
         """Undo the last edit of slot `name`."""

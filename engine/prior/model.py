@@ -271,8 +271,52 @@ class CodePrior(nn.Module):
         # The copy is made outside inference mode, so callers get an ordinary tensor.
         return frames[known.shape[2] :].permute(2, 1, 0).clone(memory_format=torch.contiguous_format)  # [B, L, n_frames]
 
-    def _sample(self, known: Tensor, n_frames: int, temperature: float, top_k: int, top_p: float, generator: torch.Generator | None) -> Tensor:
-        """The loop of `generate` (inference mode): known frames [B, L, T0] -> all frames, frame-major [T0 + n_frames, L, B]."""
+    def resample(
+        self,
+        codes: Tensor,
+        start: int,
+        end: int,
+        levels: list[int] | None = None,
+        *,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """`codes` [B, L, T] with `levels` (default all) of frames [start, end) drawn anew -> [B, L, T].
+
+        Each new frame is sampled given every frame before it, as in `generate`; within a frame, levels not
+        in `levels` keep their codes and condition the finer levels that are drawn (so keeping Structure and
+        redrawing Timbre and Detail keeps rhythm and envelope). Frames from `end` on are kept as they are: the
+        prior sees only the past, so what follows is not taken into account. The same generator seed gives
+        the same codes.
+        """
+        B, L, T = codes.shape
+        levels = list(range(L)) if levels is None else sorted(set(levels))
+        if L != self.cfg.levels or not 0 <= start < end <= T or not levels or not 0 <= levels[0] <= levels[-1] < L:
+            raise ValueError(f"need codes [B, {self.cfg.levels}, T], 0 <= start < end <= T and levels in 0..{L - 1}; got {list(codes.shape)}, [{start}, {end}), {levels}")
+        check_settings(temperature, top_k, top_p)
+        known = self._check_prompt(codes, B, self.pos_emb.weight.device)  # [B, L, T]
+        fixed = known[:, :, start:end].permute(2, 1, 0).clone()  # [end - start, L, B]
+        fixed[:, levels] = -1  # -1: draw this level
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.inference_mode():
+                frames = self._sample(known[:, :, :start], end - start, temperature, top_k, top_p, generator, fixed)  # [end, L, B]
+        finally:
+            self.train(was_training)
+        drawn = frames[start:].permute(2, 1, 0).clone(memory_format=torch.contiguous_format)  # [B, L, end - start]
+        return torch.cat([codes[:, :, :start], drawn.to(codes.device), codes[:, :, end:]], dim=2)
+
+    def _sample(
+        self, known: Tensor, n_frames: int, temperature: float, top_k: int, top_p: float, generator: torch.Generator | None,
+        fixed: Tensor | None = None,
+    ) -> Tensor:
+        """The loop of `generate` (inference mode): known frames [B, L, T0] -> all frames, frame-major [T0 + n_frames, L, B].
+
+        `fixed` [n_frames, L, B] holds codes that new frames keep (-1 where a code is drawn).
+        """
         B, L, T0 = known.shape
         device, context = known.device, self.cfg.context
         frames = known.new_empty(T0 + n_frames, L, B)  # [T, L, B]: frames[n, level] is one contiguous [B] row
@@ -294,7 +338,7 @@ class CodePrior(nn.Module):
             if temperature > 0 and drawn == 0:  # greedy decoding draws nothing
                 size = min(NOISE_FRAMES, T0 + n_frames - n)
                 noise = gumbel_noise((size, L, B, self.cfg.codebook_size), generator=generator, device=device)  # [size, L, B, K]
-            unrolled.sample_frame(h, frames[n], temperature, top_k, top_p, None if noise is None else noise[drawn])
+            unrolled.sample_frame(h, frames[n], temperature, top_k, top_p, None if noise is None else noise[drawn], None if fixed is None else fixed[n - T0])
         return frames
 
 
@@ -357,10 +401,13 @@ class _Unrolled:
         self.cache.length = pos + 1
         return F.layer_norm(x, *self.ln_f)  # [B, d]
 
-    def sample_frame(self, h: Tensor, out: Tensor, temperature: float, top_k: int, top_p: float, noise: Tensor | None) -> None:
+    def sample_frame(
+        self, h: Tensor, out: Tensor, temperature: float, top_k: int, top_p: float, noise: Tensor | None, fixed: Tensor | None = None
+    ) -> None:
         """Codes of the frame with hidden state h [B, d], coarse to fine, into out [L, B]; noise [L, B, K] (None when greedy).
 
-        Also leaves the frame's embedding sums in the accumulator, for `step`.
+        `fixed` [L, B] gives codes to keep instead of drawing (-1: draw). Also leaves the frame's embedding
+        sums in the accumulator, for `step`.
         """
         for level, (ln_1, c_fc, c_proj, ln_2, head_out) in enumerate(self.heads):
             x = h if level == 0 else h + self.coarser[level]  # [B, d]
@@ -369,6 +416,8 @@ class _Unrolled:
             logits = torch.mm(F.layer_norm(x, *ln_2), head_out[0])  # [B, K]
             level_noise = None if noise is None else noise[level]  # [B, K]
             code = sample(logits, temperature=temperature, top_k=top_k, top_p=top_p, noise=level_noise, out=out[level])  # [B]
+            if fixed is not None:
+                code = torch.where(fixed[level] >= 0, fixed[level], code, out=out[level])  # kept codes win
             if level == 0:
                 torch.index_select(self.tables[0], 0, code, out=self.acc)  # [B, L * d]
             else:
