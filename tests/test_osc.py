@@ -17,25 +17,9 @@ from engine.osc import args as osc_args
 from engine.osc.client import OscClient
 from engine.osc.routes import ROUTES, routes_markdown
 from engine.osc.server import GRID_PAGE, MAX_REPLY_BYTES
+from tui_support import FakeAudio
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "osc.md"
-
-
-class FakeAudio:
-    """Records what the engine plays."""
-
-    def __init__(self):
-        self.played: list[tuple[int, int]] = []
-        self.stops = 0
-
-    def play(self, audio, sample_rate, gain=1.0):
-        self.played.append((len(audio), sample_rate))
-
-    def stop(self):
-        self.stops += 1
-
-    def close(self):
-        pass
 
 
 @pytest.fixture

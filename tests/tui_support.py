@@ -13,6 +13,8 @@ class FakeAudio:
     def __init__(self):
         self.played: list[tuple[int, int, float]] = []
         self.stops = 0
+        self.available = True
+        self.unavailable_reason = ""
 
     def play(self, audio, sample_rate, gain=1.0):
         self.played.append((len(audio), sample_rate, gain))
