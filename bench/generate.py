@@ -112,7 +112,7 @@ def stage_times(loaded, prior, duration: float, repeats: int) -> dict:
     columns = loaded.model.num_columns(frames)
     prior_s, codes = timed(f"prior {duration:g} s", lambda: sample_codes(prior, columns, settings, seed=0), repeats)
     decode_s, log_mel = timed(f"decode {duration:g} s", lambda: decode_codes(loaded, codes, frames), repeats)
-    invert_s, wave = timed(f"invert {duration:g} s", lambda: invert_mel(log_mel, loaded.mel, n_samples), repeats)
+    invert_s, wave = timed(f"invert {duration:g} s", lambda: invert_mel(log_mel, loaded, n_samples), repeats)
     with tempfile.TemporaryDirectory() as folder:
         write_s, _ = timed(f"write {duration:g} s", lambda: write_audio(Path(folder) / "x.wav", wave, loaded.mel.sample_rate), repeats)
     total_s, _ = timed(f"generate_audio {duration:g} s", lambda: generate_audio(loaded, prior, duration_s=duration, seed=0), repeats)
@@ -162,7 +162,7 @@ def iteration_sweep(loaded, prior, duration: float) -> list[dict]:
     for phase in INVERSION_PHASES:
         for n_iter in (0, 8, 16, 24, 32, 64):
             inversion = InversionSettings(n_iter, phase)
-            seconds, wave = timed(f"invert {n_iter} iterations from {phase} phase", lambda i=inversion: invert_mel(log_mel, loaded.mel, n_samples, i), 3)
+            seconds, wave = timed(f"invert {n_iter} iterations from {phase} phase", lambda i=inversion: invert_mel(log_mel, loaded, n_samples, i), 3)
             again = analyse(torch.from_numpy(wave).to(log_mel.device))  # [M, T]
             rows.append({"phase": phase, "n_iter": n_iter, "seconds": seconds, "log_mel_l1": float((again - log_mel).abs().mean())})
     return rows

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.audio.griffinlim import mel_to_audio
 from engine.audio.io import load_audio
 from engine.audio.listening import Listening, listening_figures
 from engine.audio.mel import MelSpectrogram
 from engine.generation.settings import InversionSettings
+from engine.model.inverter import invert
 from engine.model.persist import LoadedModel
 from engine.model.vqvae import reconstruct
 
@@ -27,6 +27,7 @@ class Reconstruction:
     model_l1: float  # model output mel vs input mel
     audio_l1: float  # mel of the inverted audio vs input mel
     ceiling_l1: float  # the input mel inverted by itself vs input mel (the inverter's own error)
+    inverter: str  # which inverter made the audio (`LoadedModel.inverter`)
     heard: Listening  # the listening figures of the output audio against the input
     oracle: Listening  # the same for the input mel inverted by itself: the best the inverter allows
 
@@ -41,7 +42,7 @@ def reconstruct_file(loaded: LoadedModel, path: str | Path, inversion: Inversion
     original = torch.from_numpy(wave).to(device)  # [N]
     target = mel(original)  # [M, T]
     recon, indices = reconstruct(loaded.model, target)  # [M, T], [L, F]
-    both = mel_to_audio(torch.stack([recon, target]), loaded.mel, n_iter=inversion.iterations, phase=inversion.phase, length=len(wave))  # [2, N]
+    both = invert(loaded, torch.stack([recon, target]), inversion, length=len(wave))  # [2, N]
     again = mel(both)  # [2, M, T]
     audio, inverted = both[0].cpu().numpy(), both[1].cpu().numpy()
     rate = loaded.mel.sample_rate
@@ -52,6 +53,7 @@ def reconstruct_file(loaded: LoadedModel, path: str | Path, inversion: Inversion
         model_l1=float((recon - target).abs().mean()),
         audio_l1=float((again[0] - target).abs().mean()),
         ceiling_l1=float((again[1] - target).abs().mean()),
+        inverter=loaded.inverter,
         heard=listening_figures(wave, audio, rate),
         oracle=listening_figures(wave, inverted, rate),
     )

@@ -141,8 +141,8 @@ def test_chunked_inversion_has_no_seam(generator, long_mel):
     loaded, _ = generator
     log_mel, n_samples = long_mel
     hop, rate = loaded.mel.hop_length, loaded.mel.sample_rate
-    whole = invert_mel(log_mel, loaded.mel, n_samples, chunk_frames=log_mel.shape[-1])  # [N]
-    chunked = invert_mel(log_mel, loaded.mel, n_samples, chunk_frames=SEAM_CHUNK)  # [N]
+    whole = invert_mel(log_mel, loaded, n_samples, chunk_frames=log_mel.shape[-1])  # [N]
+    chunked = invert_mel(log_mel, loaded, n_samples, chunk_frames=SEAM_CHUNK)  # [N]
     bounds = chunk_bounds(log_mel.shape[-1], SEAM_CHUNK)
     joins = [b * hop for b in bounds[1:-1]]
     assert len(joins) >= 8
@@ -180,7 +180,7 @@ def test_inversion_needs_matching_lengths(generator, long_mel):
     loaded, _ = generator
     log_mel, n_samples = long_mel
     with pytest.raises(ValueError, match="do not fit"):
-        invert_mel(log_mel, loaded.mel, n_samples + loaded.mel.hop_length)
+        invert_mel(log_mel, loaded, n_samples + loaded.mel.hop_length)
 
 
 # -- generation -------------------------------------------------------------------------------------------

@@ -72,8 +72,8 @@ class EpochDisplay:
 
 
 PHASE_INTROS = {
-    "spectral": "phase 1, spectral: encoder, codebooks and decoder learn the sounds (* marks the best epoch so far)",
-    "adversarial": "phase 2, adversarial: the codes are fixed; the decoder learns detail and attacks against a discriminator",
+    "spectral": "phase 1, spectral: encoder, codebooks and decoder learn the sounds, the waveform head learns their waves (* marks the best epoch so far)",
+    "adversarial": "phase 2, adversarial: the codes are fixed; the decoder learns detail and attacks against a discriminator, the waveform head learns from its output",
 }
 
 
@@ -111,6 +111,8 @@ class TrainDisplay(EpochDisplay):
             detail = f"adv {losses['adversarial']:.3f}  feat {losses['feature_matching']:.3f}  disc {losses['discriminator']:.3f}"
         else:
             detail = " | ".join(level_line(h) for h in e.health)
+        if e.head_losses:  # the waveform head trains in both phases
+            detail += f"  head stft {e.head_losses['head_stft']:.3f}  mel {e.head_losses['head_mel']:.3f}"
         self.progress.console.print(
             f"epoch {e.epoch:>3}  loss {e.train_loss:.4f}  val L1 {e.val_l1:.4f}{' *' if e.best else '  '}  {detail}", highlight=False
         )

@@ -5,8 +5,8 @@ takes its log-mel [M, T] and runs the encoder and quantizer in chunks of `CHUNK_
 at 44.1 kHz), exactly as `engine.model.vqvae.reconstruct` does, so any length fits in memory.
 
 Decoding sums each column's per-level vectors (blends included, see `ops.embeddings`), runs the decoder on
-the same chunks and crops to the source's mel frames, then inverts the log-mel by Griffin-Lim to the
-source's sample count. For an unedited grid the log-mel is `reconstruct()`'s output (the tests check it).
+the same chunks and crops to the source's mel frames, then inverts the log-mel (the model's waveform head, or Griffin-Lim
+for files without one: `engine.model.inverter`) to the source's sample count. For an unedited grid the log-mel is `reconstruct()`'s output (the tests check it).
 
 A preview of entry (level, index) holds that entry for `PREVIEW_SECONDS` while every other level holds its
 most-used code (from the usage counts the model file keeps in `metadata["health"]["usage"]`; code 0 where
@@ -28,7 +28,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from engine.audio.griffinlim import mel_to_audio
 from engine.audio.io import load_audio
 from engine.audio.mel import MelSpectrogram
 from engine.codes.errors import CodeEditError, ModelMismatchError
@@ -36,6 +35,7 @@ from engine.codes.grid import CodeGrid, Level, resolve_level
 from engine.codes.ops import check_index, embeddings
 from engine.generation.settings import InversionSettings
 from engine.limits import MAX_GRID_COLUMNS
+from engine.model.inverter import invert
 from engine.model.persist import LoadedModel
 
 CHUNK_FRAMES = 1024  # mel frames per encoder/decoder pass, as `reconstruct()`; a multiple of downsample
@@ -112,7 +112,7 @@ def decode_mel(loaded: LoadedModel, grid: CodeGrid) -> Tensor:
 def decode_wave(loaded: LoadedModel, grid: CodeGrid, inversion: InversionSettings = InversionSettings()) -> np.ndarray:
     """A grid -> float32 audio [samples] at the model's rate (not peak-limited; `write_audio` scales)."""
     log_mel = decode_mel(loaded, grid)  # [M, T]
-    return mel_to_audio(log_mel, loaded.mel, n_iter=inversion.iterations, phase=inversion.phase, length=grid.samples).cpu().numpy()
+    return invert(loaded, log_mel, inversion, length=grid.samples).cpu().numpy()
 
 
 def typical_codes(loaded: LoadedModel) -> list[int]:
@@ -139,7 +139,7 @@ def preview_wave(loaded: LoadedModel, level: Level, index: int, seconds: float =
     columns = max(1, round(seconds * loaded.mel.sample_rate / (loaded.mel.hop_length * cfg.downsample)))
     log_mel = model.decode(vector[None, :, None].expand(1, -1, columns))[0, 0]  # [M, columns * downsample]
     inversion = InversionSettings()
-    wave = mel_to_audio(log_mel, loaded.mel, n_iter=inversion.iterations, phase=inversion.phase).cpu().numpy()  # [N]
+    wave = invert(loaded, log_mel, inversion).cpu().numpy()  # [N]
     fade = min(round(FADE_SECONDS * loaded.mel.sample_rate), len(wave) // 2)
     ramp = np.sin(np.linspace(0.0, np.pi / 2, fade, dtype=np.float32)) ** 2  # [fade]
     wave[:fade] *= ramp

@@ -2,7 +2,7 @@
 
     seed, settings -> CodePrior.generate -> codes [1, L, F]        any F: the prior slides its context window
     codes -> ConvVQVAE.decode_indices -> log-mel [M, T]              one pass (a small conv net)
-    log-mel -> Griffin-Lim in chunks, joined by overlap-add with a crossfade -> wave [N]
+    log-mel -> the model's inverter (waveform head or Griffin-Lim) in chunks, crossfaded -> wave [N]
     wave -> resample (soxr) -> optional stereo width -> float32 [N] or [N, 2]
 
 Chunked inversion (`invert_mel`): Griffin-Lim's buffers grow with the length (10 minutes would need ~2 GB),
@@ -15,6 +15,8 @@ neighbours with 8 context frames, 0.82-1.0 with 32 and 0.997-1.0 with 64; with 6
 one whole-length inversion to 122-128 dB SNR around the joins. So the crossfaded signals are the same
 signal, equal-gain is the right crossfade, and no level dip or discontinuity is left (tests/test_generate.py
 measures it). The extra frames cost 2 x 64 / 512 = 25% more inversion on long sounds, none on short ones.
+A waveform head sees only `WaveformHead.receptive_frames` (15) frames either side, well inside the context,
+so its chunks match a whole-length inversion to float rounding and the same crossfade joins them.
 
 Determinism: the seed drives a CPU `torch.Generator` that makes every draw of the prior; Griffin-Lim starts
 from a phase fixed per frame index (`InversionSettings`: random by default, or zero; a chunk starts exactly
@@ -31,11 +33,10 @@ from itertools import pairwise
 import numpy as np
 import torch
 
-from engine.audio.griffinlim import mel_to_audio
 from engine.audio.io import resample
-from engine.audio.mel import MelConfig
 from engine.audio.stereo import widen
 from engine.generation.settings import GenerationSettings, InversionSettings, check_sample_rate, check_seed
+from engine.model.inverter import invert
 from engine.model.persist import LoadedModel
 from engine.prior.model import CodePrior
 
@@ -80,7 +81,7 @@ def generate_audio(
     frames = n_samples // loaded.mel.hop_length + 1
     codes = sample_codes(prior, loaded.model.num_columns(frames), settings, seed)  # [1, L, F]
     log_mel = decode_codes(loaded, codes, frames)  # [M, T]
-    wave = resample(invert_mel(log_mel, loaded.mel, n_samples, inversion), loaded.mel.sample_rate, out_rate)  # [N']
+    wave = resample(invert_mel(log_mel, loaded, n_samples, inversion), loaded.mel.sample_rate, out_rate)  # [N']
     return wave if settings.stereo_width is None else widen(wave, settings.stereo_width, out_rate)
 
 
@@ -119,18 +120,18 @@ def chunk_bounds(frames: int, chunk_frames: int = CHUNK_FRAMES) -> list[int]:
 
 def invert_mel(
     log_mel: torch.Tensor,
-    cfg: MelConfig,
+    loaded: LoadedModel,
     n_samples: int,
     inversion: InversionSettings = InversionSettings(),
     *,
     chunk_frames: int = CHUNK_FRAMES,
 ) -> np.ndarray:
-    """Log-mel [M, T] -> float32 wave [n_samples], Griffin-Lim in chunks joined by crossfades (module doc).
+    """Log-mel [M, T] -> float32 wave [n_samples], `loaded`'s inverter in chunks joined by crossfades (module doc).
 
-    T must be n_samples // hop_length + 1, as for `mel_to_audio`. `chunk_frames` >= frames gives one
+    T must be n_samples // hop_length + 1, as for `invert`. `chunk_frames` >= frames gives one
     whole-length inversion (the reference the seam tests compare against).
     """
-    hop, frames = cfg.hop_length, log_mel.shape[-1]
+    hop, frames = loaded.mel.hop_length, log_mel.shape[-1]
     if frames != n_samples // hop + 1:
         raise ValueError(f"{frames} mel frames do not fit {n_samples} samples (expected {n_samples // hop + 1}).")
     if chunk_frames < 4 * CROSSFADE_FRAMES:
@@ -141,9 +142,7 @@ def invert_mel(
     for start, stop in pairwise(chunk_bounds(frames, chunk_frames)):
         first, last = max(start - CONTEXT_FRAMES, 0), min(stop + CONTEXT_FRAMES, frames)
         length = n_samples - first * hop if last == frames else (last - first - 1) * hop
-        piece = mel_to_audio(
-            log_mel[:, first:last], cfg, n_iter=inversion.iterations, phase=inversion.phase, first_frame=first, length=length
-        ).cpu().numpy()  # [length]
+        piece = invert(loaded, log_mel[:, first:last], inversion, first_frame=first, length=length).cpu().numpy()  # [length]
         offset = first * hop  # sample of the whole wave where the piece begins
         if start > 0:  # fade in across the boundary with the previous chunk
             ramp_at = start * hop - fade // 2 - offset

@@ -1,7 +1,10 @@
 """Turning a trained ConvVQVAE into a model file and back (PERS-01).
 
-The file holds the VQ-VAE weights under `vqvae.` (and, once trained, the prior's under `prior.`); the
-JSON metadata holds the model config, mel settings, dataset summary, training history and codebook health.
+The file holds the VQ-VAE weights under `vqvae.`, the waveform head's under `head.` when it has one (and,
+once trained, the prior's under `prior.`); the JSON metadata holds the model config, mel settings, which
+inverter turns its log-mels into audio (`inverter`, with the head's config under `waveform_head`), dataset
+summary, training history and codebook health. Files without an `inverter` field (written before the head
+existed) decode with Griffin-Lim.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ from engine.audio.mel import MelConfig
 from engine.errors import ModelFileError
 from engine.model.config import ModelConfig
 from engine.model.vqvae import ConvVQVAE
+from engine.model.waveform_head import HeadConfig, WaveformHead
 from engine.modelfile import read_model_file, save_model_file
 
 VQVAE_PREFIX = "vqvae."
+HEAD_PREFIX = "head."
+INVERTERS = ("griffin-lim", "waveform-head")  # the metadata's `inverter`; absent means griffin-lim
 RECORDED_PACKAGES = ("torch", "vector-quantize-pytorch")  # whose versions a model file records: our weight names are theirs
 
 
@@ -32,6 +38,12 @@ class LoadedModel:
     mel: MelConfig
     metadata: dict
     tensors: dict  # every tensor in the file, for parts loaded later (the prior)
+    head: WaveformHead | None = None  # the learned inverter, in eval mode; None: Griffin-Lim
+
+    @property
+    def inverter(self) -> str:
+        """Which of INVERTERS turns this model's log-mels into audio."""
+        return INVERTERS[1] if self.head is not None else INVERTERS[0]
 
     @property
     def model_id(self) -> str:
@@ -65,13 +77,19 @@ def package_versions() -> dict[str, str]:
     return found
 
 
-def save_vqvae(path: str | Path, model: ConvVQVAE, mel: MelConfig, metadata: dict, extra_tensors: dict | None = None) -> Path:
-    """Write the model and its metadata (config, mel settings and package versions are filled in here) atomically."""
+def save_vqvae(
+    path: str | Path, model: ConvVQVAE, mel: MelConfig, metadata: dict, extra_tensors: dict | None = None, *, head: WaveformHead | None = None
+) -> Path:
+    """Write the model, its waveform head if any, and its metadata (config, mel settings, inverter and package
+    versions are filled in here) atomically."""
     tensors = {VQVAE_PREFIX + k: v.detach() for k, v in model.state_dict().items()}
+    if head is not None:
+        tensors.update({HEAD_PREFIX + k: v.detach() for k, v in head.state_dict().items()})
     tensors.update(extra_tensors or {})
     metadata = {
         **metadata, "config": model.cfg.to_dict(), "mel": mel.to_dict(), "model_id": weights_id(tensors),
-        "written_with": package_versions(),
+        "written_with": package_versions(), "inverter": INVERTERS[head is not None],
+        "waveform_head": None if head is None else head.cfg.to_dict(),
     }
     return save_model_file(path, tensors, metadata)
 
@@ -92,7 +110,22 @@ def load_vqvae(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
     except RuntimeError as error:
         raise ModelFileError(_mismatch_message(path, metadata, error)) from error
     model.eval()
-    return LoadedModel(path, model, mel, metadata, tensors)
+    return LoadedModel(path, model, mel, metadata, tensors, _load_head(path, metadata, tensors, mel, device))
+
+
+def _load_head(path: Path, metadata: dict, tensors: dict, mel: MelConfig, device: str | torch.device) -> WaveformHead | None:
+    """The waveform head the metadata names, in eval mode; None for Griffin-Lim (and files without the field)."""
+    inverter = metadata.get("inverter", INVERTERS[0])
+    if inverter not in INVERTERS:
+        raise ModelFileError(f"{path.name} names an inverter this version does not know ({inverter!r}; known: {', '.join(INVERTERS)})")
+    if inverter == INVERTERS[0]:
+        return None
+    try:
+        head = WaveformHead(HeadConfig.from_dict(metadata["waveform_head"]), mel).to(device)
+        head.load_state_dict({k[len(HEAD_PREFIX):]: v for k, v in tensors.items() if k.startswith(HEAD_PREFIX)})
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise ModelFileError(f"{path.name} names a waveform head whose weights or settings do not load ({str(error).splitlines()[0]})") from error
+    return head.eval()
 
 
 def _mismatch_message(path: Path, metadata: dict, error: RuntimeError) -> str:

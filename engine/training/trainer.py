@@ -12,6 +12,8 @@ progress bar, the resident engine forwards OSC messages and a test collects them
   keeps its best epoch by held-out L1; "adversarial", the last `adversarial.SHARE` of the budget, starts from
   those weights and fine-tunes the decoder alone against log-mel discriminators, codes frozen, and keeps its
   last epoch.
+- The waveform head (engine/training/vocoder.py) takes one step after every VQ-VAE step, in both phases, on
+  crops of the training waves; the model file holds its last weights and names it as the inverter.
 - A checkpoint is written after every epoch and every `checkpoint_seconds`, with optimizer, discriminator and
   RNG state and the phase, so `resume` continues exactly where it stopped.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -38,12 +41,14 @@ from engine.model.config import ModelConfig, TrainConfig, adaptive_config
 from engine.model.losses import masked_mel_l1, vqvae_loss
 from engine.model.persist import save_vqvae
 from engine.model.vqvae import ConvVQVAE
+from engine.model.waveform_head import HeadConfig, WaveformHead
 from engine.modelfile import read_model_metadata
-from engine.training import adversarial
+from engine.training import adversarial, vocoder
 from engine.training.adversarial import AdversarialLosses, AdversarialPhase, freeze_codes
 from engine.training.checkpoint import checkpoint_path, claim_run, load_checkpoint, save_checkpoint
 from engine.training.health import LevelHealth, level_health, usage_counts, warnings_for
 from engine.training.loop import EpochLoop, RunState, snapshot
+from engine.training.vocoder import HeadLosses, HeadTraining
 
 MIN_EPOCH_VIEWS = 400
 INIT_VECTORS_PER_CODE = 4
@@ -101,6 +106,7 @@ class EpochReport:
     best: bool  # these weights are the ones kept so far
     phase: str = "spectral"  # one of PHASES
     losses: dict[str, float] | None = None  # the adversarial phase's mean losses (AdversarialLosses' fields)
+    head_losses: dict[str, float] | None = None  # the waveform head's mean losses (HeadLosses' fields)
 
 
 @dataclass
@@ -130,6 +136,8 @@ class _State(RunState):
     partial_loss: float = 0.0  # running sum of the unfinished epoch's losses
     partial_adversarial: dict | None = None  # running sums of the unfinished adversarial epoch's losses
     partial_counts: torch.Tensor | None = None  # [L, K] usage in the unfinished epoch
+    partial_head: dict | None = None  # running sums of the unfinished epoch's waveform head losses
+    head_seconds: float = 0.0  # of `seconds`, spent training the waveform head
 
 
 class Trainer(EpochLoop):
@@ -191,6 +199,8 @@ class Trainer(EpochLoop):
                 setattr(self.state, key, info[key])
             self.state.phase = info.get("phase", "spectral")
             self.state.partial_adversarial = info.get("partial_adversarial")
+            self.state.partial_head = info.get("partial_head")
+            self.state.head_seconds = info.get("head_seconds", 0.0)
             self.run_id = info.get("run_id") or uuid.uuid4().hex  # checkpoints of older versions have none
         else:
             self.mel_cfg = MelConfig()
@@ -226,6 +236,9 @@ class Trainer(EpochLoop):
 
         self.model = ConvVQVAE(self.model_cfg).to(self.device)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.train_cfg.learning_rate, weight_decay=self.train_cfg.weight_decay)
+        self.head = WaveformHead(HeadConfig(dim=self.model_cfg.hidden, mel_mean=self.model_cfg.mel_mean, mel_std=self.model_cfg.mel_std), self.mel_cfg).to(self.device)
+        head_mel = MelSpectrogram(self.mel_cfg).to(self.device)
+        self.head_training = HeadTraining(self.head, head_mel, [clip.wave for clip in self.train_clips], self.generator)
         self.best_state: dict | None = None
         self.permutation: torch.Tensor | None = None
         self.adversarial: AdversarialPhase | None = None
@@ -235,6 +248,9 @@ class Trainer(EpochLoop):
             self.best_state = saved.get("best")
             self.permutation = saved.get("permutation")
             self.state.partial_counts = saved.get("partial_counts")
+            if saved.get("head") is not None:  # checkpoints of older versions have no head: it starts afresh
+                self.head.load_state_dict(saved["head"])
+                self.head_training.load_state_dict(saved["head_training"])
             if self.state.phase == "adversarial":
                 self.adversarial = AdversarialPhase(self.model, self.device, self.generator)
                 self.adversarial.load_state_dict(saved["adversarial"])
@@ -293,11 +309,13 @@ class Trainer(EpochLoop):
             "epoch": s.epoch, "step_in_epoch": s.step_in_epoch, "steps": s.steps, "seconds": s.seconds,
             "history": s.history, "best_epoch": s.best_epoch, "best_val_l1": s.best_val_l1, "partial_loss": s.partial_loss,
             "phase": s.phase, "partial_adversarial": s.partial_adversarial,
+            "partial_head": s.partial_head, "head_seconds": s.head_seconds,
         }
         tensors = {
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "best": self.best_state,
             "permutation": self.permutation, "partial_counts": s.partial_counts,
             "adversarial": self.adversarial.state_dict() if self.adversarial else None,
+            "head": self.head.state_dict(), "head_training": self.head_training.state_dict(),
             "rng": torch.get_rng_state(), "generator": self.generator.get_state(),
         }
         save_checkpoint(self.ckpt_path, tensors, info)
@@ -320,6 +338,7 @@ class Trainer(EpochLoop):
             self.permutation = self._epoch_order()
             s.partial_loss = 0.0
             s.partial_adversarial = vars(AdversarialLosses()) if s.phase == "adversarial" else None
+            s.partial_head = vars(HeadLosses())
             s.partial_counts = torch.zeros(self.model_cfg.levels, self.model_cfg.codebook_size, dtype=torch.long)
         self.model.train()
         if self.adversarial is not None:
@@ -349,6 +368,10 @@ class Trainer(EpochLoop):
             self._optimise(loss, learning_rate(cfg.learning_rate, spectral_progress), self.model)
             s.partial_loss += loss.item()
         s.partial_counts += usage_counts(indices, self.model_cfg.codebook_size, self.model._column_mask(mask)).cpu()
+        started = time.perf_counter()
+        head = self.head_training.step(learning_rate(vocoder.LEARNING_RATE, self._progress(steps_in_epoch)), cfg.grad_clip, self.model if self.adversarial else None)
+        s.partial_head = {key: value + getattr(head, key) for key, value in (s.partial_head or vars(HeadLosses())).items()}
+        s.head_seconds += time.perf_counter() - started
 
     def _finish_epoch(self) -> None:
         s = self.state
@@ -362,15 +385,16 @@ class Trainer(EpochLoop):
             self.best_state = snapshot(self.model)
         train_loss = s.partial_loss / steps_in_epoch
         losses = None if s.partial_adversarial is None else {k: v / steps_in_epoch for k, v in s.partial_adversarial.items()}
+        head_losses = {k: v / steps_in_epoch for k, v in (s.partial_head or vars(HeadLosses())).items()}
         s.history.append({
             "epoch": s.epoch, "phase": s.phase, "train_loss": train_loss, "val_l1": val_l1, "seconds": round(s.seconds, 2),
             "utilisation": [h.utilisation for h in health], "perplexity": [h.perplexity for h in health], "dead": [h.dead for h in health],
-            **({"losses": losses} if losses else {}),
+            **({"losses": losses} if losses else {}), "head_losses": head_losses,
         })
         s.step_in_epoch = 0
         self.permutation = None
         self._checkpoint()
-        self.emit(EpochReport(s.epoch, s.steps, train_loss, val_l1, s.seconds, health, warnings_for(health), best, s.phase, losses))
+        self.emit(EpochReport(s.epoch, s.steps, train_loss, val_l1, s.seconds, health, warnings_for(health), best, s.phase, losses, head_losses))
 
     # ---------------------------------------------------------------- finish
 
@@ -403,14 +427,14 @@ class Trainer(EpochLoop):
             "training": {
                 "epochs": s.epoch, "steps": s.steps, "seconds": round(s.seconds, 2), "device": str(self.device),
                 "best_epoch": s.best_epoch, "best_val_l1": s.best_val_l1, "history": s.history, "stopped": stopped,
-                "phases": {"adversarial_share": adversarial.SHARE, "reached": s.phase},
+                "phases": {"adversarial_share": adversarial.SHARE, "reached": s.phase, "head_seconds": round(s.head_seconds, 2)},
                 "run_id": self.run_id,
             },
             "health": {"levels": [h.to_dict() for h in health], "usage": counts.tolist()},
             "prior": None,
         }
         entry, notice = self.library.save_new(
-            self.request.name, lambda path: save_vqvae(path, self.model, self.mel_cfg, {**metadata, "name": path.stem}), self._replaces
+            self.request.name, lambda path: save_vqvae(path, self.model, self.mel_cfg, {**metadata, "name": path.stem}, head=self.head), self._replaces
         )
         return TrainingFinished(entry.name, entry.path, s.epoch, s.seconds, s.best_epoch, s.best_val_l1, health, stopped, notice)
 

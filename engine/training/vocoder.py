@@ -1,0 +1,121 @@
+"""Training the waveform head (engine/model/waveform_head.py) in the same run as the VQ-VAE.
+
+Every step of the VQ-VAE's training is followed by one step of the head on `SEGMENT_FRAMES`-frame crops of the
+training files' waveforms (at a random level, -20..0 dB, since decoded and generated sounds come at any level):
+
+- spectral phase: the head learns from the crops' own log-mels, as a vocoder for this collection;
+- adversarial phase: for `DECODER_SHARE` of the crops the input is the VQ-VAE's reconstruction of the crop's
+  log-mel instead (no gradient reaches the VQ-VAE), so the head learns to turn the decoder's smoother output
+  into the original wave, as vocoders fine-tuned on predicted mels do (HiFi-GAN, section 4.4).
+
+The loss compares the head's wave with the crop: log-magnitude L1 plus spectral convergence at the STFT
+sizes of `RESOLUTIONS` (Parallel WaveGAN's multi-resolution STFT loss; the 256- and 512-point ones with hops
+of 64 and 128 samples see attacks and phase coherence that the 2048-point analysis cannot), plus
+`MEL_WEIGHT` times the log-mel L1 in the model's own mels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from engine.audio.mel import MelSpectrogram
+from engine.model.vqvae import ConvVQVAE
+from engine.model.waveform_head import WaveformHead
+
+RESOLUTIONS = ((256, 64), (512, 128), (1024, 256), (2048, 512))  # (n_fft, hop)
+MEL_WEIGHT = 1.0
+SEGMENT_FRAMES = 32  # mel frames per training crop (~0.37 s at 44.1 kHz / hop 512)
+BATCH = 16
+LEARNING_RATE = 5e-4
+BETAS = (0.8, 0.9)
+DECODER_SHARE = 0.5  # of the crops fed through the VQ-VAE in the adversarial phase
+MIN_GAIN_DB = -20.0
+_FLOOR = 1e-5
+
+
+@dataclass
+class HeadLosses:
+    """One step's losses (floats)."""
+
+    head_stft: float = 0.0
+    head_mel: float = 0.0
+
+
+def stft_loss(fake: Tensor, real: Tensor) -> Tensor:
+    """Multi-resolution STFT loss between waves [B, N]: log-magnitude L1 + spectral convergence, averaged."""
+    total = fake.new_zeros(())
+    for n_fft, hop in RESOLUTIONS:
+        window = torch.hann_window(n_fft, device=fake.device)
+        spec = lambda x: torch.stft(x, n_fft, hop, window=window, return_complex=True).abs()  # noqa: E731  [B, F, T]
+        f, r = spec(fake), spec(real)
+        convergence = torch.linalg.norm(r - f) / torch.linalg.norm(r).clamp_min(_FLOOR)
+        log_l1 = (f.clamp_min(_FLOOR).log() - r.clamp_min(_FLOOR).log()).abs().mean()
+        total = total + convergence + log_l1
+    return total / len(RESOLUTIONS)
+
+
+class HeadTraining:
+    """The head's optimizer and crop sampler; `step` trains one batch."""
+
+    def __init__(self, head: WaveformHead, mel: MelSpectrogram, waves: list[Tensor], generator: torch.Generator):
+        self.head, self.mel, self.generator = head, mel, generator
+        self.waves = waves  # each [N_i] float32, on the CPU
+        self.segment = SEGMENT_FRAMES * mel.cfg.hop_length  # samples; its mel has SEGMENT_FRAMES + 1 frames
+        self.optimizer = torch.optim.AdamW(head.parameters(), lr=LEARNING_RATE, betas=BETAS)
+
+    def _crops(self) -> Tensor:
+        """BATCH random crops [BATCH, segment] of the training waves at random levels, zero-padded when short."""
+        picks = torch.randint(len(self.waves), (BATCH,), generator=self.generator)
+        crops = torch.zeros(BATCH, self.segment)
+        for row, pick in enumerate(picks.tolist()):
+            wave = self.waves[pick]
+            start = int(torch.randint(max(1, len(wave) - self.segment + 1), (1,), generator=self.generator))
+            piece = wave[start : start + self.segment]
+            crops[row, : len(piece)] = piece
+        gains = 10 ** (MIN_GAIN_DB * torch.rand(BATCH, 1, generator=self.generator) / 20)  # [BATCH, 1]
+        return crops * gains
+
+    def step(self, learning_rate: float, grad_clip: float, vqvae: ConvVQVAE | None = None) -> HeadLosses:
+        """One optimisation step; with `vqvae`, DECODER_SHARE of the crops go in as its reconstruction."""
+        device = self.head.window.device
+        real = self._crops().to(device)  # [B, N]
+        with torch.no_grad():
+            log_mel = self.mel(real)  # [B, M, T]
+            if vqvae is not None:
+                log_mel = torch.where(self._decoder_rows(len(real)).to(device), _reconstruction(vqvae, log_mel), log_mel)
+        fake = self.head(log_mel, length=real.shape[-1])  # [B, N]
+        spectral = stft_loss(fake, real)
+        mel_l1 = F.l1_loss(self.mel(fake), self.mel(real))
+        loss = spectral + MEL_WEIGHT * mel_l1
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.head.parameters(), grad_clip)
+        self.optimizer.step()
+        return HeadLosses(float(spectral.detach()), float(mel_l1.detach()))
+
+    def _decoder_rows(self, batch: int) -> Tensor:
+        """[B, 1, 1] bool: which crops go in as the VQ-VAE's reconstruction."""
+        return (torch.rand(batch, generator=self.generator) < DECODER_SHARE)[:, None, None]
+
+    def state_dict(self) -> dict:
+        """What a checkpoint needs to continue: the optimizer's state (the head's weights travel separately)."""
+        return {"optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+
+
+def _reconstruction(vqvae: ConvVQVAE, log_mel: Tensor) -> Tensor:
+    """The VQ-VAE's output for log-mels [B, M, T], in eval mode for the decoder (the encoder and codes are
+    already frozen in the adversarial phase), without touching its training state otherwise."""
+    was_training = vqvae.decoder.training
+    vqvae.decoder.eval()
+    recon, _, _ = vqvae(log_mel.unsqueeze(1))  # [B, 1, M, T]
+    vqvae.decoder.train(was_training)
+    return recon[:, 0]
