@@ -13,7 +13,8 @@ Reports, on the validation split (whole files, never seen in training):
   when the model holds a waveform head: both inverters on the same trained model;
 - decode seconds for 4 s of audio: the head against 24 Griffin-Lim iterations (median of 5, this device);
 - codebook utilisation per level, training steps per second.
-`--model FILE` measures a model file already trained on FOLDER instead of training one.
+`--model FILE` measures a model file already trained on FOLDER instead of training one. A trained file keeps
+its head even where training would have chosen Griffin-Lim (the JSON says what it chose).
 Training runs in a throw-away DISTILL_HOME unless --home is given. Prints a Markdown row and JSON.
 `--set` and `--aug` change a ModelConfig / TrainConfig / AugmentRanges default for one run (probes);
 `--unquantized` trains the same network as a plain autoencoder, to separate the quantizer's share of the error.
@@ -65,6 +66,15 @@ def main() -> None:
     from engine.training import adversarial
     from engine.training.trainer import TrainRequest, train
 
+    from engine.training import vocoder
+
+    choose = vocoder.choose_inverter
+
+    def keep_head(*a):  # the file keeps the head whatever training chose, to measure both inverters
+        chosen = choose(*a)
+        return {**chosen, "chosen_in_training": chosen["inverter"], "inverter": "waveform-head"}
+
+    vocoder.choose_inverter = keep_head
     if args.adversarial_share is not None:
         adversarial.SHARE = args.adversarial_share
     discriminator = importlib.import_module("engine.model.discriminator")
@@ -146,6 +156,7 @@ def main() -> None:
         "codebook_size": loaded.model.cfg.codebook_size,
         "epochs": meta["training"]["epochs"],
         "inverter": loaded.inverter,
+        "inverter_chosen_in_training": meta["training"].get("inverters", {}).get("chosen_in_training"),
         "head_seconds_share": meta["training"].get("phases", {}).get("head_seconds", 0.0) / meta["training"]["seconds"],
         "decode_4s_seconds": decode_seconds(loaded, griffin_lim),
         "steps_per_s": meta["training"]["steps"] / meta["training"]["seconds"],

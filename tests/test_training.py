@@ -175,6 +175,8 @@ def test_resume_inside_the_adversarial_phase_continues_exactly(home, sound_folde
     ws, wr = weights("straight"), weights("broken")
     assert all(torch.equal(ws[k], wr[k]) for k in ws)
     assert Library().get("broken").metadata["training"]["history"][-1]["phase"] == "adversarial"
+    hs, hr = (load_vqvae(Library().resolve(name)).head.state_dict() for name in ("straight", "broken"))
+    assert all(torch.equal(hs[k], hr[k]) for k in hs)  # the waveform head, trained in both phases, continues exactly too
 
 
 def when_first(event_type, action):

@@ -20,7 +20,10 @@ from engine.model.vqvae import ConvVQVAE
 from engine.model.waveform_head import HeadConfig, WaveformHead
 from engine.modelfile import read_model_file, save_model_file
 from engine.reconstruct import reconstruct_file
-from engine.training.vocoder import stft_loss
+from engine.audio.listening import Listening
+from engine.training import vocoder
+from engine.training.trainer import TrainRequest, train
+from engine.training.vocoder import head_wins, stft_loss
 
 MEL = MelConfig()
 SMALL = HeadConfig(dim=16, blocks=2)
@@ -119,12 +122,29 @@ def test_a_file_whose_head_weights_are_missing_is_refused_in_one_sentence(tmp_pa
         load_vqvae(path)
 
 
-def test_a_trained_model_holds_a_trained_head_and_decoding_uses_it(tiny_model_file, sound_folder):
+def test_the_head_is_chosen_when_it_wins_three_of_the_four_figures():
+    griffin_lim = Listening(log_mel_l1=1.0, envelope_l1=1.0, texture_ratio=0.9, onset_correlation=0.7)
+    assert head_wins(Listening(0.9, 0.9, 0.95, 0.6), griffin_lim)  # only the onsets worse
+    assert not head_wins(Listening(0.9, 0.9, 0.8, 0.6), griffin_lim)  # two of four
+    assert not head_wins(griffin_lim, griffin_lim)  # a tie keeps Griffin-Lim
+
+
+def test_a_trained_model_names_the_inverter_training_chose(tiny_model_file):
     loaded = load_vqvae(tiny_model_file)
-    assert loaded.metadata["inverter"] == "waveform-head" and loaded.head is not None
-    assert loaded.head.cfg.dim == loaded.model.cfg.hidden
-    assert loaded.metadata["training"]["phases"]["head_seconds"] > 0
-    assert all(set(h["head_losses"]) == {"head_stft", "head_mel"} for h in loaded.metadata["training"]["history"])
+    training = loaded.metadata["training"]
+    assert set(training["inverters"]) == {"inverter", "waveform-head", "griffin-lim"}
+    assert loaded.inverter == loaded.metadata["inverter"] == training["inverters"]["inverter"]
+    assert (loaded.head is None) == (loaded.inverter == "griffin-lim")
+    assert training["phases"]["head_seconds"] > 0
+    assert all(set(h["head_losses"]) == {"head_stft", "head_mel"} for h in training["history"])
+
+
+def test_a_model_trained_with_its_head_chosen_decodes_with_it(home, sound_folder, monkeypatch):
+    choose = vocoder.choose_inverter
+    monkeypatch.setattr(vocoder, "choose_inverter", lambda *args: {**choose(*args), "inverter": "waveform-head"})
+    request = TrainRequest(dataset=sound_folder, name="headed", codebook_size=16, codebook_dim=16, hidden=32, epochs=1, device="cpu", seed=1)
+    loaded = load_vqvae(train(request).path)
+    assert loaded.metadata["inverter"] == "waveform-head" and loaded.head.cfg.dim == 32
     file = sorted(sound_folder.iterdir())[0]
     assert reconstruct_file(loaded, file).inverter == "waveform-head"
     grid = encode_file(loaded, file)

@@ -13,7 +13,8 @@ progress bar, the resident engine forwards OSC messages and a test collects them
   those weights and fine-tunes the decoder alone against log-mel discriminators, codes frozen, and keeps its
   last epoch.
 - The waveform head (engine/training/vocoder.py) takes one step after every VQ-VAE step, in both phases, on
-  crops of the training waves; the model file holds its last weights and names it as the inverter.
+  crops of the training waves; the model file holds its last weights and names it as the inverter when it
+  beats Griffin-Lim on the held-out files (`vocoder.choose_inverter`), else names Griffin-Lim.
 - A checkpoint is written after every epoch and every `checkpoint_seconds`, with optimizer, discriminator and
   RNG state and the phase, so `resume` continues exactly where it stopped.
 """
@@ -414,6 +415,8 @@ class Trainer(EpochLoop):
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
         health, counts = self._final_health()
+        inverters = vocoder.choose_inverter(self.model, self.head, self.val_clips)
+        head = self.head if inverters["inverter"] == "waveform-head" else None
         summary = self.dataset.summary()
         summary["train_files"] = [c.name for c in self.train_clips]
         summary["val_files"] = [c.name for c in self.val_clips]
@@ -428,13 +431,14 @@ class Trainer(EpochLoop):
                 "epochs": s.epoch, "steps": s.steps, "seconds": round(s.seconds, 2), "device": str(self.device),
                 "best_epoch": s.best_epoch, "best_val_l1": s.best_val_l1, "history": s.history, "stopped": stopped,
                 "phases": {"adversarial_share": adversarial.SHARE, "reached": s.phase, "head_seconds": round(s.head_seconds, 2)},
+                "inverters": inverters,
                 "run_id": self.run_id,
             },
             "health": {"levels": [h.to_dict() for h in health], "usage": counts.tolist()},
             "prior": None,
         }
         entry, notice = self.library.save_new(
-            self.request.name, lambda path: save_vqvae(path, self.model, self.mel_cfg, {**metadata, "name": path.stem}, head=self.head), self._replaces
+            self.request.name, lambda path: save_vqvae(path, self.model, self.mel_cfg, {**metadata, "name": path.stem}, head=head), self._replaces
         )
         return TrainingFinished(entry.name, entry.path, s.epoch, s.seconds, s.best_epoch, s.best_val_l1, health, stopped, notice)
 

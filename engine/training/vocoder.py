@@ -12,28 +12,40 @@ The loss compares the head's wave with the crop: log-magnitude L1 plus spectral 
 sizes of `RESOLUTIONS` (Parallel WaveGAN's multi-resolution STFT loss; the 256- and 512-point ones with hops
 of 64 and 128 samples see attacks and phase coherence that the 2048-point analysis cannot), plus
 `MEL_WEIGHT` times the log-mel L1 in the model's own mels.
+
+A head that has had too few steps (short budgets on a busy CPU) inverts worse than Griffin-Lim, so at the
+end `choose_inverter` decodes up to `CHOICE_FILES` held-out files both ways and the model file keeps the head
+only when it wins at least 3 of the four listening figures (engine/audio/listening.py); the figures of both
+are stored in the model's training record.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from engine.audio.griffinlim import mel_to_audio
+from engine.audio.listening import Listening, listening_figures
 from engine.audio.mel import MelSpectrogram
-from engine.model.vqvae import ConvVQVAE
+from engine.data.dataset import Clip
+from engine.generation.settings import InversionSettings
+from engine.model.vqvae import ConvVQVAE, reconstruct
 from engine.model.waveform_head import WaveformHead
 
 RESOLUTIONS = ((256, 64), (512, 128), (1024, 256), (2048, 512))  # (n_fft, hop)
 MEL_WEIGHT = 1.0
-SEGMENT_FRAMES = 32  # mel frames per training crop (~0.37 s at 44.1 kHz / hop 512)
-BATCH = 16
+SEGMENT_FRAMES = 16  # mel frames per training crop (~0.19 s at 44.1 kHz / hop 512; Vocos trains on 16384 samples at 24 kHz)
+BATCH = 8  # with SEGMENT_FRAMES, a head step costs about a tenth of a VQ-VAE step (measured, 2 CPU cores)
 LEARNING_RATE = 5e-4
 BETAS = (0.8, 0.9)
 DECODER_SHARE = 0.5  # of the crops fed through the VQ-VAE in the adversarial phase
 MIN_GAIN_DB = -20.0
+CHOICE_FILES = 8  # held-out files decoded both ways to choose the inverter
+CHOICE_SECONDS = 10.0  # of each, at most
 _FLOOR = 1e-5
 
 
@@ -119,3 +131,38 @@ def _reconstruction(vqvae: ConvVQVAE, log_mel: Tensor) -> Tensor:
     recon, _, _ = vqvae(log_mel.unsqueeze(1))  # [B, 1, M, T]
     vqvae.decoder.train(was_training)
     return recon[:, 0]
+
+
+@torch.no_grad()
+def choose_inverter(vqvae: ConvVQVAE, head: WaveformHead, clips: Sequence[Clip]) -> dict:
+    """Decode up to CHOICE_FILES held-out `clips` with the head and with Griffin-Lim (the generation
+    defaults) -> {"inverter": "waveform-head" or "griffin-lim", "waveform-head": figures, "griffin-lim": figures},
+    the figures being the means over the files and the choice `head_wins`'.
+    """
+    rate, hop = head.mel.sample_rate, head.mel.hop_length
+    inversion = InversionSettings()
+    heard: dict[str, list[Listening]] = {"waveform-head": [], "griffin-lim": []}
+    head.eval()
+    for clip in list(clips)[:CHOICE_FILES]:
+        original = clip.wave[: int(CHOICE_SECONDS * rate)].float()  # [N]
+        target = clip.log_mel[:, : original.numel() // hop + 1].to(head.window.device)  # [M, T]
+        recon, _ = reconstruct(vqvae, target)  # [M, T]
+        waves = {
+            "waveform-head": head(recon, length=original.numel()),
+            "griffin-lim": mel_to_audio(recon, head.mel, n_iter=inversion.iterations, phase=inversion.phase, length=original.numel()),
+        }
+        for name, wave in waves.items():
+            heard[name].append(listening_figures(original.numpy(), wave.cpu().numpy(), rate))
+    head.train()
+    means = {name: Listening.mean(items) for name, items in heard.items()}
+    chosen = "waveform-head" if head_wins(means["waveform-head"], means["griffin-lim"]) else "griffin-lim"
+    return {"inverter": chosen, **{name: vars(m) for name, m in means.items()}}
+
+
+def head_wins(head: Listening, griffin_lim: Listening) -> bool:
+    """Whether the head is better on at least 3 of the 4 figures: lower envelope and log-mel L1, texture
+    ratio nearer 1, higher onset correlation."""
+    return sum((
+        head.envelope_l1 < griffin_lim.envelope_l1, head.log_mel_l1 < griffin_lim.log_mel_l1,
+        abs(head.texture_ratio - 1) < abs(griffin_lim.texture_ratio - 1), head.onset_correlation > griffin_lim.onset_correlation,
+    )) >= 3
