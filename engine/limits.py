@@ -29,6 +29,7 @@ MODEL_FILE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
         "hidden": (1, 1024), "downsample": (1, 64), "res_blocks": (0, 16), "kmeans_iters": (0, 1000),
     },
     "mel": {"sample_rate": (1000, 384000), "n_fft": (2, 16384), "hop_length": (1, 16384), "n_mels": (1, 512)},
+    "waveform_head": {"dim": (1, 1024), "blocks": (1, 32), "expansion": (1, 8)},
     "prior.config": {
         "levels": (1, 4), "codebook_size": (2, 4096), "context": (2, 8192), "d_model": (1, 2048),
         "n_layers": (1, 64), "n_heads": (1, 64), "head_expansion": (1, 16),
