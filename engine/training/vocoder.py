@@ -44,6 +44,7 @@ LEARNING_RATE = 5e-4
 BETAS = (0.8, 0.9)
 DECODER_SHARE = 0.5  # of the crops fed through the VQ-VAE in the adversarial phase
 MIN_GAIN_DB = -20.0
+SEED_OFFSET = 7919  # the crops' generator is seeded with the run's seed plus this
 CHOICE_FILES = 8  # held-out files decoded both ways to choose the inverter
 CHOICE_SECONDS = 10.0  # of each, at most
 _FLOOR = 1e-5
@@ -73,8 +74,9 @@ def stft_loss(fake: Tensor, real: Tensor) -> Tensor:
 class HeadTraining:
     """The head's optimizer and crop sampler; `step` trains one batch."""
 
-    def __init__(self, head: WaveformHead, mel: MelSpectrogram, waves: list[Tensor], generator: torch.Generator):
-        self.head, self.mel, self.generator = head, mel, generator
+    def __init__(self, head: WaveformHead, mel: MelSpectrogram, waves: list[Tensor], seed: int):
+        self.head, self.mel = head, mel
+        self.generator = torch.Generator().manual_seed(seed + SEED_OFFSET)  # its own: the VQ-VAE's draws stay as they were
         self.waves = waves  # each [N_i] float32, on the CPU
         self.segment = SEGMENT_FRAMES * mel.cfg.hop_length  # samples; its mel has SEGMENT_FRAMES + 1 frames
         self.optimizer = torch.optim.AdamW(head.parameters(), lr=LEARNING_RATE, betas=BETAS)
@@ -116,11 +118,13 @@ class HeadTraining:
         return (torch.rand(batch, generator=self.generator) < DECODER_SHARE)[:, None, None]
 
     def state_dict(self) -> dict:
-        """What a checkpoint needs to continue: the optimizer's state (the head's weights travel separately)."""
-        return {"optimizer": self.optimizer.state_dict()}
+        """What a checkpoint needs to continue: the optimizer's and the crop generator's states (the head's
+        weights travel separately)."""
+        return {"optimizer": self.optimizer.state_dict(), "generator": self.generator.get_state()}
 
     def load_state_dict(self, state: dict) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["generator"])
 
 
 def _reconstruction(vqvae: ConvVQVAE, log_mel: Tensor) -> Tensor:
