@@ -39,7 +39,7 @@ from engine.model.waveform_head import WaveformHead
 RESOLUTIONS = ((256, 64), (512, 128), (1024, 256), (2048, 512))  # (n_fft, hop)
 MEL_WEIGHT = 1.0
 SEGMENT_FRAMES = 16  # mel frames per training crop (~0.19 s at 44.1 kHz / hop 512; Vocos trains on 16384 samples at 24 kHz)
-BATCH = 8  # with SEGMENT_FRAMES, a head step costs about a tenth of a VQ-VAE step (measured, 2 CPU cores)
+BATCH = 8  # with SEGMENT_FRAMES, the head took 26-28 % of the training time (docs/benchmarks.md)
 LEARNING_RATE = 5e-4
 BETAS = (0.8, 0.9)
 DECODER_SHARE = 0.5  # of the crops fed through the VQ-VAE in the adversarial phase
