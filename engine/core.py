@@ -17,9 +17,11 @@ for, so later changes never reach into a running job.
 Files. Every file the engine announces lies in its output folder and is complete (written under a
 temporary name, then renamed) before its event or future fires; paths from clients are only read.
 
-Seeds. `generate()` without a seed uses the `seed` parameter and then advances it by one (announced as a
-`ParamChanged`), so repeated generations differ and each can be made again from the seed it reports. Seeds
-are limited to 0..2**31-1 so that they fit OSC's and Pd's 32-bit integers.
+Seeds. The `seed` parameter starts at a random value (as the CLI's does), so two engines do not make the same
+first sound; subscribers hear it with the other parameters. `generate()` without a seed uses the `seed`
+parameter and then advances it by one (announced as a `ParamChanged`), so repeated generations differ and
+each can be made again from the seed it reports. Seeds are limited to 0..2**31-1 so that they fit OSC's and
+Pd's 32-bit integers.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import itertools
 import logging
 import os
 import re
+import secrets
 import sys
 import threading
 import traceback
@@ -97,7 +100,7 @@ PARAM_NAMES = ("temperature", "top_k", "top_p", "seed", "duration")
 
 @dataclass(frozen=True)
 class Params:
-    """The sampling parameters `generate()` uses when not told otherwise."""
+    """The sampling parameters `generate()` uses when not told otherwise (the engine starts with a random seed)."""
 
     temperature: float = 1.0
     top_k: int = 0
@@ -153,7 +156,7 @@ class Engine:
         self._lock = threading.Lock()  # model, params and listeners
         self._edit_lock = threading.Lock()  # makes (grid before, edit, grid after) one step
         self._model: _Model | None = None
-        self._params = Params()
+        self._params = Params(seed=secrets.randbelow(MAX_SEED + 1))  # random, like the CLI's default seed
         self._listeners: list[Callable[[Event], None]] = []
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-torch", initializer=lower_thread_priority)
         self._player = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-play")
