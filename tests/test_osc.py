@@ -73,8 +73,8 @@ def grid_codes(client, slot) -> np.ndarray:
 # -- basics ----------------------------------------------------------------------------------------------
 
 
-def test_ping_help_and_docs_come_from_one_table(client):
-    assert client.request("/distill/ping", reply="/distill/pong") == [__version__]
+def test_ping_help_and_docs_come_from_one_table(client, home):
+    assert client.request("/distill/ping", reply="/distill/pong") == [__version__, str(home.resolve())]  # the data folder it serves
     client.send("/distill/help")
     helps = [client.expect("/distill/help") for _ in ROUTES]
     assert [h[0] for h in helps] == [r.address for r in ROUTES]
@@ -100,7 +100,7 @@ def test_unknown_addresses_patterns_and_garbage_are_answered(client):
     client.send_raw(b"/distill/ping\x00\x00\x00,i\x00\x00")  # truncated: the int is missing
     echoed, message = client.expect("/distill/error")
     assert echoed == "" and "not a readable OSC" in message
-    assert client.request("/distill/ping", reply="/distill/pong") == [__version__]
+    assert client.request("/distill/ping", reply="/distill/pong")[0] == __version__
 
 
 def test_wrong_argument_counts_and_types(loaded, client):
@@ -277,7 +277,7 @@ def test_subscribe_unsubscribe_and_reply_routing(loaded, server, client):
         assert pd_listener.expect(f"/distill/param/{name}")
     assert pd_listener.expect("/distill/model/loaded")[0] == "tiny"
     client.send("/distill/ping")
-    assert pd_listener.expect("/distill/pong") == [__version__]  # replies reach the listening port too
+    assert pd_listener.expect("/distill/pong")[0] == __version__  # replies reach the listening port too
     client.send("/distill/param/top_p", 0.5)
     assert client.expect("/distill/param/top_p") == [0.5]  # the sender is no subscriber: it gets its answer
     assert pd_listener.expect("/distill/param/top_p") == [0.5]

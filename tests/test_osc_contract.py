@@ -63,7 +63,7 @@ def error_of(client, address, *values, timeout=10.0) -> str:
     client.send(address, *values)
     echoed, message = client.expect("/distill/error", timeout)
     assert echoed == address
-    assert client.request("/distill/ping", reply="/distill/pong") == [__version__]
+    assert client.request("/distill/ping", reply="/distill/pong")[0] == __version__
     return message
 
 
@@ -349,7 +349,7 @@ def test_prior_training_reloads_the_loaded_model_and_stops_on_request(engine, li
     assert client.request("/distill/prior/train/stop", reply="/distill/prior/train/stopping") == []
     assert listener.expect("/distill/prior/train/done", 120) == ["bare", 1]
     assert library.get("bare").metadata["prior"]["stopped"] is True
-    assert client.request("/distill/ping", reply="/distill/pong") == [__version__]
+    assert client.request("/distill/ping", reply="/distill/pong")[0] == __version__
 
 
 # -- health ------------------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ class Route:
 
 
 def _ping(server, request) -> None:
-    request.reply("/distill/pong", __version__)
+    request.reply("/distill/pong", __version__, str(server.engine.library.home.resolve()))
 
 
 def _help(server, request) -> None:
@@ -307,7 +307,7 @@ PARAM_HELP = {
 }
 
 ROUTES: tuple[Route, ...] = (
-    Route("/distill/ping", (), "Answers /distill/pong <version>.", _ping, now=True),
+    Route("/distill/ping", (), "Answers /distill/pong <version> <data folder> (the DISTILL_HOME whose library it serves).", _ping, now=True),
     Route("/distill/help", (), "Answers one /distill/help <address> <argument spec> <description> per address.", _help, now=True),
     Route(
         "/distill/subscribe", (Optional((Arg("port", "i"),)),),
