@@ -50,6 +50,23 @@ async def test_function_keys_switch_between_the_five_screens(served_engine):
             assert isinstance(app.screen, screen), key
 
 
+async def test_esc_leaves_every_text_field_of_every_screen(served_engine):
+    from textual.widgets import Input
+
+    _, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state.connected, what="connection")
+        for key in ("f1", "f2", "f3", "f4", "f5"):
+            await pilot.press(key)
+            for field in app.screen.query(Input):
+                if field.display:
+                    field.focus()
+                    await pilot.pause()
+                    await pilot.press("escape")
+                    assert not isinstance(app.focused, Input), f"{key}: Esc stayed in #{field.id}"
+
+
 async def test_a_parameter_set_by_another_client_reaches_the_app(served_engine):
     _, server, _ = served_engine
     app = DistillApp(server.address)

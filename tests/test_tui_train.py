@@ -4,6 +4,7 @@ snapshot; plus the loss plot's drawing."""
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 from tui_support import hide_port, wait_for
 
 from engine.demo_sounds import write_demo_dataset
@@ -87,6 +88,31 @@ async def test_a_chosen_folder_shows_its_defaults_and_an_edited_option_reaches_t
         await set_option(pilot, screen, "seed", 7)
         await wait_for(pilot, lambda: engine.train_options.seed == 7, what="the new seed in the engine")
         await wait_for(pilot, lambda: options.known["seed"] == 7, what="the engine's announcement")
+
+
+async def test_esc_leaves_the_minutes_field_and_t_then_starts_training(served_engine, sound_folder):
+    engine, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot, app)
+        await choose_folder(pilot, screen, str(sound_folder))
+        for key, value in FAST.items():
+            engine.train_option(key, value)
+        await wait_for(pilot, lambda: screen.query_one(TrainOptions).known["hidden"] == FAST["hidden"], what="the fast options")
+        sent, send = [], app.link.send
+        app.link.send = lambda address, *values: (sent.append((address, *values)), send(address, *values))
+        await pilot.click("#option-minutes")
+        screen.query_one("#option-minutes").value = ""
+        await pilot.press("2", "escape")
+        assert not isinstance(app.focused, Input)  # Esc left the field
+        await pilot.press("t")
+        run = screen.query_one("#model-run", RunProgress)
+        await wait_for(pilot, lambda: run.running, timeout=30, what="the run the t key started")
+        assert ("/distill/train/option", "minutes", 2) in sent  # Esc offered the typed minutes first
+        assert [s for s in sent if s[0] == "/distill/train/start"] == [("/distill/train/start", str(sound_folder), sound_folder.name)]
+        assert engine.train_options.minutes == 2
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not run.running, timeout=60, what="the end of the run")
 
 
 async def test_a_refused_option_is_a_notification_and_the_field_shows_the_engines_value_again(served_engine):

@@ -51,6 +51,7 @@ class TrainScreen(EngineScreen):
         Binding("ctrl+s", "stop_training", "Stop"),
         Binding("p", "start_prior", "Train prior"),
         Binding("h", "show_health", "Its health"),
+        Binding("escape", "leave_field", "Leave field", show=False),
     ]
     DEFAULT_CSS = """
     TrainScreen #train-source {
@@ -74,6 +75,10 @@ class TrainScreen(EngineScreen):
     }
     TrainScreen #train-run {
         padding-right: 1;
+        border-left: blank;
+    }
+    TrainScreen #train-run:focus {
+        border-left: thick $accent;
     }
     TrainScreen #train-run > * {
         border: round $panel-lighten-2;
@@ -174,6 +179,10 @@ class TrainScreen(EngineScreen):
         """Start training a model on the chosen folder with the options shown."""
         folder = absolute_folder(self.query_one("#folder", Input).value)
         self.send("/distill/train/start", folder, self.query_one("#name", Input).value.strip())
+
+    def action_leave_field(self) -> None:
+        """Esc: leave a text field (its value is offered) for the run panel, so that t, p and h work again."""
+        self.query_one("#train-run").focus()
 
     def action_stop_training(self) -> None:
         """Stop the run that is going (its best weights are saved)."""
