@@ -660,19 +660,19 @@ class Engine:
     def train_defaults(self, dataset: str) -> Future[int]:
         """Inspect the sound folder `dataset` on the files thread and set the training options to its defaults.
 
-        Every option but the seed takes `adaptive_config`'s value for the folder's count of readable sound
-        files (each announced); minutes becomes the trainer's default budget. The future gives that count.
+        Every option but the seed takes `adaptive_config`'s value for the folder's count of usable sound
+        files, those training would use (each announced); minutes becomes the trainer's default budget. The future gives that count.
         """
         folder = dataset_folder(dataset)
         return self._files.submit(self._defaults_job, folder)
 
     def _defaults_job(self, folder: Path) -> int:
-        from engine.audio.io import readable_audio
-        from engine.data.dataset import audio_files
+        from engine.audio.mel import MelConfig
+        from engine.data.dataset import count_usable
         from engine.model.config import adaptive_config
         from engine.training.trainer import DEFAULT_MINUTES
 
-        files = sum(readable_audio(path) for path in audio_files(folder))
+        files = count_usable(folder, MelConfig().sample_rate)  # what training will use: silent files are not counted
         model, _ = adaptive_config(files)
         with self._lock:
             options = TrainOptions(model.levels, model.codebook_size, model.codebook_dim, model.commitment_weight, model.hidden, DEFAULT_MINUTES, self._train_options.seed)

@@ -84,6 +84,7 @@ async def test_each_level_shows_its_light_verdict_and_heatmap(served_engine, che
         assert [shown(p.heatmap) for p in panels] == SHADED
         assert "69% of 16 codes used" in str(panels[0].verdict.render())
         assert "worst level: Detail" in str(screen.query_one("#health-summary").render())
+        assert "every training file, unaugmented" in str(screen.query_one("#health-summary").render())  # not the live batches
 
 
 async def test_a_model_loaded_by_another_client_replaces_the_levels(served_engine, checked_model):

@@ -65,7 +65,7 @@ async def choose_folder(pilot, screen: TrainScreen, folder: str) -> None:
     screen.query_one("#folder").value = ""
     await pilot.press(*folder, "enter")
     note = screen.query_one("#options-note")
-    await wait_for(pilot, lambda: "readable sound files" in str(note.render()), what="the folder's defaults")
+    await wait_for(pilot, lambda: "usable sound files" in str(note.render()), what="the folder's defaults")
 
 
 async def set_option(pilot, screen: TrainScreen, key: str, value) -> None:
@@ -81,13 +81,44 @@ async def test_a_chosen_folder_shows_its_defaults_and_an_edited_option_reaches_t
         screen = await open_train(pilot, app)
         await choose_folder(pilot, screen, str(sound_folder))
         options = screen.query_one(TrainOptions)
-        assert "8 readable sound files" in str(screen.query_one("#options-note").render())
+        assert "8 usable sound files" in str(screen.query_one("#options-note").render())
         assert options.known == {key: getattr(engine.train_options, key) for key in OPTION_KEYS}
         assert engine.train_options.minutes > 0  # the defaults set a real budget
         assert screen.query_one("#name").value == sound_folder.name  # named after its folder
         await set_option(pilot, screen, "seed", 7)
         await wait_for(pilot, lambda: engine.train_options.seed == 7, what="the new seed in the engine")
         await wait_for(pilot, lambda: options.known["seed"] == 7, what="the engine's announcement")
+
+
+async def test_before_a_folder_the_options_say_auto_and_default_and_the_prior_panel_knows_the_loaded_prior(served_engine):
+    engine, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot, app)
+        assert engine.train_options.codebook_size == 0 and engine.train_options.minutes == 0
+        for key, word in (("codebook_size", "auto"), ("minutes", "default")):
+            field = screen.query_one(f"#option-{key}", Input)
+            assert field.value == "" and field.placeholder == word  # not "0"
+        assert screen.query_one("#option-levels", Input).value == str(engine.train_options.levels)
+        status = str(screen.query_one("#prior-run", RunProgress).status.render())
+        assert "tiny has a prior" in status and "press p" not in status  # the loaded model has one already
+
+
+async def test_a_silent_file_is_not_counted_as_a_sound_to_train_on(served_engine, sound_folder, tmp_path):
+    import shutil
+
+    import numpy as np
+    import soundfile as sf
+
+    folder = tmp_path / "with-silence"
+    shutil.copytree(sound_folder, folder)
+    sf.write(folder / "silence.wav", np.zeros(44100, dtype=np.float32), 44100)
+    _, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot, app)
+        await choose_folder(pilot, screen, str(folder))
+        assert "8 usable sound files" in str(screen.query_one("#options-note").render())  # 9 files, one silent
 
 
 async def test_esc_leaves_the_minutes_field_and_t_then_starts_training(served_engine, sound_folder):
@@ -199,6 +230,7 @@ async def test_the_30_percent_warning_shows_for_its_epoch_only(served_engine):
         ):
             app.post_message(EngineMessage(address, values))
         await wait_for(pilot, lambda: run.warnings.display, what="the warning box")
+        assert "augmented training batches" in str(run.caption.render())  # not the figures of F5 / distill health
         assert warning in str(run.warnings.render())
         assert run.table.get_row("1")[1:] == ["Timbre", "12%", "3.5", 14, "Codebook collapse detected"]
         app.post_message(EngineMessage("/distill/train/progress", [2, 0.8, 6.0, 1.1, 0.2, 1]))

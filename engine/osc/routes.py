@@ -443,8 +443,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/distill/train/options", (), "Answers /distill/train/option <key> <value> for every training option.", _train_options),
     Route(
         "/distill/train/defaults", (Arg("dataset_dir", "s"),),
-        "Count a folder's readable sound files and set every training option but the seed to its default for them (each "
-        "answered as /distill/train/option); answers /distill/train/defaults <dataset_dir> <files>.",
+        "Count a folder's usable sound files (those training would use: not silent, too short or unreadable) and set "
+        "every training option but the seed to its default for them (each answered as /distill/train/option); answers /distill/train/defaults <dataset_dir> <files>.",
         _train_defaults,
     ),
     Route(

@@ -32,6 +32,10 @@ from tui.widgets.param_field import parse_number
 from tui.widgets.train_options import TrainOptions
 
 
+# The live figures and those of F5 / `distill health` differ for the same model: say which is which.
+LIVE_HEALTH_CAPTION = "Codes used in this epoch's augmented training batches (F5 Health: every file, unaugmented)"
+
+
 def clock(seconds: float) -> str:
     """Seconds as m:ss."""
     minutes, seconds = divmod(int(seconds), 60)
@@ -123,6 +127,7 @@ class TrainScreen(EngineScreen):
                     "Not training. Choose a folder and a name, check the options, then press t.",
                     ("", "level", "codes used", "perplexity", "dead", "status"),
                     LossPlot("train loss", "val L1"),
+                    LIVE_HEALTH_CAPTION,
                     id="model-run",
                 )
                 with Vertical(id="prior-box"):
@@ -133,7 +138,7 @@ class TrainScreen(EngineScreen):
                         yield Input(placeholder="default", type="number", compact=True, id="prior-minutes")
                         yield Button("Train prior  p", id="start-prior", variant="primary", compact=True)
                     yield RunProgress(
-                        "A model generates sounds once its prior is trained: press p.",
+                        "A model generates sounds once its prior is trained: name it, then press p.",
                         ("level", "train perplexity", "val perplexity"),
                         id="prior-run",
                     )
@@ -145,6 +150,7 @@ class TrainScreen(EngineScreen):
         self.query_one("#prior-box").border_title = "Prior training"
         if self.app.state.model is not None:
             self.query_one("#prior-model", Input).value = self.app.state.model.name
+            self._show_prior_target()
         self.send("/distill/train/options")
 
     # -- the user's actions ---------------------------------------------------------------------------
@@ -233,7 +239,7 @@ class TrainScreen(EngineScreen):
             case "/distill/train/option", [key, value]:
                 options.show(str(key), value)
             case "/distill/train/defaults", [_, files]:
-                options.note(f"{files} readable sound files: the options are the defaults for that many; change any before training.")
+                options.note(f"{files} usable sound files (silent and unreadable ones not counted): these are the defaults for that many; change any.")
             case "/distill/error", ["/distill/train/option", *_]:
                 options.revert()
             case "/distill/train/started", [name]:
@@ -272,6 +278,18 @@ class TrainScreen(EngineScreen):
                 prior_model = self.query_one("#prior-model", Input)
                 if not prior_model.value.strip():
                     prior_model.value = str(name)
+                self._show_prior_target()
+
+    def _show_prior_target(self) -> None:
+        """Before any prior run: say whether the loaded model named in the prior section has a prior already."""
+        run = self.query_one("#prior-run", RunProgress)
+        model = self.app.state.model
+        if run.started or model is None or model.name != self.query_one("#prior-model", Input).value.strip():
+            return
+        if model.has_prior:
+            run.say(f"{model.name} has a prior: it can generate sounds (p trains a new one in its place, asking first).")
+        else:
+            run.say(f"{model.name} has no prior yet: press p to train one, so that it can generate sounds.")
 
 
 def epoch_status(epoch: int, seconds: float, losses: str, best: int) -> Text:

@@ -1,5 +1,6 @@
 """The live view of one training run: a status line, a progress bar, an optional loss curve, a table with a
-row per level, and the run's warnings in a box that only shows while there are some."""
+row per level under an optional caption (what its figures are measured on), and the run's warnings in a box
+that only shows while there are some."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ class RunProgress(Vertical):
         height: auto;
         max-height: 6;
     }
+    RunProgress > .run-caption {
+        color: $text-muted;
+    }
     RunProgress > .run-warnings {
         height: auto;
         display: none;
@@ -41,29 +45,36 @@ class RunProgress(Vertical):
     }
     """
 
-    def __init__(self, idle: str, columns: tuple[str, ...], plot: LossPlot | None = None, *, id: str | None = None):
-        """`idle`: the status before any run; `columns`: the per-level table's headings; `plot`: the loss curve."""
+    def __init__(
+        self, idle: str, columns: tuple[str, ...], plot: LossPlot | None = None, caption: str = "", *, id: str | None = None
+    ):
+        """`idle`: the status before any run; `columns`: the per-level table's headings; `plot`: the loss curve;
+        `caption`: a line above the table saying what its figures measure."""
         super().__init__(id=id)
         self.status = Static(idle, classes="run-status")
         self.bar = ProgressBar(total=100, show_eta=False)
         self.plot = plot
+        self.caption = Static(caption, classes="run-caption") if caption else None
         self.table = DataTable(cursor_type="none", zebra_stripes=True)
         self.table.add_columns(*columns)
         self.warnings = Static(classes="run-warnings")
         self._warning_lines: list[str] = []
         self.running = False
+        self.started = False  # a run was seen (its status line now tells about it)
 
     def compose(self) -> ComposeResult:
         yield self.status
         yield self.bar
         if self.plot is not None:
             yield self.plot
+        if self.caption is not None:
+            yield self.caption
         yield self.table
         yield self.warnings
 
     def start(self, status: str) -> None:
         """A new run started: clear everything from the last one."""
-        self.running = True
+        self.running = self.started = True
         self.status.update(status)
         self.bar.update(progress=0)
         if self.plot is not None:
@@ -73,7 +84,7 @@ class RunProgress(Vertical):
 
     def epoch(self, fraction: float, status: Text | str, losses: tuple[float, float] | None = None) -> None:
         """One epoch finished: `fraction` of the budget is done; its per-level rows and warnings follow."""
-        self.running = True
+        self.running = self.started = True
         self.status.update(status)
         self.bar.update(progress=100 * fraction)
         if self.plot is not None and losses is not None:
