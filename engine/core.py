@@ -519,13 +519,16 @@ class Engine:
         edits = self._edit([a, b], lambda: self._slots.swap(a, b, start, end, levels))
         return edits[0], edits[1]
 
-    def blend(self, a: str, b: str, weight: float, start: int | None = None, end: int | None = None) -> Edit:
-        """Blend slot `a` towards slot `b` by `weight` (0..1) in embedding space, over [start, end) or all."""
+    def blend(
+        self, a: str, b: str, weight: float, start: int | None = None, end: int | None = None, levels: list[Level] | None = None
+    ) -> Edit:
+        """Blend slot `a` towards slot `b` by `weight` (0..1) in embedding space, over [start, end) or all, of
+        `levels` (default all, as `swap`)."""
         from engine.codes.codec import codebooks_for
 
         current = self._require_model()
         books = codebooks_for(current.loaded, self.grid(a))
-        return self._edit([a], lambda: self._slots.blend(a, b, weight, books, start, end))[0]
+        return self._edit([a], lambda: self._slots.blend(a, b, weight, books, start, end, levels))[0]
 
     def undo(self, slot: str) -> Edit:
         """Undo the last edit of `slot` (CodeEditError when there is none)."""
@@ -546,7 +549,7 @@ class Engine:
             for slot, old in zip(slots, before):
                 new = self._slots.grid(slot)
                 undo, redo = self._slots.history(slot)
-                edits.append(GridEdited(slot, changed_cells(old, new), len(undo), len(redo)))
+                edits.append(GridEdited(slot, changed_cells(old, new), len(undo), len(redo), tuple(new.blended_runs())))
         for edit in edits:
             self._emit(edit)
         return edits
