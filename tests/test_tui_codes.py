@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import soundfile as sf
 from textual.app import App, ComposeResult
-from tui_support import hide_port, wait_for
+from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
 
 from engine.osc.client import OscClient
 from tui.app import DistillApp
@@ -242,7 +242,8 @@ def paint(engine, slot: str, pattern: np.ndarray) -> None:
         engine.set_cell(slot, level, frame, int(target))
 
 
-def test_snapshot_of_a_grid_with_cursor_and_selection(snap_compare, served_engine, sound_folder):
+@SNAPSHOT_SIZES
+def test_snapshot_of_a_grid_with_cursor_and_selection(snap_compare, size, served_engine, sound_folder):
     engine, server, _ = served_engine
     app = DistillApp(server.address)
 
@@ -258,4 +259,4 @@ def test_snapshot_of_a_grid_with_cursor_and_selection(snap_compare, served_engin
         hide_port(app)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

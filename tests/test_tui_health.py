@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 import torch
-from tui_support import hide_port, wait_for
+from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
 
 from engine.modelfile import read_model_metadata, update_model_metadata
 from engine.osc.client import OscClient
@@ -115,7 +115,8 @@ async def test_a_model_without_recorded_health_says_so(served_engine, checked_mo
         await wait_for(pilot, lambda: app._notifications, what="the engine's error as a notification")
 
 
-def test_health_screen_snapshot(snap_compare, served_engine, checked_model):
+@SNAPSHOT_SIZES
+def test_health_screen_snapshot(snap_compare, size, served_engine, checked_model):
     engine, server, _ = served_engine
     engine.load_model(str(checked_model))
     app = DistillApp(server.address)
@@ -126,4 +127,4 @@ def test_health_screen_snapshot(snap_compare, served_engine, checked_model):
         hide_port(app)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=show_health)
+    assert snap_compare(app, terminal_size=size, run_before=show_health)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input
-from tui_support import hide_port, wait_for
+from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
 
 from engine.demo_sounds import write_demo_dataset
 from engine.library import Library
@@ -102,6 +102,20 @@ async def test_before_a_folder_the_options_say_auto_and_default_and_the_prior_pa
         assert screen.query_one("#option-levels", Input).value == str(engine.train_options.levels)
         status = str(screen.query_one("#prior-run", RunProgress).status.render())
         assert "tiny has a prior" in status and "press p" not in status  # the loaded model has one already
+
+
+async def test_at_80x24_every_option_field_and_the_screen_keys_are_in_sight(served_engine):
+    from tui.widgets.screen_bar import ScreenBar
+
+    _, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_train(pilot, app)
+        await pilot.pause()
+        for key in OPTION_KEYS:
+            region = screen.query_one(f"#option-{key}").region
+            assert region.width >= 8 and region.right <= 80, (key, region)  # "minutes" was cut off at 80 columns
+        assert "F5 Health" in str(screen.query_one(ScreenBar).render())
 
 
 async def test_a_silent_file_is_not_counted_as_a_sound_to_train_on(served_engine, sound_folder, tmp_path):
@@ -289,7 +303,8 @@ def kit_folder(tmp_path, monkeypatch):
     return tmp_path / "sounds" / "kit"
 
 
-def test_train_screen_with_a_folders_defaults(snap_compare, served_engine, kit_folder):
+@SNAPSHOT_SIZES
+def test_train_screen_with_a_folders_defaults(snap_compare, size, served_engine, kit_folder):
     _, server, _ = served_engine
     app = DistillApp(server.address)
 
@@ -302,7 +317,7 @@ def test_train_screen_with_a_folders_defaults(snap_compare, served_engine, kit_f
         hide_port(app)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=show_defaults)
+    assert snap_compare(app, terminal_size=size, run_before=show_defaults)
 
 
 async def test_replacing_a_prior_asks_first(served_engine, tiny_prior_file):

@@ -24,6 +24,7 @@ from textual.widgets import Footer, Header, Input, Label, Static
 
 from tui.screens.base import EngineScreen
 from tui.widgets.code_grid import SLOTS, CodeGrid, GridRegion
+from tui.widgets.screen_bar import ScreenBar
 
 SAMPLES_PER_FRAME = 2048  # hop length 512 x 4 mel frames per code frame
 
@@ -84,11 +85,11 @@ class CodesScreen(EngineScreen):
         Binding("e", "focus_path", "Encode"),
         Binding("s", "swap", "Swap"),
         Binding("w", "ask_weight", "Blend"),
-        Binding("u,ctrl+z", "undo", "Undo"),
-        Binding("ctrl+r,ctrl+y", "redo", "Redo"),
+        Binding("u,ctrl+z", "undo", "Undo", key_display="u"),
+        Binding("ctrl+r,ctrl+y", "redo", "Redo", key_display="^r"),
         Binding("d", "decode", "Decode"),
         Binding("p", "play", "Play"),
-        Binding("space", "preview", "Preview"),
+        Binding("space", "preview", "Hear code", key_display="␣"),
         Binding("escape", "back_to_grid", "Back", show=False),
     ]
 
@@ -103,6 +104,7 @@ class CodesScreen(EngineScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ScreenBar("codes")
         with Horizontal(id="codes-source"):
             yield Label("Encode into A:", id="codes-source-label")
             yield Input(placeholder="path of a sound file, then Enter", id="codes-path")
@@ -204,6 +206,8 @@ class CodesScreen(EngineScreen):
             selection = grid.selection
             if selection is not None:
                 parts.append(f"selected {selection.describe(grid.level_labels)}")
+            elif not grid.typed:
+                parts.append("v or shift+arrows select, +/- step the code")  # keys the footer has no room for
             if grid.typed:
                 parts.append(f"new index {grid.typed} (Enter sets it)")
         self.query_one("#codes-info", Static).update(" · ".join(parts))

@@ -15,6 +15,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from tui.screens.base import EngineScreen
+from tui.widgets.screen_bar import ScreenBar
 from tui.widgets.traffic_light import light_dot
 from tui.widgets.usage_heatmap import UsageHeatmap, UsageLegend
 
@@ -86,6 +87,7 @@ class HealthScreen(EngineScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ScreenBar("health")
         yield Static(id="health-summary")
         yield VerticalScroll(id="health-levels")
         yield UsageLegend()

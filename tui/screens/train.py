@@ -26,9 +26,10 @@ from tui.screens.base import EngineScreen
 from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.folder_tree import FolderTree
 from tui.widgets.loss_plot import LossPlot
-from tui.widgets.run_progress import RunProgress
-from tui.widgets.traffic_light import light_dot
 from tui.widgets.param_field import parse_number
+from tui.widgets.run_progress import RunProgress
+from tui.widgets.screen_bar import ScreenBar
+from tui.widgets.traffic_light import light_dot
 from tui.widgets.train_options import TrainOptions
 
 
@@ -62,6 +63,13 @@ class TrainScreen(EngineScreen):
         width: 40;
         padding: 0 1;
     }
+    TrainScreen.-narrow #train-source {
+        width: 26;
+    }
+    TrainScreen.-narrow TrainOptions > Grid {
+        grid-size: 4;
+        grid-columns: 13 10;
+    }
     TrainScreen #train-source > Label {
         margin-top: 1;
         color: $text-muted;
@@ -76,6 +84,7 @@ class TrainScreen(EngineScreen):
     }
     TrainScreen .buttons > Button {
         margin-right: 1;
+        min-width: 10;
     }
     TrainScreen #train-run {
         padding-right: 1;
@@ -111,9 +120,10 @@ class TrainScreen(EngineScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ScreenBar("train")
         with Horizontal():
             with Vertical(id="train-source"):
-                yield Label("Sound folder (Enter: its defaults)")
+                yield Label("Sound folder, then Enter")
                 yield Input(placeholder="a folder of sounds", id="folder")
                 yield FolderTree(Path.cwd(), id="folder-tree")
                 yield Label("Name of the new model")
