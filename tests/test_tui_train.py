@@ -205,6 +205,7 @@ async def test_a_short_run_shows_epochs_and_levels_and_stops_when_asked(served_e
         assert "stopped early" in str(run.status.render())
         assert sound_folder.name in engine.list_models()
         assert screen.query_one("#prior-model").value == sound_folder.name  # the prior is offered next
+        assert f"{sound_folder.name} has no prior yet: press p" in str(screen.query_one("#prior-run", RunProgress).status.render())
         await pilot.press("h")  # the post-training diagnostic: load it and show its codebook usage
         await wait_for(pilot, lambda: isinstance(app.screen, HealthScreen), what="the Health screen")
         await wait_for(pilot, lambda: app.state.model and app.state.model.name == sound_folder.name, timeout=30, what="the new model loaded")

@@ -34,6 +34,7 @@ from tui.widgets.train_options import TrainOptions
 
 
 # The live figures and those of F5 / `distill health` differ for the same model: say which is which.
+PRIOR_IDLE = "A model generates sounds once its prior is trained: name it, then press p."
 LIVE_HEALTH_CAPTION = "Codes used in this epoch's augmented training batches (F5 Health: every file, unaugmented)"
 
 
@@ -148,19 +149,24 @@ class TrainScreen(EngineScreen):
                         yield Input(placeholder="default", type="number", compact=True, id="prior-minutes")
                         yield Button("Train prior  p", id="start-prior", variant="primary", compact=True)
                     yield RunProgress(
-                        "A model generates sounds once its prior is trained: name it, then press p.",
+                        PRIOR_IDLE,
                         ("level", "train perplexity", "val perplexity"),
                         id="prior-run",
                     )
         yield Footer()
 
+    def __init__(self):
+        super().__init__()
+        self.has_prior: dict[str, bool] = {}  # model name -> whether it has a prior, as last heard
+
     def on_mount(self) -> None:
         self.query_one("#options").border_title = "Options"
         self.query_one("#model-run").border_title = "Model training"
         self.query_one("#prior-box").border_title = "Prior training"
-        if self.app.state.model is not None:
-            self.query_one("#prior-model", Input).value = self.app.state.model.name
-            self._show_prior_target()
+        model = self.app.state.model
+        if model is not None:
+            self.has_prior[model.name] = model.has_prior
+            self.query_one("#prior-model", Input).value = model.name
         self.send("/distill/train/options")
 
     # -- the user's actions ---------------------------------------------------------------------------
@@ -181,6 +187,10 @@ class TrainScreen(EngineScreen):
         if folder and not name.value.strip():
             name.value = Path(folder).name
         self.send("/distill/train/defaults", folder)
+
+    @on(Input.Changed, "#prior-model")
+    def _prior_model_named(self) -> None:
+        self._show_prior_target()
 
     @on(TrainOptions.Edited)
     def _option_edited(self, event: TrainOptions.Edited) -> None:
@@ -264,6 +274,7 @@ class TrainScreen(EngineScreen):
                 running = prior_run if prior_run.running else model_run
                 running.say("Stopping: the best weights so far are being saved…")
             case "/distill/train/done", [name, stopped]:
+                self.has_prior[str(name)] = False
                 saved = f"{name} is saved in the library{' (stopped early)' if stopped else ''}."
                 model_run.finish(f"{saved} h: load it and see its codebook usage; p: train its prior.", not stopped)
                 self.query_one("#prior-model", Input).value = name
@@ -281,25 +292,30 @@ class TrainScreen(EngineScreen):
             case "/distill/prior/train/stopping", _:
                 prior_run.say("Stopping: the best prior so far is being saved…")
             case "/distill/prior/train/done", [model, stopped]:
+                self.has_prior[str(model)] = True
                 prior_run.finish(f"The prior of {model} is saved{' (stopped early)' if stopped else ''}: the model can generate sounds now.", not stopped)
             case "/distill/error", ["/distill/prior/train", *_]:
                 prior_run.finish("Prior training failed (see the notification).", False)
-            case "/distill/model/loaded", [name, *_]:
+            case "/distill/model/loaded", [name, _, _, _, has_prior, *_]:
+                self.has_prior[str(name)] = bool(has_prior)
                 prior_model = self.query_one("#prior-model", Input)
                 if not prior_model.value.strip():
                     prior_model.value = str(name)
                 self._show_prior_target()
 
     def _show_prior_target(self) -> None:
-        """Before any prior run: say whether the loaded model named in the prior section has a prior already."""
+        """While no prior trains: say whether the model named in the prior section has a prior already."""
         run = self.query_one("#prior-run", RunProgress)
-        model = self.app.state.model
-        if run.started or model is None or model.name != self.query_one("#prior-model", Input).value.strip():
+        if run.running:
             return
-        if model.has_prior:
-            run.say(f"{model.name} has a prior: it can generate sounds (p trains a new one in its place, asking first).")
+        name = self.query_one("#prior-model", Input).value.strip()
+        has_prior = self.has_prior.get(name)
+        if has_prior is None:
+            run.say(PRIOR_IDLE)
+        elif has_prior:
+            run.say(f"{name} has a prior: it can generate sounds (p trains a new one in its place, asking first).")
         else:
-            run.say(f"{model.name} has no prior yet: press p to train one, so that it can generate sounds.")
+            run.say(f"{name} has no prior yet: press p to train one, so that it can generate sounds.")
 
 
 def epoch_status(epoch: int, seconds: float, losses: str, best: int) -> Text:

@@ -60,7 +60,6 @@ class RunProgress(Vertical):
         self.warnings = Static(classes="run-warnings")
         self._warning_lines: list[str] = []
         self.running = False
-        self.started = False  # a run was seen (its status line now tells about it)
 
     def compose(self) -> ComposeResult:
         yield self.status
@@ -74,7 +73,7 @@ class RunProgress(Vertical):
 
     def start(self, status: str) -> None:
         """A new run started: clear everything from the last one."""
-        self.running = self.started = True
+        self.running = True
         self.status.update(status)
         self.bar.update(progress=0)
         if self.plot is not None:
@@ -84,7 +83,7 @@ class RunProgress(Vertical):
 
     def epoch(self, fraction: float, status: Text | str, losses: tuple[float, float] | None = None) -> None:
         """One epoch finished: `fraction` of the budget is done; its per-level rows and warnings follow."""
-        self.running = self.started = True
+        self.running = True
         self.status.update(status)
         self.bar.update(progress=100 * fraction)
         if self.plot is not None and losses is not None:
