@@ -13,7 +13,8 @@ the drum set of docs/benchmarks.md:
 Reports:
 - one-shots: --one-shots generations (seeds 0, 1, ...) with `--cap` seconds as the cap, at the default
   sampling settings: how many end before the cap, and their length distribution (columns and seconds)
-  against the training files' (encoded) lengths; the longest verbatim copy of a training file in each.
+  against the training files' (encoded) lengths; the longest verbatim copy of a training file in each; how
+  far each has decayed at its end (last 1024 samples against its loudest 1024, in dB), against the files'.
 - seams: for --sounds files of the model's dataset (validation files first) and --seeds seeds each,
   the boundary step (`engine.codes.measure.boundary_step`: how far the decoded log-mel's spectrum moves
   across a column edge) at the join of a continuation from the middle column, and at the start and end
@@ -28,6 +29,7 @@ Prints a Markdown summary and the JSON report.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -69,9 +71,13 @@ def main() -> None:
 
 
 def one_shots(loaded, prior, training, count: int, cap: float) -> dict:
-    """Lengths of `count` one-shots (cap `cap` s) against the training files', and their copies."""
+    """Lengths of `count` one-shots (cap `cap` s) against the training files', their copies and how far they decay."""
+    from engine.audio.io import load_audio
+    from engine.codes import codec
     from engine.generation.pipeline import num_samples, sample_codes
     from engine.generation.settings import GenerationSettings
+
+    template = codec.encode_file(loaded, Path(loaded.metadata["dataset"]["folder"]) / next(iter(training.files)))  # grid metadata
 
     settings = GenerationSettings(duration_s=cap, one_shot=True)
     cap_columns = loaded.model.num_columns(num_samples(cap, loaded.mel.sample_rate) // loaded.mel.hop_length + 1)
@@ -79,12 +85,24 @@ def one_shots(loaded, prior, training, count: int, cap: float) -> dict:
     column_s = loaded.model.cfg.downsample * loaded.mel.hop_length / loaded.mel.sample_rate
     lengths = [g.shape[1] for g in grids]
     copies = [training.longest_copy(g) for g in grids]
+    waves = [codec.decode_wave(loaded, dataclasses.replace(template, codes=g, frames=g.shape[1] * template.downsample,
+                                                           samples=(g.shape[1] * template.downsample - 1) * template.hop_length)) for g in grids]
+    folder = Path(loaded.metadata["dataset"]["folder"])
+    files = [load_audio(folder / name, loaded.mel.sample_rate) for name in training.files]
     return {
         "count": count, "cap_s": cap, "cap_columns": cap_columns, "column_s": column_s,
         "ended_before_cap": sum(length < cap_columns for length in lengths),
         "lengths": lengths, "training_lengths": [len(t) for t in training.files.values()],
         "copied_columns": [c.columns for c in copies], "copied_whole": sum(c.columns == g.shape[1] for c, g in zip(copies, grids)),
+        "tail_db": [tail_db(w) for w in waves], "training_tail_db": [tail_db(w) for w in files],
     }
+
+
+def tail_db(wave: np.ndarray, window: int = 1024) -> float:
+    """Level of the last `window` samples against the loudest window of the sound, in dB (how far it has decayed)."""
+    frames = np.lib.stride_tricks.sliding_window_view(wave, min(window, len(wave)))[:: window // 4]  # [W, window]
+    rms = np.sqrt((frames**2).mean(axis=1)) + 1e-9  # [W]
+    return float(20 * np.log10(np.sqrt((wave[-window:] ** 2).mean()) + 1e-9) - 20 * np.log10(rms.max()))
 
 
 def seams(loaded, prior, training, sounds: int, seeds: int) -> dict:
@@ -139,6 +157,8 @@ def print_summary(report: dict) -> None:
             q = np.percentile(values * col, [0, 10, 50, 90, 100])
             print(f"| {label} | " + " | ".join(f"{v:.2f}" for v in q) + " |")
         copied = np.array(shots["copied_columns"])
+        for label, key in (("generated one-shots", "tail_db"), ("training files", "training_tail_db")):
+            print(f"last 23 ms against the loudest 23 ms, {label}: median {np.median(shots[key]):.1f} dB, 90th percentile {np.percentile(shots[key], 90):.1f} dB")
         print(f"\nlongest verbatim copy of a training file per one-shot: median {np.median(copied):g} columns, max {copied.max()}; "
               f"{shots['copied_whole']} of {shots['count']} are a copy from start to end\n")
     steps = report["seams"]["steps"]
