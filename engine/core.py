@@ -167,6 +167,7 @@ class Engine:
         self._train_stop = threading.Event()
         self._instrument: Instrument | None = None  # made on the first note: rendering ahead costs CPU
         self._variations: tuple[str, str] | None = None  # (slot, kind): notes play variations of the slot (`vary`)
+        self._variation_rounds = itertools.count()  # every retune for variations starts a new round (a new token)
 
     # -- listeners --------------------------------------------------------------------------------------
 
@@ -619,7 +620,8 @@ class Engine:
 
         `kind` is one of `engine.codes.variations.KINDS` ("timbre": same rhythm and envelope, new colour;
         "continue": the first quarter kept, the rest drawn anew), drawn with the current sampling parameters;
-        key k's n-th note uses seed `variation_seed(k, n)`. The slot as it is after each edit is what varies.
+        key k's n-th note uses seed `variation_seed(k, n)`, counted from when the mode was set or the slot,
+        the model or a parameter last changed (the slot as it is after each edit is what varies).
         DistillError for an empty slot or an unknown kind.
         """
         from engine.codes.variations import KINDS
@@ -675,7 +677,7 @@ class Engine:
             variation = vary(grid, current.prior, kind, settings, variation_seed(key, next(counts[key])))
             return resample(decode_wave(current.loaded, variation), grid.sample_rate, rate)
 
-        instrument.retune((id(current), settings, slot, kind, id(grid)), render, fresh=True)
+        instrument.retune(("variations", next(self._variation_rounds)), render, fresh=True)
 
     def stop(self) -> None:
         """Stop every sound that is playing."""

@@ -69,9 +69,16 @@ def test_each_note_on_a_key_plays_the_next_variation_of_the_slot(playing):
     np.testing.assert_allclose(second, expected[1], atol=1e-4)
     assert not np.allclose(first, second) and len(first) == grid.samples  # new colour, the slot's length
 
+    edited = engine.set_cell("A", "structure", 0, (int(grid.codes[0, 0]) + 1) % grid.codebook_size)
+    assert edited.cells  # the slot changed: its variations start over from the edited grid
+    engine.note(60, 100)
+    third = audio.wait_for(3)[2]
+    expected = decode_wave(current.loaded, vary(engine.grid("A"), current.prior, "timbre", settings, variation_seed(60, 0)))
+    np.testing.assert_allclose(third, expected, atol=1e-4)
+
     engine.vary(None)  # back to generations: key k plays seed k with the current parameters
     engine.note(5, 100)
-    plain = audio.wait_for(3)[2]
+    plain = audio.wait_for(4)[3]
     reference = generate_audio(current.loaded, current.prior, duration_s=0.5, seed=5, sample_rate=audio.sample_rate)
     np.testing.assert_allclose(plain, reference, atol=1e-4)
 
