@@ -26,6 +26,7 @@ Pd's 32-bit integers.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import os
@@ -168,6 +169,8 @@ class Engine:
         self._train_thread: threading.Thread | None = None
         self._train_stop = threading.Event()
         self._instrument: Instrument | None = None  # made on the first note: rendering ahead costs CPU
+        self._variations: tuple[str, str] | None = None  # (slot, kind): notes play variations of the slot (`vary`)
+        self._variation_rounds = itertools.count()  # every retune for variations starts a new round (a new token)
 
     # -- listeners --------------------------------------------------------------------------------------
 
@@ -440,6 +443,8 @@ class Engine:
         grid = encode_file(current.loaded, path)
         with self._edit_lock:
             self._slots.put(slot, grid)
+        if self._variations is not None and self._variations[0] == slot:
+            self._retune()  # the keys vary the new grid
         self._emit(JobProgress("encode", 1.0, slot))
         self._emit(Encoded(slot, grid.levels, grid.columns))
         return grid.levels, grid.columns
@@ -552,6 +557,8 @@ class Engine:
                 edits.append(GridEdited(slot, changed_cells(old, new), len(undo), len(redo), tuple(new.blended_runs())))
         for edit in edits:
             self._emit(edit)
+        if self._variations is not None and self._variations[0] in slots:
+            self._retune()  # the keys vary the slot as it is now
         return edits
 
     # -- playback -----------------------------------------------------------------------------------------
@@ -614,17 +621,38 @@ class Engine:
             self._retune()
         return self._instrument.note(key, velocity)
 
+    def vary(self, slot: str | None, kind: str = "timbre") -> None:
+        """From the next note on, every note plays a new variation of `slot` (None: notes play generations again).
+
+        `kind` is one of `engine.codes.variations.KINDS` ("timbre": same rhythm and envelope, new colour;
+        "continue": the first quarter kept, the rest drawn anew), drawn with the current sampling parameters;
+        key k's n-th note uses seed `variation_seed(k, n)`, counted from when the mode was set or the slot,
+        the model or a parameter last changed (the slot as it is after each edit is what varies).
+        DistillError for an empty slot or an unknown kind.
+        """
+        from engine.codes.variations import KINDS
+
+        if slot is not None:
+            self._decodable(slot)  # refuses an empty slot, no model, or a grid another model made
+            if kind not in KINDS:
+                raise DistillError(f"a variation is one of {', '.join(KINDS)}, not {kind!r}")
+        with self._lock:
+            self._variations = None if slot is None else (slot, kind)
+        self._retune()
+
     def _retune(self) -> None:
         """Tell the instrument (once there is one) what the keys sound like with the current model and parameters."""
-        instrument, current, params = self._instrument, self._model, self._params
+        instrument, current, params, variations = self._instrument, self._model, self._params, self._variations
         if instrument is None:
             return
         if current is None or current.prior is None:
             instrument.retune(None, None)
             return
-        from engine.generation.pipeline import generate_audio
-
         settings = params.settings()
+        if variations is not None:
+            self._retune_variations(instrument, current, settings, *variations)
+            return
+        from engine.generation.pipeline import generate_audio
 
         def render(key: int, rate: int) -> np.ndarray:
             return generate_audio(
@@ -633,6 +661,29 @@ class Engine:
             )
 
         instrument.retune((id(current), settings), render)
+
+    def _retune_variations(self, instrument: Instrument, current: _Model, settings: GenerationSettings, slot: str, kind: str) -> None:
+        """Keys play variations of `slot`'s grid as it is now: each render is the key's next one (`vary`)."""
+        from engine.audio.io import resample
+        from engine.codes.codec import check_model, decode_wave
+        from engine.codes.variations import vary, variation_seed
+
+        grid = self._slots.grid(slot)
+        try:
+            check_model(current.loaded, grid)
+        except DistillError as error:  # another model was loaded since: notes play its generations again
+            log.warning("notes no longer vary slot %s: %s", slot, error)
+            with self._lock:
+                self._variations = None
+            self._retune()
+            return
+        counts = collections.defaultdict(itertools.count)  # key -> its renders so far (renders run on one thread)
+
+        def render(key: int, rate: int) -> np.ndarray:
+            variation = vary(grid, current.prior, kind, settings, variation_seed(key, next(counts[key])))
+            return resample(decode_wave(current.loaded, variation), grid.sample_rate, rate)
+
+        instrument.retune(("variations", next(self._variation_rounds)), render, fresh=True)
 
     def stop(self) -> None:
         """Stop every sound that is playing."""
