@@ -237,7 +237,10 @@ class Trainer(EpochLoop):
 
         self.model = ConvVQVAE(self.model_cfg).to(self.device)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.train_cfg.learning_rate, weight_decay=self.train_cfg.weight_decay)
-        self.head = WaveformHead(HeadConfig(dim=self.model_cfg.hidden, mel_mean=self.model_cfg.mel_mean, mel_std=self.model_cfg.mel_std), self.mel_cfg).to(self.device)
+        with torch.random.fork_rng(devices=[]):  # the head's initial weights leave the VQ-VAE's random draws as they were
+            torch.manual_seed(self.train_cfg.seed + vocoder.SEED_OFFSET)
+            head_cfg = HeadConfig(dim=self.model_cfg.hidden, mel_mean=self.model_cfg.mel_mean, mel_std=self.model_cfg.mel_std)
+            self.head = WaveformHead(head_cfg, self.mel_cfg).to(self.device)
         head_mel = MelSpectrogram(self.mel_cfg).to(self.device)
         self.head_training = HeadTraining(self.head, head_mel, [clip.wave for clip in self.train_clips], self.train_cfg.seed)
         self.best_state: dict | None = None
