@@ -164,8 +164,12 @@ def test_the_last_share_of_the_budget_trains_the_decoder_adversarially_with_code
     assert [h["phase"] for h in history] == ["spectral"] * 3 + ["adversarial"] and "losses" in history[-1]
 
 
-def test_resume_inside_the_adversarial_phase_continues_exactly(home, sound_folder, stop_after_steps):
+def test_resume_inside_the_adversarial_phase_continues_exactly(home, sound_folder, stop_after_steps, monkeypatch):
     """Stopped partway through epoch 4 (adversarial) and resumed, the run ends as an unbroken one does."""
+    from engine.training import vocoder
+
+    choose = vocoder.choose_inverter  # both files keep their waveform heads, to compare them
+    monkeypatch.setattr(vocoder, "choose_inverter", lambda *args: {**choose(*args), "inverter": "waveform-head"})
     train(tiny_request(sound_folder, name="straight", epochs=4))
     stopped = Trainer(tiny_request(sound_folder, name="broken", epochs=4), stop=stop_after_steps(90)).run()
     assert stopped.stopped and stopped.epochs == 3  # 25 steps per epoch: stopped inside the 4th
