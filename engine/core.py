@@ -31,7 +31,7 @@ import re
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -616,14 +616,15 @@ class Engine:
         if current is None or current.prior is None:
             instrument.retune(None, None)
             return
-        from engine.generation.pipeline import generate_audio
+        from engine.generation.pipeline import stream_audio
+        from engine.instrument import NOTE_CHUNK_FRAMES
 
         settings = params.settings()
 
-        def render(key: int, rate: int) -> np.ndarray:
-            return generate_audio(
+        def render(key: int, rate: int) -> Iterator[np.ndarray]:
+            return stream_audio(
                 current.loaded, current.prior, duration_s=settings.duration_s, temperature=settings.temperature,
-                top_k=settings.top_k, top_p=settings.top_p, seed=key, sample_rate=rate,
+                top_k=settings.top_k, top_p=settings.top_p, seed=key, sample_rate=rate, chunk_frames=NOTE_CHUNK_FRAMES,
             )
 
         instrument.retune((id(current), settings), render)

@@ -24,6 +24,8 @@ from engine.generation.pipeline import (
     decode_codes,
     generate_audio,
     invert_mel,
+    invert_mel_pieces,
+    stream_audio,
 )
 from engine.generation.settings import (
     LEGACY_INVERSION,
@@ -166,6 +168,24 @@ def test_chunked_inversion_has_no_seam(generator, long_mel):
         if np.sum(r**2) > 1e-6
     )
     assert worst < 40.0
+
+
+def test_inversion_pieces_come_one_per_chunk_and_join_to_the_whole_inversion(generator, long_mel):
+    loaded, _ = generator
+    log_mel, n_samples = long_mel
+    pieces = list(invert_mel_pieces(log_mel, loaded.mel, n_samples, chunk_frames=SEAM_CHUNK))
+    assert len(pieces) == len(chunk_bounds(log_mel.shape[-1], SEAM_CHUNK)) - 1
+    assert np.array_equal(np.concatenate(pieces), invert_mel(log_mel, loaded.mel, n_samples, chunk_frames=SEAM_CHUNK))
+
+
+@pytest.mark.parametrize("rate", [None, 48000])
+def test_a_streamed_sound_is_the_generated_sound_sample_for_sample(generator, rate):
+    loaded, prior = generator
+    duration = 1.2 * CHUNK_FRAMES * loaded.mel.hop_length / loaded.mel.sample_rate  # two chunks
+    settings = dict(duration_s=duration, temperature=0.9, top_k=8, seed=5, sample_rate=rate)
+    pieces = list(stream_audio(loaded, prior, **settings))
+    assert len(pieces) >= 2 and all(piece.size for piece in pieces)
+    assert np.array_equal(np.concatenate(pieces), generate_audio(loaded, prior, **settings))
 
 
 def test_chunk_bounds_are_even_and_cover_everything():

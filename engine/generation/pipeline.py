@@ -26,13 +26,14 @@ but the decoder's convolutions round differently (~2e-6) and Griffin-Lim carries
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import pairwise
 
 import numpy as np
 import torch
 
 from engine.audio.griffinlim import mel_to_audio
-from engine.audio.io import resample
+from engine.audio.io import resample, resample_pieces
 from engine.audio.mel import MelConfig
 from engine.audio.stereo import widen
 from engine.generation.settings import GenerationSettings, InversionSettings, check_sample_rate, check_seed
@@ -67,10 +68,44 @@ def generate_audio(
     machine.
     """
     settings = GenerationSettings(duration_s, temperature, top_k, top_p, stereo_width)
+    out_rate = loaded.mel.sample_rate if sample_rate is None else check_sample_rate(sample_rate)
+    log_mel, n_samples = _log_mel(loaded, prior, settings, seed)  # [M, T]
+    wave = resample(invert_mel(log_mel, loaded.mel, n_samples, inversion), loaded.mel.sample_rate, out_rate)  # [N']
+    return wave if settings.stereo_width is None else widen(wave, settings.stereo_width, out_rate)
+
+
+@torch.no_grad()
+def stream_audio(
+    loaded: LoadedModel,
+    prior: CodePrior,
+    *,
+    duration_s: float = 4.0,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    seed: int = 0,
+    sample_rate: int | None = None,
+    inversion: InversionSettings = InversionSettings(),
+    chunk_frames: int = CHUNK_FRAMES,
+) -> Iterator[np.ndarray]:
+    """The mono sound `generate_audio` makes, in float32 pieces [n_i] as its inversion chunks are done.
+
+    The codes and the log-mel are made first (as a whole); then each chunk of `invert_mel_pieces` is
+    resampled as a stream (`resample_pieces`: the samples of the one-shot `resample`), so the pieces join to `generate_audio`'s result sample for sample when `chunk_frames` is the same
+    (CHUNK_FRAMES). Settings are checked before any work, as in `generate_audio`.
+    """
+    settings = GenerationSettings(duration_s, temperature, top_k, top_p)
+    out_rate = loaded.mel.sample_rate if sample_rate is None else check_sample_rate(sample_rate)
+    log_mel, n_samples = _log_mel(loaded, prior, settings, seed)  # [M, T]
+    pieces = invert_mel_pieces(log_mel, loaded.mel, n_samples, inversion, chunk_frames=chunk_frames)
+    yield from resample_pieces(pieces, loaded.mel.sample_rate, out_rate)
+
+
+def _log_mel(loaded: LoadedModel, prior: CodePrior, settings: GenerationSettings, seed: int) -> tuple[torch.Tensor, int]:
+    """Checks, then codes from `prior` -> log-mel [M, T] of the sound's `n_samples` samples at the model's rate."""
     cfg = loaded.model.cfg
     settings.check_for(cfg.codebook_size)
     check_seed(seed)
-    out_rate = loaded.mel.sample_rate if sample_rate is None else check_sample_rate(sample_rate)
     if (prior.cfg.levels, prior.cfg.codebook_size) != (cfg.levels, cfg.codebook_size):
         raise ValueError(
             f"a prior over {prior.cfg.levels} x {prior.cfg.codebook_size} codes cannot drive a model with "
@@ -79,9 +114,7 @@ def generate_audio(
     n_samples = num_samples(settings.duration_s, loaded.mel.sample_rate)
     frames = n_samples // loaded.mel.hop_length + 1
     codes = sample_codes(prior, loaded.model.num_columns(frames), settings, seed)  # [1, L, F]
-    log_mel = decode_codes(loaded, codes, frames)  # [M, T]
-    wave = resample(invert_mel(log_mel, loaded.mel, n_samples, inversion), loaded.mel.sample_rate, out_rate)  # [N']
-    return wave if settings.stereo_width is None else widen(wave, settings.stereo_width, out_rate)
+    return decode_codes(loaded, codes, frames), n_samples  # [M, T]
 
 
 def num_samples(duration_s: float, sample_rate: int) -> int:
@@ -130,6 +163,23 @@ def invert_mel(
     T must be n_samples // hop_length + 1, as for `mel_to_audio`. `chunk_frames` >= frames gives one
     whole-length inversion (the reference the seam tests compare against).
     """
+    return np.concatenate(list(invert_mel_pieces(log_mel, cfg, n_samples, inversion, chunk_frames=chunk_frames)))
+
+
+def invert_mel_pieces(
+    log_mel: torch.Tensor,
+    cfg: MelConfig,
+    n_samples: int,
+    inversion: InversionSettings = InversionSettings(),
+    *,
+    chunk_frames: int = CHUNK_FRAMES,
+) -> Iterator[np.ndarray]:
+    """`invert_mel` as each chunk is inverted: consecutive float32 pieces [n_i] whose concatenation is its wave.
+
+    A piece ends where the next chunk's crossfade begins, since only the next chunk changes samples after
+    that; so the first piece comes after one chunk's inversion and the pieces join exactly as `invert_mel`'s
+    chunks do, sample for sample.
+    """
     hop, frames = cfg.hop_length, log_mel.shape[-1]
     if frames != n_samples // hop + 1:
         raise ValueError(f"{frames} mel frames do not fit {n_samples} samples (expected {n_samples // hop + 1}).")
@@ -138,6 +188,7 @@ def invert_mel(
     fade = CROSSFADE_FRAMES * hop
     rise = (0.5 - 0.5 * np.cos(np.pi * (np.arange(fade) + 0.5) / fade)).astype(np.float32)  # [fade] 0 -> 1
     wave = np.zeros(n_samples, dtype=np.float32)  # [N]
+    done = 0  # samples of the wave handed out
     for start, stop in pairwise(chunk_bounds(frames, chunk_frames)):
         first, last = max(start - CONTEXT_FRAMES, 0), min(stop + CONTEXT_FRAMES, frames)
         length = n_samples - first * hop if last == frames else (last - first - 1) * hop
@@ -149,9 +200,12 @@ def invert_mel(
             ramp_at = start * hop - fade // 2 - offset
             piece[:ramp_at] = 0.0
             piece[ramp_at : ramp_at + fade] *= rise
+        final = n_samples  # samples of the wave no later chunk changes
         if stop < frames:  # fade out across the boundary with the next chunk: exactly 1 - its fade-in
             ramp_at = stop * hop - fade // 2 - offset
             piece[ramp_at : ramp_at + fade] *= 1.0 - rise
             piece[ramp_at + fade :] = 0.0
+            final = offset + ramp_at
         wave[offset : offset + length] += piece
-    return wave
+        yield wave[done:final].copy()  # [final - done]
+        done = final
