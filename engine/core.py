@@ -416,8 +416,10 @@ class Engine:
 
     def _replay_job(self, record: GenerationRecord, history) -> Generated:
         from engine.generation.files import regenerate
+        from engine.outputs import gone_note
 
-        self._emit(JobProgress("generate", 0.0, f"making generation #{record.id} again"))
+        note = gone_note(record)
+        self._emit(JobProgress("generate", 0.0, f"making generation #{record.id} again" + (f" ({note})" if note else "")))
         new = regenerate(record.id, out=self.out_dir, history=history)
         event = Generated(new.path, new.settings.duration_s, new.seed)
         self._emit(JobProgress("generate", 1.0, new.path.name))

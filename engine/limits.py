@@ -9,6 +9,7 @@ are generous for real use and far below what exhausts a machine's memory.
 MAX_SEED = 2**31 - 1  # seeds travel as OSC 'i' (int32)
 MAX_TRAIN_MINUTES = 24 * 60
 MAX_HISTORY_LIST = 1000  # generations `Engine.generations()` lists at most
+MAX_CLEAN_AGE_DAYS = 36500  # `distill outputs clean --older-than` takes 0 to 100 years
 
 # Sound files: the header's duration and sample count (frames x channels) are checked before any sample is read.
 MAX_AUDIO_SECONDS = 20 * 60

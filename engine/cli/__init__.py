@@ -13,7 +13,7 @@ import sys
 from engine import __version__
 from engine.errors import DistillError
 
-COMMAND_MODULES = ("engine.cli.train", "engine.cli.models", "engine.cli.demo", "engine.cli.codes", "engine.cli.prior", "engine.cli.generate", "engine.cli.midi", "engine.cli.audio", "engine.cli.serve")
+COMMAND_MODULES = ("engine.cli.train", "engine.cli.models", "engine.cli.demo", "engine.cli.codes", "engine.cli.prior", "engine.cli.generate", "engine.cli.midi", "engine.cli.audio", "engine.cli.outputs", "engine.cli.serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

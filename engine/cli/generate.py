@@ -181,8 +181,15 @@ def show_history(args: argparse.Namespace) -> int:
 
 def regenerate_history(args: argparse.Namespace) -> int:
     """`distill history regenerate ID [--out PATH|DIR]`: print the new file's path."""
-    from engine.generation.files import regenerate
+    import sys
 
+    from engine.generation.files import regenerate
+    from engine.outputs import gone_note
+    from engine.store import History
+
+    note = gone_note(History().get(args.id))
+    if note is not None:
+        print(f"note: {note}", file=sys.stderr)
     print(regenerate(args.id, out=args.out).path)
     return 0
 
