@@ -23,8 +23,11 @@ from engine.generation.pipeline import (
     chunk_bounds,
     decode_codes,
     generate_audio,
+    generate_audio_batch,
     invert_mel,
     invert_mel_pieces,
+    num_samples,
+    sample_codes,
     stream_audio,
 )
 from engine.generation.settings import (
@@ -347,3 +350,32 @@ def test_regeneration_refuses_a_changed_model_or_prior(library, tmp_path):
     with pytest.raises(DistillError, match="prior of model 'tiny' was retrained"):
         regenerate(changed_prior.id, out=tmp_path)
     assert record.prior_id == prior_id(load_vqvae(library.resolve("tiny")))
+
+
+def test_a_batch_draws_each_seed_s_own_codes_and_sounds(generator):
+    loaded, prior = generator
+    settings = GenerationSettings(duration_s=1.0, temperature=0.9, top_k=8)
+    columns = loaded.model.num_columns(num_samples(1.0, loaded.mel.sample_rate) // loaded.mel.hop_length + 1)
+    batch = sample_codes(prior, columns, settings, [3, 4, 5])  # [3, L, F]
+    alone = torch.cat([sample_codes(prior, columns, settings, seed) for seed in (3, 4, 5)])  # [3, L, F]
+    assert torch.equal(batch, alone) and not torch.equal(batch[0], batch[1])
+    sounds = generate_audio_batch(loaded, prior, settings, [3, 4], sample_rate=48000)
+    for seed, sound in zip((3, 4), sounds):
+        single = generate_audio(loaded, prior, **settings.to_dict(), seed=seed, sample_rate=48000)
+        assert sound.shape == single.shape and np.allclose(sound, single, atol=1e-4)
+    with pytest.raises(ValueError, match="2 generators for a batch of 3"):
+        prior.generate(4, batch=3, generator=[torch.Generator(), torch.Generator()])
+
+
+def test_count_in_batches_writes_and_records_every_seed(library, tmp_path, monkeypatch):
+    import engine.generation.files as files
+
+    monkeypatch.setattr(files, "batch_size", lambda loaded: 3)  # as on a GPU, in batches of 3
+    settings = GenerationSettings(duration_s=0.3, temperature=0.8)
+    records = generate_files("tiny", settings, ExportSettings(), seed=20, count=5, out=tmp_path / "batched")
+    assert [r.seed for r in records] == [20, 21, 22, 23, 24]
+    assert [r.id for r in History().list()] == [5, 4, 3, 2, 1]
+    loaded, prior = load_generator("tiny")
+    for record in records:
+        single = generate_audio(loaded, prior, **settings.to_dict(), seed=record.seed)
+        assert np.allclose(sf.read(record.path, dtype="float32")[0], single / max(1.0, np.abs(single).max() / 0.999), atol=1e-3)

@@ -13,6 +13,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.cli.options import add_device_option
+
 if TYPE_CHECKING:  # imported lazily at run time, so `distill --help` stays fast
     from engine.codes.grid import CodeGrid
     from engine.codes.slots import Slots
@@ -27,12 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("model", metavar="MODEL", help="library name or model file path")
     p.add_argument("input", metavar="INPUT", type=Path, help="any readable sound file")
     p.add_argument("--out", type=Path, required=True, help="code grid file to write (.json)")
+    add_device_option(p, "the model")
     p.set_defaults(func=run_encode)
 
     p = subparsers.add_parser("decode", help="turn a code grid file back into audio")
     p.add_argument("model", metavar="MODEL", help="library name or model file path (the one that made the codes)")
     p.add_argument("codes", metavar="CODES", type=Path, help="code grid file")
     p.add_argument("--out", type=Path, required=True, help="sound file to write (.wav, .flac, ...)")
+    add_device_option(p, "the model and the inversion")
     p.set_defaults(func=run_decode)
 
     p = subparsers.add_parser("preview", help="write a short clip of one codebook entry")
@@ -129,7 +133,7 @@ def run_encode(args: argparse.Namespace) -> int:
     from engine.codes.codec import encode_file
     from engine.codes.grid import save_codes
 
-    loaded = _load_model(args.model)
+    loaded = _load_model(args.model, args.device)
     grid = encode_file(loaded, args.input)
     save_codes(args.out, grid)
     print(
@@ -147,7 +151,7 @@ def run_decode(args: argparse.Namespace) -> int:
     from engine.codes.codec import decode_wave
     from engine.codes.grid import load_codes
 
-    loaded = _load_model(args.model)
+    loaded = _load_model(args.model, args.device)
     grid = load_codes(args.codes).grid
     started = time.perf_counter()
     wave = decode_wave(loaded, grid)
@@ -174,12 +178,13 @@ def run_preview(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_model(name_or_path: str) -> LoadedModel:
-    """The model meant by a library name or a file path."""
+def _load_model(name_or_path: str, device: str = "cpu") -> LoadedModel:
+    """The model meant by a library name or a file path, on `device` (auto, cpu or cuda)."""
+    from engine.device import resolve_device
     from engine.library import Library
     from engine.model.persist import load_vqvae
 
-    return load_vqvae(Library().resolve(name_or_path))
+    return load_vqvae(Library().resolve(name_or_path), device=resolve_device(device))
 
 
 # -- codes ... -----------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import argparse
 import secrets
 from pathlib import Path
 
+from engine.cli.options import add_device_option
 from engine.generation.settings import BIT_DEPTHS, FORMATS, GenerationSettings
 
 # GenerationSettings field -> the flag that sets it (shared by `generate` and `presets save`)
@@ -36,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=FORMATS, help="file format (default: the --out extension, else wav)")
     p.add_argument("--sample-rate", type=int, metavar="R", help="sample rate in Hz (default: the model's)")
     p.add_argument("--bit-depth", type=int, choices=BIT_DEPTHS, default=16, help="16, 24 or 32 (float) bits (default 16)")
+    add_device_option(p, "generation")
     p.set_defaults(func=run_generate)
 
     presets = subparsers.add_parser("presets", help="named generation settings")
@@ -95,7 +97,7 @@ def run_generate(args: argparse.Namespace) -> int:
     suffix = args.out.suffix.lower().lstrip(".") if args.out is not None and not args.out.is_dir() else ""
     export = ExportSettings(format=args.format or (suffix if suffix in FORMATS else "wav"), sample_rate=args.sample_rate, bit_depth=args.bit_depth)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    records = generate_files(args.model, settings, export, seed=seed, count=args.count, out=args.out)
+    records = generate_files(args.model, settings, export, seed=seed, count=args.count, out=args.out, device=args.device)
     for record in records:
         print(record.path)
     return 0

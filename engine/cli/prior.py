@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli.options import add_device_option
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `train-prior`."""
@@ -12,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=int, metavar="N", help="train this many epochs in all")
     budget.add_argument("--minutes", type=float, metavar="M", help="train this many minutes in all (default 10)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    add_device_option(p, "training")
     restart = p.add_mutually_exclusive_group()
     restart.add_argument("--resume", action="store_true", help="continue the interrupted or earlier prior run of this model")
     restart.add_argument("--restart", action="store_true", help="discard an earlier prior run (and the model's prior) and start over")

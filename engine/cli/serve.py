@@ -6,6 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from engine.cli.options import add_device_option
+
 SWITCH_INTERVAL_S = 0.0005  # the network thread waits at most this long for the GIL while torch works
 # One core is left for the network, MIDI and audio threads (and for a DAW beside the engine): on 2 cores with
 # one kept busy by another process, 1 thread answered a 4 s generate in 283 ms (median), 2 threads in 1481 ms.
@@ -22,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--audio-device", metavar="NAME|none", help="audio output device (default: the system's; none: no sound)")
     p.add_argument("--out", type=Path, help="folder for generated and decoded sounds (default: the data folder's outputs)")
     p.add_argument("--threads", type=int, default=DEFAULT_TORCH_THREADS, help=f"torch threads for model work (default {DEFAULT_TORCH_THREADS})")
+    add_device_option(p, "model work (generation, notes, encoding, training)")
     p.set_defaults(func=run_serve)
 
 
@@ -36,16 +39,18 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from engine.audio.playback import AudioOut
     from engine.core import Engine
+    from engine.device import resolve_device
     from engine.errors import DistillError
     from engine.osc.server import OscServer
 
     if args.threads < 1:
         raise DistillError(f"--threads must be 1 or more, not {args.threads}")
+    device = resolve_device(args.device)  # a CUDA request without CUDA fails here, before anything starts
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
 
-    engine = Engine(out_dir=args.out, audio=AudioOut(args.audio_device))
+    engine = Engine(out_dir=args.out, audio=AudioOut(args.audio_device), device=device.type)
     server = midi_input = None
     try:
         if args.model:

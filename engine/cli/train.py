@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.cli.options import add_device_option
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `train` and `health`."""
@@ -19,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=int, help="train this many epochs in all")
     budget.add_argument("--minutes", type=float, help="train this many minutes in all (default 10)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    add_device_option(p, "training")
     p.add_argument("--resume", action="store_true", help="continue the interrupted or earlier run of this name")
     p.add_argument("--seed", type=int, default=0, help="random seed (runs with the same seed are identical on CPU)")
     p.add_argument("--description", default="", help="free text stored with the model, searchable")

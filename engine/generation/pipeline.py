@@ -26,7 +26,7 @@ but the decoder's convolutions round differently (~2e-6) and Griffin-Lim carries
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
 import numpy as np
@@ -68,10 +68,34 @@ def generate_audio(
     machine.
     """
     settings = GenerationSettings(duration_s, temperature, top_k, top_p, stereo_width)
+    return generate_audio_batch(loaded, prior, settings, [seed], sample_rate=sample_rate, inversion=inversion)[0]
+
+
+@torch.no_grad()
+def generate_audio_batch(
+    loaded: LoadedModel,
+    prior: CodePrior,
+    settings: GenerationSettings,
+    seeds: Sequence[int],
+    *,
+    sample_rate: int | None = None,
+    inversion: InversionSettings = InversionSettings(),
+) -> list[np.ndarray]:
+    """`generate_audio` for each of `seeds` with the same settings, the prior drawing all of them in one batch.
+
+    Each seed drives its own CPU generator, so a sound draws the random numbers it draws alone, and one seed
+    gives exactly `generate_audio`'s sound. In a larger batch the prior's matrix products may round
+    differently, which changes a code only where two are within rounding of a tie; on a GPU a batch costs
+    about what one sound does (bench/generate.py --batch). Decoding and inversion run per sound.
+    """
     out_rate = loaded.mel.sample_rate if sample_rate is None else check_sample_rate(sample_rate)
-    log_mel, n_samples = _log_mel(loaded, prior, settings, seed)  # [M, T]
-    wave = resample(invert_mel(log_mel, loaded.mel, n_samples, inversion), loaded.mel.sample_rate, out_rate)  # [N']
-    return wave if settings.stereo_width is None else widen(wave, settings.stereo_width, out_rate)
+    codes, n_samples = _codes(loaded, prior, settings, seeds)  # [B, L, F]
+    sounds = []
+    for row in codes:
+        log_mel = decode_codes(loaded, row[None], n_samples // loaded.mel.hop_length + 1)  # [M, T]
+        wave = resample(invert_mel(log_mel, loaded.mel, n_samples, inversion), loaded.mel.sample_rate, out_rate)  # [N']
+        sounds.append(wave if settings.stereo_width is None else widen(wave, settings.stereo_width, out_rate))
+    return sounds
 
 
 @torch.no_grad()
@@ -103,9 +127,18 @@ def stream_audio(
 
 def _log_mel(loaded: LoadedModel, prior: CodePrior, settings: GenerationSettings, seed: int) -> tuple[torch.Tensor, int]:
     """Checks, then codes from `prior` -> log-mel [M, T] of the sound's `n_samples` samples at the model's rate."""
+    codes, n_samples = _codes(loaded, prior, settings, [seed])  # [1, L, F]
+    return decode_codes(loaded, codes, n_samples // loaded.mel.hop_length + 1), n_samples  # [M, T]
+
+
+def _codes(loaded: LoadedModel, prior: CodePrior, settings: GenerationSettings, seeds: Sequence[int]) -> tuple[torch.Tensor, int]:
+    """Checks, then codes [B, L, F] for `seeds` from `prior`, and the sounds' length in samples at the model's rate."""
     cfg = loaded.model.cfg
     settings.check_for(cfg.codebook_size)
-    check_seed(seed)
+    if not seeds:
+        raise ValueError("no seeds to generate with")
+    for seed in seeds:
+        check_seed(seed)
     if (prior.cfg.levels, prior.cfg.codebook_size) != (cfg.levels, cfg.codebook_size):
         raise ValueError(
             f"a prior over {prior.cfg.levels} x {prior.cfg.codebook_size} codes cannot drive a model with "
@@ -113,8 +146,7 @@ def _log_mel(loaded: LoadedModel, prior: CodePrior, settings: GenerationSettings
         )
     n_samples = num_samples(settings.duration_s, loaded.mel.sample_rate)
     frames = n_samples // loaded.mel.hop_length + 1
-    codes = sample_codes(prior, loaded.model.num_columns(frames), settings, seed)  # [1, L, F]
-    return decode_codes(loaded, codes, frames), n_samples  # [M, T]
+    return sample_codes(prior, loaded.model.num_columns(frames), settings, seeds), n_samples  # [B, L, F]
 
 
 def num_samples(duration_s: float, sample_rate: int) -> int:
@@ -122,15 +154,16 @@ def num_samples(duration_s: float, sample_rate: int) -> int:
     return max(1, round(duration_s * sample_rate))
 
 
-def sample_codes(prior: CodePrior, n_columns: int, settings: GenerationSettings, seed: int) -> torch.Tensor:
-    """`n_columns` new code columns -> LongTensor [1, L, n_columns], drawn with a CPU generator seeded by `seed`.
+def sample_codes(prior: CodePrior, n_columns: int, settings: GenerationSettings, seed: int | Sequence[int]) -> torch.Tensor:
+    """`n_columns` new code columns -> LongTensor [B, L, n_columns], one row per seed (B = 1 for one seed).
 
-    A CPU generator seeds sampling on any device (see `engine.prior.sampling`).
+    Each seed seeds its own CPU generator, which seeds sampling on any device (see `engine.prior.sampling`).
     """
-    generator = torch.Generator().manual_seed(seed)
+    seeds = [seed] if isinstance(seed, int) else list(seed)
+    generators = [torch.Generator().manual_seed(s) for s in seeds]
     return prior.generate(
-        n_columns, temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p, generator=generator
-    )  # [1, L, n_columns]
+        n_columns, batch=len(seeds), temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p, generator=generators
+    )  # [B, L, n_columns]
 
 
 @torch.no_grad()
