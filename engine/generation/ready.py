@@ -142,19 +142,27 @@ class ReadySounds:
                 self._finish(rendering)
 
     def _stream(self, rendering: _Rendering, pieces: Iterable[np.ndarray]) -> None:
-        """Hand each piece to the notes that hear this key; keep the whole sound if its settings are still current."""
+        """Hand each piece to the notes that hear this key; keep the whole sound if its settings are still current.
+
+        Notes are called outside the lock (a note's voice copies audio): a note that `take` adds meanwhile got
+        this piece in its snapshot and is not among the `listeners` copied here, so each piece reaches each
+        note once and in order.
+        """
         for piece in pieces:
+            piece = np.ascontiguousarray(piece, dtype=np.float32)
             with self._changed:
                 current = rendering.token == self._token
                 if not current and not rendering.listeners:
                     return  # nobody hears it, and it is for settings that are gone
-                rendering.pieces.append(np.ascontiguousarray(piece, dtype=np.float32))
-                for listener in rendering.listeners:
-                    _call(listener, rendering.pieces[-1], False)
+                listeners = list(rendering.listeners)
+                rendering.pieces.append(piece)
                 starting = self._waiters.pop(rendering.key, []) if current else []
-                for waiter in starting:  # notes that waited for the key: everything so far
-                    _call(waiter, np.concatenate(rendering.pieces), False)
                 rendering.listeners += starting
+                so_far = np.concatenate(rendering.pieces) if starting else piece
+            for listener in listeners:
+                _call(listener, piece, False)
+            for waiter in starting:  # notes that waited for the key: everything so far
+                _call(waiter, so_far, False)
         with self._changed:
             if rendering.token != self._token or not rendering.pieces:
                 return
@@ -169,8 +177,9 @@ class ReadySounds:
             self._rendering = None
             if rendering.token == self._token and rendering.key not in self._sounds:
                 self._waiters.pop(rendering.key, None)  # the render failed: nothing to wait for
-            for listener in rendering.listeners:
-                _call(listener, np.zeros(0, dtype=np.float32), True)
+            listeners = list(rendering.listeners)
+        for listener in listeners:
+            _call(listener, np.zeros(0, dtype=np.float32), True)
 
     def _next_key_locked(self) -> bool:
         """Drop queued keys that are ready already; True if one is left to render."""
