@@ -593,7 +593,8 @@ class Engine:
         """Play key `key` (0-127) at `velocity` (1-127; 0 is a note-off) from memory, writing no file.
 
         The key's sound is what `generate(seed=key)` would make with the current parameters; see
-        `engine.instrument`. True if it sounded at once, False if it sounds once rendered. DistillError for
+        `engine.instrument`. True if it sounded at once from memory, False if it streams from its render
+        (which jumps the queue, after the render under way). DistillError for
         out-of-range values, no audio output, or no model with a prior.
         """
         from engine.instrument import Instrument
