@@ -220,3 +220,29 @@ def test_a_render_failing_midway_ends_its_notes(ready, caplog):
     wait_until(lambda: heard.ended)
     assert np.array_equal(heard.sound(), np.ones(10, dtype=np.float32)) and heard.pieces[-1].size == 0
     assert "key 3 could not be rendered: boom" in caplog.text
+
+
+def test_fresh_sounds_play_once_and_the_key_is_rendered_again(ready):
+    count = iter(range(1000))
+
+    def render(key: int) -> list[np.ndarray]:  # every render of a key is new
+        return [np.full(10, 1000 * key + next(count), dtype=np.float32)]
+
+    ready.retune("variations", render, fresh=True)
+    wait_until(lambda: ready.ready_count == 8)
+    first = ready.take(3, ignore)
+    assert first is not None
+    wait_until(lambda: ready.ready_count == 8)  # the key's next sound, rendered at once
+    second = ready.take(3, ignore)
+    assert second is not None and second[0] != first[0] and int(second[0]) // 1000 == 3
+
+
+def test_a_fresh_sound_heard_as_it_streamed_is_not_kept_and_the_key_is_rendered_again(ready):
+    render = Pieces()
+    ready.retune("variations", render, fresh=True)
+    heard = Heard()
+    assert ready.take(0, heard) is None
+    for gate in render.gates:
+        gate.set()
+    wait_until(lambda: heard.ended and ready.ready_count == 8)
+    assert render.made.count(0) == 6  # key 0 rendered twice: once heard, once ready for its next note

@@ -5,6 +5,11 @@
     log-mel -> Griffin-Lim in chunks, joined by overlap-add with a crossfade -> wave [N]
     wave -> resample (soxr) -> optional stereo width -> float32 [N] or [N, 2]
 
+One-shots (`GenerationSettings.one_shot`): the prior's end head (`engine.prior.model`), trained on where
+the training files end, stops sampling when it places a frame after the end of the sound; the sound is the
+frames before it, and `duration_s` is only the cap. A prior trained before the end head existed cannot make
+one-shots and says so (`check_one_shot`).
+
 Chunked inversion (`invert_mel`): Griffin-Lim's buffers grow with the length (10 minutes would need ~2 GB),
 so the log-mel is inverted in chunks of about CHUNK_FRAMES frames (a 4 s sound is one chunk). Each chunk is
 inverted with CONTEXT_FRAMES extra frames on both sides; neighbours are then crossfaded with a raised-cosine
@@ -36,6 +41,7 @@ from engine.audio.griffinlim import mel_to_audio
 from engine.audio.io import resample, resample_pieces
 from engine.audio.mel import MelConfig
 from engine.audio.stereo import widen
+from engine.errors import DistillError
 from engine.generation.settings import GenerationSettings, InversionSettings, check_sample_rate, check_seed
 from engine.model.persist import LoadedModel
 from engine.prior.model import CodePrior
@@ -58,6 +64,7 @@ def generate_audio(
     stereo_width: float | None = None,
     sample_rate: int | None = None,
     inversion: InversionSettings = InversionSettings(),
+    one_shot: bool = False,
 ) -> np.ndarray:
     """One new sound from `prior` and `loaded`'s decoder: float32 `[N]`, or `[N, 2]` when `stereo_width` is set.
 
@@ -67,7 +74,7 @@ def generate_audio(
     raise `InvalidSettings` before any work. The same seed and settings give the same samples on the same
     machine.
     """
-    settings = GenerationSettings(duration_s, temperature, top_k, top_p, stereo_width)
+    settings = GenerationSettings(duration_s, temperature, top_k, top_p, stereo_width, one_shot)
     return generate_audio_batch(loaded, prior, settings, [seed], sample_rate=sample_rate, inversion=inversion)[0]
 
 
@@ -86,13 +93,12 @@ def generate_audio_batch(
     Each seed drives its own CPU generator, so a sound draws the random numbers it draws alone, and one seed
     gives exactly `generate_audio`'s sound. In a larger batch the prior's matrix products may round
     differently, which changes a code only where two are within rounding of a tie; on a GPU a batch costs
-    about what one sound does (bench/generate.py --batch). Decoding and inversion run per sound.
+    about what one sound does (bench/generate.py --batch). One-shots end at their own lengths, so they are
+    drawn one by one. Decoding and inversion run per sound.
     """
     out_rate = loaded.mel.sample_rate if sample_rate is None else check_sample_rate(sample_rate)
-    codes, n_samples = _codes(loaded, prior, settings, seeds)  # [B, L, F]
     sounds = []
-    for row in codes:
-        log_mel = decode_codes(loaded, row[None], n_samples // loaded.mel.hop_length + 1)  # [M, T]
+    for log_mel, n_samples in _log_mels(loaded, prior, settings, seeds):
         wave = resample(invert_mel(log_mel, loaded.mel, n_samples, inversion), loaded.mel.sample_rate, out_rate)  # [N']
         sounds.append(wave if settings.stereo_width is None else widen(wave, settings.stereo_width, out_rate))
     return sounds
@@ -110,29 +116,25 @@ def stream_audio(
     seed: int = 0,
     sample_rate: int | None = None,
     inversion: InversionSettings = InversionSettings(),
+    one_shot: bool = False,
     chunk_frames: int = CHUNK_FRAMES,
 ) -> Iterator[np.ndarray]:
     """The mono sound `generate_audio` makes, in float32 pieces [n_i] as its inversion chunks are done.
 
     The codes and the log-mel are made first (as a whole); then each chunk of `invert_mel_pieces` is
-    resampled as a stream (`resample_pieces`: the samples of the one-shot `resample`), so the pieces join to `generate_audio`'s result sample for sample when `chunk_frames` is the same
+    resampled as a stream (`resample_pieces`: the samples of the one-shot `resample`), so the pieces
+    join to `generate_audio`'s result sample for sample when `chunk_frames` is the same
     (CHUNK_FRAMES). Settings are checked before any work, as in `generate_audio`.
     """
-    settings = GenerationSettings(duration_s, temperature, top_k, top_p)
+    settings = GenerationSettings(duration_s, temperature, top_k, top_p, one_shot=one_shot)
     out_rate = loaded.mel.sample_rate if sample_rate is None else check_sample_rate(sample_rate)
-    log_mel, n_samples = _log_mel(loaded, prior, settings, seed)  # [M, T]
+    [(log_mel, n_samples)] = _log_mels(loaded, prior, settings, [seed])  # [M, T]
     pieces = invert_mel_pieces(log_mel, loaded.mel, n_samples, inversion, chunk_frames=chunk_frames)
     yield from resample_pieces(pieces, loaded.mel.sample_rate, out_rate)
 
 
-def _log_mel(loaded: LoadedModel, prior: CodePrior, settings: GenerationSettings, seed: int) -> tuple[torch.Tensor, int]:
-    """Checks, then codes from `prior` -> log-mel [M, T] of the sound's `n_samples` samples at the model's rate."""
-    codes, n_samples = _codes(loaded, prior, settings, [seed])  # [1, L, F]
-    return decode_codes(loaded, codes, n_samples // loaded.mel.hop_length + 1), n_samples  # [M, T]
-
-
-def _codes(loaded: LoadedModel, prior: CodePrior, settings: GenerationSettings, seeds: Sequence[int]) -> tuple[torch.Tensor, int]:
-    """Checks, then codes [B, L, F] for `seeds` from `prior`, and the sounds' length in samples at the model's rate."""
+def _log_mels(loaded: LoadedModel, prior: CodePrior, settings: GenerationSettings, seeds: Sequence[int]) -> list[tuple[torch.Tensor, int]]:
+    """Checks, then per seed: the log-mel [M, T] its codes decode to and its length in samples at the model's rate."""
     cfg = loaded.model.cfg
     settings.check_for(cfg.codebook_size)
     if not seeds:
@@ -144,9 +146,22 @@ def _codes(loaded: LoadedModel, prior: CodePrior, settings: GenerationSettings, 
             f"a prior over {prior.cfg.levels} x {prior.cfg.codebook_size} codes cannot drive a model with "
             f"{cfg.levels} x {cfg.codebook_size} codes"
         )
+    if settings.one_shot:
+        check_one_shot(prior, loaded.name)
     n_samples = num_samples(settings.duration_s, loaded.mel.sample_rate)
     frames = n_samples // loaded.mel.hop_length + 1
-    return sample_codes(prior, loaded.model.num_columns(frames), settings, seeds), n_samples  # [B, L, F]
+    columns = loaded.model.num_columns(frames)
+    batches = [[seed] for seed in seeds] if settings.one_shot else [list(seeds)]  # one-shots end at their own lengths
+    mels = []
+    for batch in batches:
+        codes = sample_codes(prior, columns, settings, batch)  # [B, L, F]; fewer columns when a one-shot ended
+        for row in codes:
+            if codes.shape[-1] < columns:
+                length = codes.shape[-1] * cfg.downsample
+                mels.append((decode_codes(loaded, row[None], length), (length - 1) * loaded.mel.hop_length))
+            else:
+                mels.append((decode_codes(loaded, row[None], frames), n_samples))
+    return mels
 
 
 def num_samples(duration_s: float, sample_rate: int) -> int:
@@ -158,12 +173,23 @@ def sample_codes(prior: CodePrior, n_columns: int, settings: GenerationSettings,
     """`n_columns` new code columns -> LongTensor [B, L, n_columns], one row per seed (B = 1 for one seed).
 
     Each seed seeds its own CPU generator, which seeds sampling on any device (see `engine.prior.sampling`).
+    A one-shot (one seed only) may end sooner: then fewer columns come back.
     """
     seeds = [seed] if isinstance(seed, int) else list(seed)
     generators = [torch.Generator().manual_seed(s) for s in seeds]
     return prior.generate(
-        n_columns, batch=len(seeds), temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p, generator=generators
-    )  # [B, L, n_columns]
+        n_columns, batch=len(seeds), temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p,
+        generator=generators, one_shot=settings.one_shot,
+    )  # [B, L, n_columns] or fewer
+
+
+def check_one_shot(prior: CodePrior, model_name: str) -> None:
+    """DistillError unless `prior` has the end head that one-shots need."""
+    if prior.end is None:
+        raise DistillError(
+            f"the prior of model '{model_name}' was trained before one-shots existed; "
+            f"train it again (`distill train-prior {model_name} --restart`) to make one-shots"
+        )
 
 
 @torch.no_grad()

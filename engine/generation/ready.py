@@ -10,6 +10,11 @@ rendered, starts from the first piece and gets the rest as they come; the whole 
 When the settings change (`retune`), every sound is dropped and rendering starts again, keys played
 recently first; a render under way for the old settings stops at its next piece, unless notes already
 play it, which then hear it to its end (it is not kept).
+
+Fresh sounds (`retune(..., fresh=True)`, for variations of a slot): every sound plays once. A note takes
+its key's sound out of memory and queues the key again at the front, so the next note on it gets a new
+render (the renderer decides what is new, e.g. a variation counted per key); a render that notes heard as
+it streamed is not kept either.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ class ReadySounds:
         self._rendering: _Rendering | None = None
         self._render: Render | None = None
         self._token: Hashable = None  # identifies the settings the sounds belong to
+        self._fresh = False  # every sound plays once (see the module docstring)
         self._changed = threading.Condition()
         self._closed = False
         self._on_thread_start = on_thread_start or (lambda: None)
@@ -67,18 +73,19 @@ class ReadySounds:
         with self._changed:
             return len(self._sounds)
 
-    def retune(self, token: Hashable, render: Render | None) -> None:
+    def retune(self, token: Hashable, render: Render | None, *, fresh: bool = False) -> None:
         """New settings (`token` names them; `render` makes a key's sound, None: nothing can be rendered).
 
         The same token keeps what is ready. Otherwise every sound is dropped and all keys are queued again,
-        those played most recently first; notes waiting for a sound are kept and get the new one.
+        those played most recently first; notes waiting for a sound are kept and get the new one. `fresh`:
+        every sound plays once (see the module docstring).
         """
         with self._changed:
             if token == self._token and render is not None:
                 return
             recent = list(reversed(self._sounds))  # most recently played first
             self._sounds.clear()
-            self._token, self._render = token, render
+            self._token, self._render, self._fresh = token, render, fresh
             waiting = list(self._waiters)
             self._queue = [] if render is None else _unique(waiting + recent + list(self.keys))
             if render is None:
@@ -100,6 +107,11 @@ class ReadySounds:
             if self._render is None:
                 raise DistillError("no sounds can be rendered: load a model with a prior first")
             sound = self._sounds.get(key)
+            if sound is not None and self._fresh:  # played once: render the key's next sound now
+                del self._sounds[key]
+                self._queue = _unique([key] + self._queue)
+                self._changed.notify_all()
+                return sound
             if sound is not None:
                 self._sounds.move_to_end(key)
                 return sound
@@ -166,6 +178,10 @@ class ReadySounds:
         with self._changed:
             if rendering.token != self._token or not rendering.pieces:
                 return
+            if self._fresh and rendering.listeners:  # played as it streamed, so render the key's next sound
+                self._queue = _unique([rendering.key] + self._queue)
+                self._changed.notify_all()
+                return
             self._sounds[rendering.key] = np.concatenate(rendering.pieces)
             self._sounds.move_to_end(rendering.key)
             while sum(s.nbytes for s in self._sounds.values()) > self.max_bytes and len(self._sounds) > 1:
@@ -186,6 +202,7 @@ class ReadySounds:
         while self._queue and self._queue[0] in self._sounds:
             self._queue.pop(0)
         return bool(self._queue) and self._render is not None
+
 
 
 def _call(waiter: Waiter, audio: np.ndarray, last: bool) -> None:
