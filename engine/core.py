@@ -57,9 +57,11 @@ from engine.events import (
     ModelLoaded,
     ModelRenamed,
     ParamChanged,
+    Playing,
     PresetDeleted,
     PresetSaved,
     Previewed,
+    TrainDefaults,
     TrainDone,
     TrainOptionChanged,
     TrainStarted,
@@ -233,14 +235,14 @@ class Engine:
 
     def load_model(self, name_or_path: str) -> ModelInfo:
         """Load a library model or model file with its prior (on the torch worker) and wait for it."""
-        return self.load_model_async(name_or_path).result()
+        return self.load_model_async(name_or_path).result().info
 
-    def load_model_async(self, name_or_path: str) -> Future[ModelInfo]:
-        """Load a model on the torch worker; the future gives its `ModelInfo` (also sent as `ModelLoaded`)."""
+    def load_model_async(self, name_or_path: str) -> Future[ModelLoaded]:
+        """Load a model on the torch worker; the future gives the `ModelLoaded` event it also sends."""
         path = self.library.resolve(name_or_path)
         return self._worker.submit(self._load_job, path)
 
-    def _load_job(self, path: Path) -> ModelInfo:
+    def _load_job(self, path: Path) -> ModelLoaded:
         from engine.model.persist import load_vqvae
         from engine.prior.bundle import load_prior
 
@@ -255,8 +257,9 @@ class Engine:
         with self._lock:
             self._model = _Model(loaded, prior, prior_error, info)
         self._retune()
-        self._emit(ModelLoaded(info))
-        return info
+        event = ModelLoaded(info)
+        self._emit(event)
+        return event
 
     @property
     def model(self) -> ModelInfo | None:
@@ -424,13 +427,13 @@ class Engine:
         self._emit(event)
         return event
 
-    def encode(self, slot: str, path: str) -> Future[tuple[int, int]]:
-        """Encode a sound file into `slot` (replacing its grid and history); the future gives (levels, frames)."""
+    def encode(self, slot: str, path: str) -> Future[Encoded]:
+        """Encode a sound file into `slot` (replacing its grid and history); the future gives the `Encoded` event."""
         check_slot(slot)
         current = self._require_model()
         return self._worker.submit(self._encode_job, current, slot, str(path))
 
-    def _encode_job(self, current: _Model, slot: str, path: str) -> tuple[int, int]:
+    def _encode_job(self, current: _Model, slot: str, path: str) -> Encoded:
         from engine.codes.codec import encode_file
 
         self._emit(JobProgress("encode", 0.0, f"encoding {Path(path).name} into {slot}"))
@@ -438,11 +441,12 @@ class Engine:
         with self._edit_lock:
             self._slots.put(slot, grid)
         self._emit(JobProgress("encode", 1.0, slot))
-        self._emit(Encoded(slot, grid.levels, grid.columns))
-        return grid.levels, grid.columns
+        event = Encoded(slot, grid.levels, grid.columns)
+        self._emit(event)
+        return event
 
-    def decode(self, slot: str) -> Future[Path]:
-        """Decode `slot`'s grid as it is now into a sound file; the future gives its path."""
+    def decode(self, slot: str) -> Future[Decoded]:
+        """Decode `slot`'s grid as it is now into a sound file; the future gives the `Decoded` event."""
         current, grid = self._decodable(slot)
         return self._worker.submit(self._decode_job, current, slot, grid, None)
 
@@ -454,7 +458,7 @@ class Engine:
         check_model(current.loaded, grid)
         return current, grid
 
-    def _decode_job(self, current: _Model, slot: str, grid: CodeGrid, play_gain: float | None) -> Path:
+    def _decode_job(self, current: _Model, slot: str, grid: CodeGrid, play_gain: float | None) -> Decoded:
         from engine.audio.io import write_audio
         from engine.codes.codec import decode_wave
 
@@ -462,13 +466,14 @@ class Engine:
         wave = decode_wave(current.loaded, grid)  # [N]
         path = write_audio(self._new_path(f"{current.info.name}_{slot}"), wave, grid.sample_rate)
         self._emit(JobProgress("decode", 1.0, path.name))
-        self._emit(Decoded(slot, path))
+        event = Decoded(slot, path)
+        self._emit(event)
         if play_gain is not None:
             self._sound(wave, grid.sample_rate, play_gain)
-        return path
+        return event
 
-    def preview(self, level: Level, index: int) -> Future[Path]:
-        """Write a short clip of codebook entry `index` of `level`; the future gives its path."""
+    def preview(self, level: Level, index: int) -> Future[Previewed]:
+        """Write a short clip of codebook entry `index` of `level`; the future gives the `Previewed` event."""
         from engine.codes.ops import check_index
 
         current = self._require_model()
@@ -476,14 +481,15 @@ class Engine:
         index = check_index(index, current.info.codebook_size)
         return self._worker.submit(self._preview_job, current, level, index)
 
-    def _preview_job(self, current: _Model, level: int, index: int) -> Path:
+    def _preview_job(self, current: _Model, level: int, index: int) -> Previewed:
         from engine.audio.io import write_audio
         from engine.codes.codec import preview_wave
 
         wave = preview_wave(current.loaded, level, index)  # [N]
         path = write_audio(self._new_path(f"{current.info.name}_{current.info.labels[level]}{index}"), wave, current.info.sample_rate)
-        self._emit(Previewed(level, index, path))
-        return path
+        event = Previewed(level, index, path)
+        self._emit(event)
+        return event
 
     def _new_path(self, stem: str) -> Path:
         """A fresh .wav name in the output folder (jobs run one at a time, so no two share a name)."""
@@ -550,8 +556,8 @@ class Engine:
 
     # -- playback -----------------------------------------------------------------------------------------
 
-    def play(self, path_or_slot: str, gain: float = 1.0) -> Future[Path]:
-        """Play a filled slot (decoded first) or a sound file at `gain` (0-1); the future gives the file played.
+    def play(self, path_or_slot: str, gain: float = 1.0) -> Future[Playing]:
+        """Play a filled slot (decoded first) or a sound file at `gain` (0-1); the future gives `Playing`.
 
         A name that is a filled slot means the slot. No audio output is a DistillError.
         """
@@ -563,13 +569,13 @@ class Engine:
             raise DistillError(f"no audio output: {self._audio.unavailable_reason}")
         if path_or_slot in self._slots.names():
             current, grid = self._decodable(path_or_slot)
-            return self._worker.submit(self._decode_job, current, path_or_slot, grid, gain)
+            return self._worker.submit(lambda: Playing(self._decode_job(current, path_or_slot, grid, gain).path))
         path = Path(path_or_slot).expanduser()
         if not path.is_file():
             raise DistillError(f"'{path_or_slot}' is neither a filled slot nor a sound file")
         return self._player.submit(self._play_file, path, gain)
 
-    def _play_file(self, path: Path, gain: float) -> Path:
+    def _play_file(self, path: Path, gain: float) -> Playing:
         import soundfile as sf
 
         from engine.errors import AudioFileError
@@ -579,7 +585,7 @@ class Engine:
         except (sf.SoundFileError, RuntimeError) as error:
             raise AudioFileError(f"cannot play '{path}': it is not a readable sound file") from error
         self._sound(audio, rate, gain)
-        return path
+        return Playing(path)
 
     def _sound(self, audio: np.ndarray, rate: int, gain: float) -> None:
         """Play `audio`; a DistillError with the reason if the device turned out to be unusable when opened for it."""
@@ -654,16 +660,17 @@ class Engine:
         self._emit(TrainOptionChanged(key, value))
         return value
 
-    def train_defaults(self, dataset: str) -> Future[int]:
+    def train_defaults(self, dataset: str) -> Future[TrainDefaults]:
         """Inspect the sound folder `dataset` on the files thread and set the training options to its defaults.
 
         Every option but the seed takes `adaptive_config`'s value for the folder's count of readable sound
-        files (each announced); minutes becomes the trainer's default budget. The future gives that count.
+        files (each announced); minutes becomes the trainer's default budget. The future gives `TrainDefaults`
+        with that count and `dataset` as asked.
         """
         folder = dataset_folder(dataset)
-        return self._files.submit(self._defaults_job, folder)
+        return self._files.submit(self._defaults_job, dataset, folder)
 
-    def _defaults_job(self, folder: Path) -> int:
+    def _defaults_job(self, dataset: str, folder: Path) -> TrainDefaults:
         from engine.audio.io import readable_audio
         from engine.data.dataset import audio_files
         from engine.model.config import adaptive_config
@@ -676,7 +683,7 @@ class Engine:
             self._train_options = options
         for key, value in asdict(options).items():
             self._emit(TrainOptionChanged(key, value))
-        return files
+        return TrainDefaults(dataset, files)
 
     def train_start(self, dataset: str, name: str, minutes: float | None = None, **options) -> None:
         """Start training a new model `name` on the sound folder `dataset` in the training thread.

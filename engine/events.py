@@ -1,9 +1,12 @@
-"""What the resident engine tells its listeners (OSC subscribers, the MIDI adapter, the TUI).
+"""What the resident engine tells its listeners (OSC subscribers, the MIDI adapter, the TUI), and what its jobs return.
 
 Every event is a small frozen dataclass; `Engine.subscribe(listener)` calls `listener(event)` on the thread
 that caused it (a client's thread for parameter changes and edits, the torch worker for jobs, the training
 thread for training), with no engine lock held, so listeners must be quick and must not call back into
 long engine work. A listener that raises is logged by the engine; the edit, job or run goes on.
+
+Every job (an engine method that returns a `Future`) gives the event it announced, or, for `play` and
+`train_defaults`, whose results only their caller hears, a `Playing` or `TrainDefaults`.
 """
 
 from __future__ import annotations
@@ -114,6 +117,13 @@ class Previewed:
 
 
 @dataclass(frozen=True)
+class Playing:
+    """A sound file (or a slot, decoded to this file) started playing; `play`'s result, not announced."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
 class ModelRenamed:
     """A library model was renamed (the loaded model's name follows when it was that one)."""
 
@@ -134,6 +144,14 @@ class TrainOptionChanged:
 
     key: str
     value: float | int
+
+
+@dataclass(frozen=True)
+class TrainDefaults:
+    """`train_defaults`' result, not announced (the options it set are, each as `TrainOptionChanged`)."""
+
+    dataset: str  # the folder as the caller named it
+    files: int  # readable sound files in it
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from engine import __version__
-from engine.codes.grid import resolve_level
 from engine.core import PARAM_NAMES
 from engine.errors import DistillError
 from engine.limits import MAX_HISTORY_LIST
@@ -78,7 +77,7 @@ def _unsubscribe(server, request, port) -> None:
 
 def _model_load(server, request, name) -> None:
     future = request.start_job(server.engine.load_model_async, name)
-    request.when_done(future, lambda info: request.answer("/distill/model/loaded", *model_loaded_values(info)))
+    request.when_done(future, lambda loaded: request.answer("/distill/model/loaded", *model_loaded_values(loaded.info)))
 
 
 def _reply_all(request, messages: list[tuple[str, tuple]]) -> None:
@@ -174,7 +173,7 @@ def _history_replay(server, request, record_id) -> None:
 
 def _encode(server, request, slot, path) -> None:
     future = request.start_job(server.engine.encode, slot, path)
-    request.when_done(future, lambda shape: request.answer("/distill/encoded", slot, *shape))
+    request.when_done(future, lambda encoded: request.answer("/distill/encoded", encoded.slot, encoded.levels, encoded.frames))
 
 
 def _grid_get(server, request, slot) -> None:
@@ -215,18 +214,17 @@ def _slots(server, request) -> None:
 
 def _decode(server, request, slot) -> None:
     future = request.start_job(server.engine.decode, slot)
-    request.when_done(future, lambda path: request.answer("/distill/decoded", slot, str(path)))
+    request.when_done(future, lambda decoded: request.answer("/distill/decoded", decoded.slot, str(decoded.path)))
 
 
 def _preview(server, request, level, index) -> None:
     future = request.start_job(server.engine.preview, level, index)
-    level = resolve_level(level, server.engine.model.labels)  # the engine accepted it: echo it as an index
-    request.when_done(future, lambda path: request.answer("/distill/previewed", level, index, str(path)))
+    request.when_done(future, lambda previewed: request.answer("/distill/previewed", previewed.level, previewed.index, str(previewed.path)))
 
 
 def _play(server, request, what) -> None:
     future = request.start_job(server.engine.play, what)
-    request.when_done(future, lambda path: request.reply("/distill/playing", str(path)))
+    request.when_done(future, lambda playing: request.reply("/distill/playing", str(playing.path)))
 
 
 def _stop(server, request) -> None:
@@ -262,9 +260,9 @@ def _train_options(server, request) -> None:
 
 
 def _train_defaults(server, request, dataset) -> None:
-    def done(files: int) -> None:
+    def done(defaults) -> None:
         _send_train_options(server, request.answer)
-        request.reply("/distill/train/defaults", dataset, files)
+        request.reply("/distill/train/defaults", defaults.dataset, defaults.files)
 
     request.when_done(request.start_job(server.engine.train_defaults, dataset), done)
 
