@@ -56,6 +56,7 @@ from engine.events import (
     ModelInfo,
     ModelLoaded,
     ModelRenamed,
+    PARAM_NAMES,
     ParamChanged,
     Playing,
     PresetDeleted,
@@ -94,7 +95,6 @@ log = logging.getLogger("distill.engine")
 
 SLOT_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 WORKER_NICENESS = 10  # how much lower the torch worker and training threads run than the network thread
-PARAM_NAMES = ("temperature", "top_k", "top_p", "seed", "duration")
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,12 @@ class ModelLoaded:
     info: ModelInfo
 
 
+PARAM_NAMES = ("temperature", "top_k", "top_p", "seed", "duration")  # the sampling parameters
+
+
 @dataclass(frozen=True)
 class ParamChanged:
-    """A sampling parameter was set (also sent when it was set to the value it had)."""
+    """A sampling parameter (one of PARAM_NAMES) was set (also sent when it was set to the value it had)."""
 
     name: str
     value: float | int
@@ -174,6 +177,8 @@ class TrainProgress:
     best: bool  # these weights are the best so far
     health: tuple[LevelHealth, ...]  # codebook health per level over the epoch
     warnings: tuple[str, ...]  # codebook collapse warnings of the epoch
+    phase: str = "spectral"  # the trainer's phase: "spectral", then "adversarial"
+    losses: tuple[tuple[str, float], ...] = ()  # the phase's own mean losses by name (the adversarial phase's)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from engine.core import Engine
 from engine.osc import args as osc_args
 from engine.osc.client import OscClient
 from engine.osc.routes import ROUTES, routes_markdown
-from engine.osc.server import GRID_PAGE, MAX_REPLY_BYTES
+from engine.osc.messages import GRID_PAGE, MAX_REPLY_BYTES
 from tui_support import FakeAudio
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "osc.md"
