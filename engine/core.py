@@ -56,6 +56,7 @@ from engine.events import (
     ModelInfo,
     ModelLoaded,
     ModelRenamed,
+    NoteSettingsChanged,
     PARAM_NAMES,
     ParamChanged,
     Playing,
@@ -86,7 +87,7 @@ from engine.training.runs import (
 
 if TYPE_CHECKING:  # heavy imports stay lazy so `distill --help` and adapters start fast
     from engine.audio.playback import AudioOut
-    from engine.instrument import Instrument
+    from engine.instrument import Instrument, NoteSettings
     from engine.model.persist import LoadedModel
     from engine.prior.model import CodePrior
     from engine.store import GenerationRecord, Preset
@@ -167,6 +168,7 @@ class Engine:
         self._train_thread: threading.Thread | None = None
         self._train_stop = threading.Event()
         self._instrument: Instrument | None = None  # made on the first note: rendering ahead costs CPU
+        self._note_settings: NoteSettings | None = None  # None: the instrument's defaults
 
     # -- listeners --------------------------------------------------------------------------------------
 
@@ -607,12 +609,33 @@ class Engine:
         with self._lock:
             if self._instrument is None:
                 self._instrument = Instrument(self._audio, on_thread_start=lower_thread_priority)
+                if self._note_settings is not None:
+                    self._instrument.settle(self._note_settings)
                 created = True
             else:
                 created = False
         if created:
             self._retune()
         return self._instrument.note(key, velocity)
+
+    def note_settings(self, mode: str | None = None, release: float | None = None) -> NoteSettings:
+        """Set how notes behave from the next note on (None keeps that setting) and announce it; returns the
+        settings. `mode` "one-shot" or "gate", `release` 0-10 seconds of fade after a gate note-off; out of
+        range is a DistillError and changes nothing. Both None: only reports them.
+        """
+        from engine.instrument import NoteSettings
+
+        with self._lock:
+            settings = self._note_settings or NoteSettings()
+            if mode is None and release is None:
+                return settings
+            settings = NoteSettings(settings.mode if mode is None else mode, settings.release if release is None else release)
+            self._note_settings = settings
+            instrument = self._instrument
+        if instrument is not None:
+            instrument.settle(settings)
+        self._emit(NoteSettingsChanged(settings.mode, settings.release))
+        return settings
 
     def _retune(self) -> None:
         """Tell the instrument (once there is one) what the keys sound like with the current model and parameters."""

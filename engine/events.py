@@ -218,6 +218,14 @@ class TrainDone:
 
 
 @dataclass(frozen=True)
+class NoteSettingsChanged:
+    """How notes behave was set: `mode` "one-shot" or "gate", `release` seconds of fade after a gate note-off."""
+
+    mode: str
+    release: float
+
+
+@dataclass(frozen=True)
 class PresetSaved:
     """The sampling parameters were saved as a preset."""
 
@@ -234,5 +242,5 @@ class PresetDeleted:
 Event = (
     ModelLoaded | ModelRenamed | ModelDeleted | ParamChanged | GridEdited | Encoded | JobProgress | JobFailed
     | Generated | Decoded | Previewed | TrainOptionChanged | TrainStarted | TrainProgress | PriorTrainProgress
-    | TrainDone | PresetSaved | PresetDeleted
+    | TrainDone | PresetSaved | PresetDeleted | NoteSettingsChanged
 )

@@ -32,6 +32,7 @@ from engine.events import (
     ModelInfo,
     ModelLoaded,
     ModelRenamed,
+    NoteSettingsChanged,
     PARAM_NAMES,
     ParamChanged,
     Playing,
@@ -313,6 +314,16 @@ class MidiLearning:
     param: str
 
 
+@dataclass(frozen=True)
+class Noted:
+    """A note was taken: `sounded` when it sounded at once from memory (a note-off: always), else it sounds
+    once its key is rendered."""
+
+    key: int
+    velocity: int
+    sounded: bool
+
+
 # -- the table ----------------------------------------------------------------------------------------------
 
 
@@ -403,6 +414,8 @@ WIRES: tuple[Wire, ...] = (
     Wire(TrainDone, "/distill/{job}/done", (_a("name", "s"), _a("stopped", "bool")), TRAIN_JOBS),
     Wire(TrainStopping, "/distill/{job}/stopping", (), TRAIN_JOBS),
     Wire(MidiLearning, "/distill/midi/learning", (_a("param", "s"),)),
+    Wire(Noted, "/distill/noted", (_a("key", "i"), _a("velocity", "i"), _a("sounded", "bool"))),
+    Wire(NoteSettingsChanged, "/distill/note/mode", (_a("mode", "s"), _a("release", "f"))),
 )
 
 _BY_RECORD = {wire.record: wire for wire in WIRES}

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from engine import __version__
 from engine.errors import DistillError
-from engine.events import PARAM_NAMES, ModelDeleted, ModelRenamed, ParamChanged, PresetDeleted, PresetSaved, TrainOptionChanged, TrainStarted
+from engine.events import PARAM_NAMES, ModelDeleted, ModelRenamed, NoteSettingsChanged, ParamChanged, PresetDeleted, PresetSaved, TrainOptionChanged, TrainStarted
 from engine.limits import MAX_HISTORY_LIST
 from engine.osc import messages as m
 from engine.osc.args import Arg, Item, Optional, Rest, int_or_text, spec_text
@@ -254,6 +254,19 @@ def _prior_train_start(server, request, model, minutes, restart) -> None:
     request.answer(TrainStarted("prior/train", model))
 
 
+def _note(server, request, key, velocity) -> None:
+    request.reply(m.Noted(key, velocity, server.engine.note(key, velocity)))
+
+
+def _note_mode(server, request, mode, release) -> None:
+    settings = server.engine.note_settings(mode, release)
+    record = NoteSettingsChanged(settings.mode, settings.release)
+    if mode is None:
+        request.reply(record)
+    else:
+        request.answer(record)
+
+
 def _midi_learn(server, request, parameter) -> None:
     if server.midi is None:
         raise DistillError("MIDI is off in this engine: start it with `distill serve --midi-in NAME`")
@@ -396,6 +409,20 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("/distill/play", (Arg("path_or_slot", "s"),), "Play a sound file or a slot (decoded first); answers /distill/playing <path>.", _play),
     Route("/distill/stop", (), "Stop all playback; answers /distill/stopped.", _stop, now=True),
+    Route(
+        "/distill/note", (Arg("key", "i"), Arg("velocity", "i")),
+        "Play a key as a MIDI note-on does (key 0-127 plays the sound /distill/generate makes with seed = key, from memory, "
+        "writing no file; velocity 1-127 sets the gain; velocity 0 is a note-off, which releases the key in gate mode); "
+        "answers /distill/noted <key> <velocity> <sounded> (sounded 0: it sounds once its key is rendered). With no "
+        "working audio output, /distill/error says why.",
+        _note,
+    ),
+    Route(
+        "/distill/note/mode", (Optional((Arg("mode", "s"),)), Optional((Arg("release_s", "f"),))),
+        "Set how notes behave: one-shot (a note plays to its end) or gate (a note-off fades the key's voices out over "
+        "release_s seconds, 0-10, default 0.05); answers /distill/note/mode <mode> <release_s>; without arguments, reports them.",
+        _note_mode,
+    ),
     Route(
         "/distill/health", (),
         "Answers /distill/health <level> <label> <utilisation> <perplexity> <dead> <status> <light> per level of the loaded model "
