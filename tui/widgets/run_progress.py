@@ -1,5 +1,6 @@
-"""The live view of one training run: a status line, a progress bar, an optional loss curve, a table with a
-row per level, and the run's warnings in a box that only shows while there are some."""
+"""The live view of one training run: a status line, a line of the epoch's further losses (only shown while
+there are some), a progress bar, an optional loss curve, a table with a row per level, and the run's
+warnings in a box that only shows while there are some."""
 
 from __future__ import annotations
 
@@ -20,6 +21,14 @@ class RunProgress(Vertical):
     }
     RunProgress > .run-status {
         height: 1;
+    }
+    RunProgress > .run-detail {
+        height: 1;
+        display: none;
+        color: $text-muted;
+    }
+    RunProgress > .run-detail.-shown {
+        display: block;
     }
     RunProgress > ProgressBar {
         height: 1;
@@ -45,6 +54,8 @@ class RunProgress(Vertical):
         """`idle`: the status before any run; `columns`: the per-level table's headings; `plot`: the loss curve."""
         super().__init__(id=id)
         self.status = Static(idle, classes="run-status")
+        self.details = Static(classes="run-detail", markup=False)
+        self._detail_items: list[str] = []
         self.bar = ProgressBar(total=100, show_eta=False)
         self.plot = plot
         self.table = DataTable(cursor_type="none", zebra_stripes=True)
@@ -55,6 +66,7 @@ class RunProgress(Vertical):
 
     def compose(self) -> ComposeResult:
         yield self.status
+        yield self.details
         yield self.bar
         if self.plot is not None:
             yield self.plot
@@ -70,6 +82,7 @@ class RunProgress(Vertical):
             self.plot.clear()
         self.table.clear()
         self._show_warnings([])
+        self._show_details("", [])
 
     def epoch(self, fraction: float, status: Text | str, losses: tuple[float, float] | None = None) -> None:
         """One epoch finished: `fraction` of the budget is done; its per-level rows and warnings follow."""
@@ -79,6 +92,11 @@ class RunProgress(Vertical):
         if self.plot is not None and losses is not None:
             self.plot.add(*losses)
         self._show_warnings([])
+        self._show_details("", [])
+
+    def detail(self, title: str, name: str, value: str) -> None:
+        """Add one figure of the latest epoch to the details line (`title: name value · ...`)."""
+        self._show_details(title, [*self._detail_items, f"{name} {value}"])
 
     def level(self, level: int, cells: tuple) -> None:
         """Show (or replace) the row of `level`."""
@@ -103,6 +121,11 @@ class RunProgress(Vertical):
     def say(self, status: str) -> None:
         """Replace the status line (e.g. while stopping)."""
         self.status.update(status)
+
+    def _show_details(self, title: str, items: list[str]) -> None:
+        self._detail_items = items
+        self.details.update(f"{title}: {'  ·  '.join(items)}" if items else "")
+        self.details.set_class(bool(items), "-shown")
 
     def _show_warnings(self, lines: list[str]) -> None:
         self._warning_lines = lines
