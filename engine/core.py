@@ -72,7 +72,7 @@ from engine.generation.settings import GenerationSettings, InvalidSettings
 from engine.library import Library, ModelEntry, model_facts
 from engine.limits import MAX_HISTORY_LIST, MAX_SEED
 from engine.paths import outputs_dir
-from engine.training.health import LevelHealth
+from engine.model_health import LevelHealth, ModelHealth
 from engine.training.runs import (
     Budget,
     TrainOptions,
@@ -278,19 +278,19 @@ class Engine:
     def health(self) -> list[LevelHealth]:
         """Codebook health per level of the loaded model, as recorded when it was trained."""
         current = self._require_model()
-        levels = (current.loaded.metadata.get("health") or {}).get("levels")
+        levels = ModelHealth.from_metadata(current.loaded.metadata).levels
         if not levels:
             raise DistillError(f"model '{current.info.name}' has no codebook health recorded")
-        return [LevelHealth(**entry) for entry in levels]
+        return list(levels)
 
     def usage(self, level: Level) -> tuple[int, list[int]]:
         """(level index, how often each code of that level was used) for the loaded model, as recorded in training."""
         current = self._require_model()
         level = resolve_level(level, current.info.labels)
-        usage = (current.loaded.metadata.get("health") or {}).get("usage")
-        if not usage:
+        usage = ModelHealth.from_metadata(current.loaded.metadata).usage
+        if len(usage) != current.info.levels:
             raise DistillError(f"model '{current.info.name}' has no code usage recorded")
-        return level, [int(count) for count in usage[level]]
+        return level, list(usage[level])
 
     # -- parameters ---------------------------------------------------------------------------------------
 
