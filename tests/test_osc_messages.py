@@ -101,6 +101,8 @@ def test_every_reply_to_a_tagged_request_carries_its_tag(server, client):
     assert client.expect("/distill/error")[2:] == ["tag:e"]
     client.send("/distill/model/search", "tag:x")  # the query, not a tag: nothing fits before it
     assert client.expect("/distill/model/search/end") == [0]
+    client.send("/distill/nowhere", 1, "tag:u")
+    assert client.expect("/distill/error") == ["/distill/nowhere", "unknown address /distill/nowhere (send /distill/help for the list)", "tag:u"]
     client.send("/distill/ping", "tag:" + "x" * m.MAX_TAG_BYTES)
     assert "a tag is at most" in client.expect("/distill/error")[1]
     assert client.request("/distill/ping", reply="/distill/pong") == [__version__]  # untagged: as before
@@ -127,7 +129,7 @@ def test_a_subscriber_tells_its_own_generation_from_another_clients(server, clie
 
 
 def test_training_over_osc_reports_both_phases_and_the_adversarial_losses(engine, server, client, sound_folder, monkeypatch):
-    small = {"codebook_size": 16, "codebook_dim": 16, "hidden": 16, "epochs": 4, "seed": 1}  # epoch 4 starts past 70 %: adversarial
+    small = {"codebook_size": 16, "codebook_dim": 8, "hidden": 8, "epochs": 4, "seed": 1}  # epoch 4 starts past 70 %: adversarial
     original = engine.train_start
     monkeypatch.setattr(engine, "train_start", lambda dataset, name, minutes: original(dataset, name, minutes, **small))
     client.request("/distill/subscribe", reply="/distill/subscribed")

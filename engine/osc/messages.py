@@ -472,6 +472,13 @@ def split_tag(spec: tuple[Item, ...], values: list) -> tuple[list, str | None]:
     return values, None
 
 
+def last_tag(values) -> str | None:
+    """The last of `values` when it is a tag of at most MAX_TAG_BYTES bytes (for refusing a request whose
+    address has no spec, so none can say whether it fits)."""
+    last = values[-1] if values else None
+    return last if isinstance(last, str) and last.startswith(TAG_PREFIX) and len(last.encode()) <= MAX_TAG_BYTES else None
+
+
 def _outgoing(kind: str, value):
     """`value` as the OSC type its kind is sent as (numbers converted explicitly, never guessed)."""
     if kind in ("i", "level", "bool"):

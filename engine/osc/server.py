@@ -235,9 +235,9 @@ class OscServer:
         for message in messages:
             address = message.address
             if PATTERN_CHARACTERS & set(address):
-                self._refuse(client, address, "address patterns are not supported; send one exact address")
+                self._refuse(client, address, "address patterns are not supported; send one exact address", wire.last_tag(message.params))
             elif address not in self.routes:
-                self._refuse(client, address, f"unknown address {address} (send /distill/help for the list)")
+                self._refuse(client, address, f"unknown address {address} (send /distill/help for the list)", wire.last_tag(message.params))
             else:
                 route = self.routes[address]
                 values, tag = wire.split_tag(route.args, list(message.params))
@@ -246,9 +246,9 @@ class OscServer:
                     continue
                 self._dispatch(route, Request(self, client, address, budget, tag), values)
 
-    def _refuse(self, client: tuple[str, int], address: str, message: str) -> None:
+    def _refuse(self, client: tuple[str, int], address: str, message: str, tag: str | None = None) -> None:
         log.info("%s:%d %s -> %s", *client, address, message)
-        self.send_reply(client, wire.encode(Error(address, message)))
+        self.send_reply(client, wire.encode(Error(address, message), tag))
 
     def _dispatch(self, route: Route, request: Request, values: list) -> None:
         """Parse a request's arguments, then run it now or queue it for the request worker (see the module
