@@ -577,5 +577,6 @@ def messages_markdown() -> str:
     """The table of docs/osc.md of every message the engine sends."""
     lines = ["| Address | Arguments | Record |", "|---|---|---|"]
     for wire in WIRES:
-        lines.append(f"| `{wire.address}` | {f'`{wire.spec}`' if wire.spec else '-'} | `{wire.record.__name__}` |")
+        spec = f"`{wire.spec}`".replace("|", "\\|") if wire.spec else "-"  # a bare | would end the table cell
+        lines.append(f"| `{wire.address}` | {spec} | `{wire.record.__name__}` |")
     return "\n".join(lines) + "\n"
