@@ -145,3 +145,22 @@ def test_training_over_osc_reports_both_phases_and_the_adversarial_losses(engine
     losses = [r for r in records if isinstance(r, m.TrainLoss)]
     assert {(l.epoch, l.phase) for l in losses} == {(4, "adversarial")}
     assert {l.name for l in losses} == {"reconstruction", "adversarial", "feature_matching", "discriminator"}
+
+
+def test_route_descriptions_name_as_many_arguments_as_the_messages_carry():
+    """Help text is written by hand; the message table is what is sent: they must not drift apart."""
+    import re
+
+    from engine.osc.args import Arg
+    from engine.osc.routes import ROUTES
+
+    wires = {address: wire for wire in m.WIRES for address in wire.addresses()}
+    checked = 0
+    for route in ROUTES:
+        for address, shown in re.findall(r"(/distill/[a-z_/]+)((?: <[^>]+>)+)", route.description):
+            if address in wires:
+                wire = wires[address]
+                count, fixed = shown.count("<"), sum(isinstance(item, Arg) for item in wire.args)
+                assert count == fixed or (count > fixed and len(wire.args) > fixed), f"{route.address} describes {address}{shown}"
+                checked += 1
+    assert checked >= 40
