@@ -61,8 +61,11 @@ def test_a_trailing_tag_is_a_tag_only_where_the_arguments_before_it_fit():
 
 
 def test_events_become_the_records_subscribers_get():
-    edit = GridEdited("A", ((0, 3, 5), (0, 4, 6), (1, 0, 9)), 2, 0)
-    assert m.event_records(edit) == [m.GridCodes("A", 0, 3, (5, 6)), m.GridCodes("A", 1, 0, (9,)), m.Edited("A", 2, 0)]
+    edit = GridEdited("A", ((0, 3, 5), (0, 4, 6), (1, 0, 9)), 2, 0, ((1, 0, 1),))
+    assert m.event_records(edit) == [
+        m.GridCodes("A", 0, 3, (5, 6)), m.GridCodes("A", 1, 0, (9,)), m.BlendedRuns("A", 0, (1, 0, 1)), m.Edited("A", 2, 0),
+    ]
+    assert m.blended_pages("B", ()) == [m.BlendedRuns("B", 0, ())]  # nothing blended: one page that clears the list
     assert m.to_osc(ParamChanged("top_k", 4)) == ("/distill/param/top_k", [4])
     health = LevelHealth(0, "Structure", 0.5, 3.0, 2, "Healthy", "green")
     progress = TrainProgress(7, 0.4, 12.0, 0.9, 0.8, True, (health,), ("careful",), "adversarial", (("reconstruction", 0.3), ("discriminator", 1.2)))
@@ -96,7 +99,7 @@ def engine(home, tmp_path, tiny_prior_file):
 
 
 def test_every_reply_to_a_tagged_request_carries_its_tag(server, client):
-    assert client.request("/distill/ping", "tag:p1", reply="/distill/pong") == [__version__, "tag:p1"]
+    assert client.request("/distill/ping", "tag:p1", reply="/distill/pong")[::2] == [__version__, "tag:p1"]  # version, home, tag
     client.send("/distill/param/top_k", 100000, "tag:e")
     assert client.expect("/distill/error")[2:] == ["tag:e"]
     client.send("/distill/model/search", "tag:x")  # the query, not a tag: nothing fits before it
@@ -105,7 +108,7 @@ def test_every_reply_to_a_tagged_request_carries_its_tag(server, client):
     assert client.expect("/distill/error") == ["/distill/nowhere", "unknown address /distill/nowhere (send /distill/help for the list)", "tag:u"]
     client.send("/distill/ping", "tag:" + "x" * m.MAX_TAG_BYTES)
     assert "a tag is at most" in client.expect("/distill/error")[1]
-    assert client.request("/distill/ping", reply="/distill/pong") == [__version__]  # untagged: as before
+    assert len(client.request("/distill/ping", reply="/distill/pong")) == 2  # untagged: version and home only
 
 
 def test_a_subscriber_tells_its_own_generation_from_another_clients(server, client):

@@ -10,7 +10,7 @@ import argparse
 import secrets
 from pathlib import Path
 
-from engine.generation.settings import BIT_DEPTHS, FORMATS, GenerationSettings
+from engine.generation.settings import BIT_DEPTHS, FORMATS, MAX_DURATION_S, GenerationSettings
 
 # GenerationSettings field -> the flag that sets it (shared by `generate` and `presets save`)
 _SOUND_FLAGS = {
@@ -19,6 +19,7 @@ _SOUND_FLAGS = {
     "top_k": "--top-k",
     "top_p": "--top-p",
     "stereo_width": "--stereo-width",
+    "one_shot": "--one-shot",
 }
 _DEFAULTS = GenerationSettings()
 _HISTORY_LIMIT = 20
@@ -76,6 +77,10 @@ def _add_sound_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(_SOUND_FLAGS["top_k"], type=int, metavar="K", help="sample among the K likeliest codes, 0 = off (default 0)")
     parser.add_argument(_SOUND_FLAGS["top_p"], type=float, metavar="P", help="sample among the likeliest codes holding P of the probability, 1 = off (default 1.0)")
     parser.add_argument(_SOUND_FLAGS["stereo_width"], type=float, metavar="W", help="write stereo of width 0..1 (0: mono in both channels; default: a mono file)")
+    parser.add_argument(
+        _SOUND_FLAGS["one_shot"], action="store_const", const=True,
+        help=f"one sound of natural length: the prior ends it where it learnt the training sounds end (--duration is then the cap, at most {MAX_DURATION_S:g} s)",
+    )
 
 
 def _settings(args: argparse.Namespace, base: GenerationSettings) -> GenerationSettings:
@@ -210,6 +215,7 @@ def _settings_rows(settings: GenerationSettings) -> list[tuple[str, str]]:
         ("top-k", top_k + (" (off)" if settings.top_k == 0 else "")),
         ("top-p", top_p + (" (off)" if settings.top_p == 1 else "")),
         ("stereo width", width),
+        *([("one-shot", f"yes (ends by itself, at most {seconds} s)")] if settings.one_shot else []),
     ]
 
 

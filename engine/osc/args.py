@@ -107,7 +107,8 @@ def spec_text(items: tuple[Item, ...]) -> str:
 def parse(items: tuple[Item, ...], values: tuple | list) -> list:
     """Values for the handler, one per Arg (optional ones None when absent) plus one list per Rest.
 
-    A spec holds optional groups or a rest, never both (so the count of values says which are given).
+    A rest after optional groups takes values only once every optional argument is given (so the count of
+    values says which are given).
     """
     values = list(values)
     required = [item for item in items if isinstance(item, Arg)]
@@ -131,12 +132,13 @@ def parse(items: tuple[Item, ...], values: tuple | list) -> list:
 
 
 def accepts(items: tuple[Item, ...], count: int) -> bool:
-    """Whether a spec takes `count` values (the types aside)."""
+    """Whether a spec takes `count` values (the types aside): the required ones, whole optional groups in
+    order, then (with a rest) any number more once every group is given."""
     required = sum(isinstance(item, Arg) for item in items)
-    if any(isinstance(item, Rest) for item in items):
-        return count >= required
     optional = [len(item.args) for item in items if isinstance(item, Optional)]
-    return count in {required + sum(optional[:n]) for n in range(len(optional) + 1)}
+    allowed = {required + sum(optional[:n]) for n in range(len(optional) + 1)}
+    rest = any(isinstance(item, Rest) for item in items)
+    return count >= required and (count in allowed or (rest and count >= max(allowed)))
 
 
 def build(address: str, values: tuple | list) -> bytes:

@@ -54,6 +54,7 @@ MAX_TEXT_BYTES = 768  # a text value of a reply is cut to this (UTF-8), so that 
 MAX_TAG_BYTES = 64  # a request's tag, `tag:` included
 TAG_PREFIX = "tag:"
 GRID_PAGE = 64  # codes per /distill/grid message
+BLEND_PAGE = 60  # values (20 runs of level, start, end) per /distill/grid/blended message
 USAGE_PAGE = 64  # counts per /distill/health/usage message
 TRAIN_JOBS = ("train", "prior/train")
 
@@ -71,6 +72,7 @@ class Error:
 @dataclass(frozen=True)
 class Pong:
     version: str
+    home: str  # the data folder (DISTILL_HOME) whose library the engine serves
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,16 @@ class GridCodes:
     level: int
     first_frame: int
     codes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class BlendedRuns:
+    """A page of a slot's blended cells as runs: `values` are (level, start_frame, end_frame) flattened, the
+    first being value number `first_index` of the list; index 0 starts the list afresh (alone: none blended)."""
+
+    slot: str
+    first_index: int
+    values: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -359,7 +371,7 @@ _HEALTH = (_a("level", "i"), _a("label", "s"), _a("utilisation", "f"), _a("perpl
 
 WIRES: tuple[Wire, ...] = (
     Wire(Error, "/distill/error", (_a("address", "s"), _a("message", "s"))),
-    Wire(Pong, "/distill/pong", (_a("version", "s"),)),
+    Wire(Pong, "/distill/pong", (_a("version", "s"), _a("home", "s"))),
     Wire(HelpEntry, "/distill/help", (_a("address", "s"), _a("spec", "s"), _a("description", "s"))),
     Wire(Subscribed, "/distill/subscribed", (_a("port", "i"),)),
     Wire(Unsubscribed, "/distill/unsubscribed", (_a("port", "i"),)),
@@ -385,6 +397,7 @@ WIRES: tuple[Wire, ...] = (
     Wire(Encoded, "/distill/encoded", (_a("slot", "s"), _a("levels", "i"), _a("frames", "i"))),
     Wire(GridSize, "/distill/grid/size", (_a("slot", "s"), _a("levels", "i"), _a("frames", "i"))),
     Wire(GridCodes, "/distill/grid", (_a("slot", "s"), _a("level", "i"), _a("first_frame", "i"), Rest(_a("codes", "i")))),
+    Wire(BlendedRuns, "/distill/grid/blended", (_a("slot", "s"), _a("first_index", "i"), Rest(_a("values", "i")))),
     Wire(Edited, "/distill/edited", (_a("slot", "s"), _a("undo_depth", "i"), _a("redo_depth", "i"))),
     Wire(SlotNames, "/distill/slots", (Rest(_a("slots", "s")),)),
     Wire(Decoded, "/distill/decoded", (_a("slot", "s"), _a("path", "path"))),
@@ -498,8 +511,8 @@ def _outgoing(kind: str, value):
 def event_records(event: Event) -> list:
     """The records that tell subscribers about `event`, in the order they are sent."""
     match event:
-        case GridEdited(slot, cells, undo_depth, redo_depth):
-            return [*grid_pages(slot, cells), Edited(slot, undo_depth, redo_depth)]
+        case GridEdited(slot, cells, undo_depth, redo_depth, blended):
+            return [*grid_pages(slot, cells), *blended_pages(slot, blended), Edited(slot, undo_depth, redo_depth)]
         case ModelLoaded(info):
             return [LoadedModel.of(info)]
         case JobFailed(job, message):
@@ -545,6 +558,12 @@ def grid_pages(slot: str, cells) -> list[GridCodes]:
         run.append(int(code))
     pages += _numbered(lambda first, part: GridCodes(slot, run_level, first, part), run, run_start, GRID_PAGE)
     return pages
+
+
+def blended_pages(slot: str, runs) -> list[BlendedRuns]:
+    """`BlendedRuns` pages of at most BLEND_PAGE values for runs (level, start, end); one empty page when none."""
+    values = [int(value) for run in runs for value in run]
+    return _numbered(lambda first, part: BlendedRuns(slot, first, part), values, 0, BLEND_PAGE) or [BlendedRuns(slot, 0, ())]
 
 
 def usage_pages(level: int, counts) -> list[UsagePage]:

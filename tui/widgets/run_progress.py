@@ -1,6 +1,7 @@
 """The live view of one training run: a status line, a line of the epoch's further losses (only shown while
-there are some), a progress bar, an optional loss curve, a table with a row per level, and the run's
-warnings in a box that only shows while there are some."""
+there are some), a progress bar, an optional loss curve, a table with a row per level under an optional
+caption (what its figures are measured on), and the run's warnings in a box that only shows while there
+are some."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ class RunProgress(Vertical):
         height: auto;
         max-height: 6;
     }
+    RunProgress > .run-caption {
+        color: $text-muted;
+    }
     RunProgress > .run-warnings {
         height: auto;
         display: none;
@@ -50,14 +54,18 @@ class RunProgress(Vertical):
     }
     """
 
-    def __init__(self, idle: str, columns: tuple[str, ...], plot: LossPlot | None = None, *, id: str | None = None):
-        """`idle`: the status before any run; `columns`: the per-level table's headings; `plot`: the loss curve."""
+    def __init__(
+        self, idle: str, columns: tuple[str, ...], plot: LossPlot | None = None, caption: str = "", *, id: str | None = None
+    ):
+        """`idle`: the status before any run; `columns`: the per-level table's headings; `plot`: the loss curve;
+        `caption`: a line above the table saying what its figures measure."""
         super().__init__(id=id)
         self.status = Static(idle, classes="run-status")
         self.details = Static(classes="run-detail", markup=False)
         self._detail_items: list[str] = []
         self.bar = ProgressBar(total=100, show_eta=False)
         self.plot = plot
+        self.caption = Static(caption, classes="run-caption") if caption else None
         self.table = DataTable(cursor_type="none", zebra_stripes=True)
         self.table.add_columns(*columns)
         self.warnings = Static(classes="run-warnings")
@@ -70,6 +78,8 @@ class RunProgress(Vertical):
         yield self.bar
         if self.plot is not None:
             yield self.plot
+        if self.caption is not None:
+            yield self.caption
         yield self.table
         yield self.warnings
 

@@ -121,7 +121,7 @@ class UsageLegend(UsageShades):
 
     DEFAULT_CSS = """
     UsageLegend {
-        height: 1;
+        height: auto;
     }
     """
 
