@@ -35,6 +35,7 @@ from urllib.parse import unquote
 
 from engine.errors import LibraryError, ModelFileError
 from engine.fileio import atomic_path, remove_stale_temporaries
+from engine.model_health import ModelHealth
 from engine.modelfile import read_model_file, read_model_metadata, save_model_file, update_model_metadata
 from engine.paths import distill_home, models_dir
 
@@ -59,8 +60,6 @@ _SCHEMA = (
 )
 # bm25 weights for the search columns (name, description, tags, dataset): a hit in the name counts most.
 _RANKING = "bm25(search, 10.0, 2.0, 5.0, 1.0)"
-# Worst traffic light first wins the health summary; an unknown light counts as a warning.
-_LIGHT_RANK = {"green": 0, "yellow": 1, "amber": 1, "orange": 1, "red": 2}
 
 
 @dataclass
@@ -108,7 +107,7 @@ def entry_from_metadata(name: str, path: Path, size_bytes: int, metadata: dict) 
         duration_s=_float(dataset.get("duration_s")),
         has_prior=bool(metadata.get("prior")),
         size_bytes=size_bytes,
-        health_summary=_health_summary(_section(metadata, "health")),
+        health_summary=_health_summary(metadata),
         metadata=metadata,
     )
 
@@ -617,15 +616,10 @@ def _search_columns(name: str, metadata: dict) -> tuple[str, str, str, str]:
     return name, _text(metadata.get("description")), " ".join(tags), " ".join(dataset_words)
 
 
-def _health_summary(health: dict) -> str | None:
-    levels = health.get("levels")
-    if not isinstance(levels, list):
-        return None
-    rated = [level for level in levels if isinstance(level, dict) and level.get("status")]
-    if not rated:
-        return None
-    worst = max(rated, key=lambda level: _LIGHT_RANK.get(level.get("light"), 1))
-    return str(worst["status"])
+def _health_summary(metadata: dict) -> str | None:
+    """The worst level's status, or None when no health is recorded."""
+    worst = ModelHealth.from_metadata(metadata).worst
+    return worst.status if worst is not None else None
 
 
 def _section(metadata: dict, key: str) -> dict:

@@ -32,9 +32,9 @@ def sample_metadata(name: str = "drums", **changes) -> dict:
         "training": {"epochs": 40, "seconds": 120.0, "best_val_loss": 0.31, "history": []},
         "health": {
             "levels": [
-                {"level": 0, "label": "Structure", "status": "Healthy", "light": "green"},
-                {"level": 1, "label": "Detail", "status": "Codebook collapse detected", "light": "red"},
-                {"level": 2, "label": "Texture", "status": "Some codes underused", "light": "yellow"},
+                {"level": 0, "label": "Structure", "utilisation": 0.8, "perplexity": 5.0, "dead": 12, "status": "Healthy", "light": "green"},
+                {"level": 1, "label": "Detail", "utilisation": 0.1, "perplexity": 5.0, "dead": 58, "status": "Codebook collapse detected", "light": "red"},
+                {"level": 2, "label": "Texture", "utilisation": 0.4, "perplexity": 5.0, "dead": 38, "status": "Some codes underused", "light": "yellow"},
             ]
         },
         "prior": None,

@@ -26,7 +26,7 @@ from engine.library import Library
 from engine.modelfile import read_model_metadata, update_model_metadata
 from engine.osc import args as osc_args
 from engine.osc.client import OscClient, OscErrorReply
-from engine.osc.server import MAX_REPLY_BYTES, MAX_TEXT_BYTES
+from engine.osc.messages import MAX_REPLY_BYTES, MAX_TEXT_BYTES
 from engine.store import History, Presets
 
 TINY_PRIOR = {"context": 16, "d_model": 32, "n_layers": 1, "variants": 1, "seed": 1}  # as small as the fixture's prior
@@ -278,8 +278,8 @@ def test_vqvae_training_uses_the_options_and_reports_levels_and_warnings(engine,
     assert messages[-1][1] == ["fresh", 0]
     progress = [values for address, values in messages if address == "/distill/train/progress"]
     assert len(progress) == 1  # one (shortened) epoch in 0.3 s
-    epoch, loss, seconds, val_l1, fraction, best = progress[0]
-    assert (epoch, best) == (1, 1) and loss > 0 and seconds >= 0.3 and val_l1 > 0 and fraction == pytest.approx(1.0)
+    epoch, loss, seconds, val_l1, fraction, best, phase = progress[0]
+    assert (epoch, best, phase) == (1, 1, "spectral") and loss > 0 and seconds >= 0.3 and val_l1 > 0 and fraction == pytest.approx(1.0)
     levels = [values for address, values in messages if address == "/distill/train/level"]
     assert [v[:3] for v in levels] == [[1, 0, "Structure"], [1, 1, "Detail"]]
     for _, _, _, utilisation, perplexity, dead, status, light in levels:

@@ -8,6 +8,7 @@ import sys
 
 from engine.errors import LibraryError
 from engine.library import Library, ModelEntry
+from engine.model_health import ModelHealth
 
 EMPTY_LIBRARY = "No models yet. Train one with `distill train FOLDER --name NAME` or run `distill demo`."
 _TABLE_HEADERS = ("NAME", "CODES", "FILES", "DURATION", "PRIOR", "HEALTH", "CREATED")
@@ -161,7 +162,7 @@ def format_details(entry: ModelEntry) -> list[str]:
             lines += ["", title, *_aligned([(name, _value(value)) for name, value in section.items()])]
     lines += ["", "Dataset", *_aligned(_dataset_rows(entry))]
     lines += ["", "Training", *_aligned(_training_rows(metadata.get("training")))]
-    lines += ["", "Health", *_health_lines(metadata.get("health"))]
+    lines += ["", "Health", *_health_lines(metadata)]
     return lines
 
 
@@ -226,27 +227,17 @@ def _training_rows(training: object) -> list[tuple[str, str]]:
     return rows
 
 
-def _health_lines(health: object) -> list[str]:
-    levels = health.get("levels") if isinstance(health, dict) else None
-    if not isinstance(levels, list) or not levels:
+def _health_lines(metadata: dict) -> list[str]:
+    levels = ModelHealth.from_metadata(metadata).levels
+    if not levels:
         return ["  no health report"]
-    rows = []
-    for level in levels:
-        if not isinstance(level, dict):
-            continue
-        utilisation = level.get("utilisation")
-        rows.append(
-            (
-                f"level {_value(level.get('level', '?'))}",
-                str(level.get("label", "")),
-                str(level.get("status", "-")),
-                f"utilisation {utilisation:.0%}" if _is_number(utilisation) else "utilisation -",
-                f"perplexity {_value(level.get('perplexity', '-'))}",
-                f"dead codes {_value(level.get('dead', '-'))}",
-            )
+    rows = [
+        (
+            f"level {level.level}", level.label, level.status, f"utilisation {level.utilisation:.0%}",
+            f"perplexity {_value(level.perplexity)}", f"dead codes {level.dead}",
         )
-    if not rows:
-        return ["  no health report"]
+        for level in levels
+    ]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     return ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
 

@@ -58,12 +58,13 @@ def run_health(args: argparse.Namespace) -> int:
     from engine.cli.train_display import console as make_console
     from engine.library import Library
     from engine.modelfile import read_model_metadata
-    from engine.training.health import LevelHealth, heatmap_text, overall
+    from engine.model_health import ModelHealth
+    from engine.training.health import heatmap_text, overall
 
     path = Library().resolve(args.model)
     metadata = read_model_metadata(path)
-    health = metadata.get("health") or {}
-    levels = [LevelHealth(**entry) for entry in health.get("levels", [])]
+    health = ModelHealth.from_metadata(metadata)
+    levels = list(health.levels)
     console = make_console()
     if not levels:
         console.print(f"{path.name} has no codebook health recorded")
@@ -73,5 +74,6 @@ def run_health(args: argparse.Namespace) -> int:
     for row in health_rows(levels):
         console.print(row, highlight=False)
     console.print()
-    console.print(heatmap_text(health["usage"], tuple(h.label for h in levels)), highlight=False, markup=False)
+    if len(health.usage) == len(levels):
+        console.print(heatmap_text([list(counts) for counts in health.usage], tuple(h.label for h in levels)), highlight=False, markup=False)
     return 0

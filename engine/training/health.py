@@ -10,31 +10,13 @@ exp(entropy) of the usage distribution (the effective number of codes in use). V
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 from torch import Tensor
 
+from engine.model_health import LIGHT_ORDER, LevelHealth
+
 WARN_BELOW = 0.30
 HEALTHY_FROM = 0.50
-LIGHT_ORDER = ("green", "yellow", "red")
-
-
-@dataclass
-class LevelHealth:
-    """Health of one quantizer level."""
-
-    level: int
-    label: str
-    utilisation: float  # share of codes used at least once, 0..1
-    perplexity: float  # effective number of codes in use
-    dead: int  # codes never used
-    status: str  # plain-language verdict
-    light: str  # green / yellow / red
-
-    def to_dict(self) -> dict:
-        """JSON-friendly copy."""
-        return asdict(self)
 
 
 def verdict(utilisation: float) -> tuple[str, str]:

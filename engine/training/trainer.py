@@ -38,6 +38,7 @@ from engine.model.config import ModelConfig, TrainConfig, adaptive_config
 from engine.model.losses import masked_mel_l1, vqvae_loss
 from engine.model.persist import save_vqvae
 from engine.model.vqvae import ConvVQVAE
+from engine.model_health import ModelHealth
 from engine.modelfile import read_model_metadata
 from engine.training import adversarial
 from engine.training.adversarial import AdversarialLosses, AdversarialPhase, freeze_codes
@@ -406,7 +407,7 @@ class Trainer(EpochLoop):
                 "phases": {"adversarial_share": adversarial.SHARE, "reached": s.phase},
                 "run_id": self.run_id,
             },
-            "health": {"levels": [h.to_dict() for h in health], "usage": counts.tolist()},
+            "health": ModelHealth(tuple(health), tuple(map(tuple, counts.tolist()))).to_metadata(),
             "prior": None,
         }
         entry, notice = self.library.save_new(
