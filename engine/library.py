@@ -272,8 +272,8 @@ class Library:
 
     def set_tags(self, name: str, tags: list[str]) -> ModelEntry:
         """Replace the tags of model `name` (written into its file); blanks and repeats are dropped."""
-        cleaned = _clean_tags(tags)
-        return self._edit_metadata(name, lambda metadata: {"tags": _check_tags(cleaned)})
+        cleaned = _check_tags(_clean_tags(tags))
+        return self._edit_metadata(name, lambda metadata: {"tags": cleaned})
 
     def edit_tags(self, name: str, add: list[str] = (), remove: list[str] = ()) -> ModelEntry:
         """Add tags to and remove tags from model `name`, reading and writing its file under the library's lock.
