@@ -17,8 +17,8 @@ average before and after is printed too, since a shared machine slows runs down 
   analysed again against the decoded mel (what the inversion is trying to reproduce);
 - prior sampling of 4 sounds batched in one call against 4 calls (why `--count` does not batch);
 - memorisation: for --sounds sounds of the first duration (seeds 0, 1, ...), the longest run of code frames
-  (whole columns, all levels) copied verbatim from one training file, next to the training set's own
-  self-similarity: the longest run each training file shares with another training file.
+  (whole columns, all levels) copied verbatim from one training file (`engine.codes.copies`), next to the
+  training set's own self-similarity: the longest run each training file shares with another training file.
 Prints a Markdown summary and the JSON report.
 """
 
@@ -33,7 +33,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 
@@ -178,55 +177,24 @@ def batching(loaded, prior, duration: float, repeats: int) -> dict:
 
 def memorisation(loaded, prior, duration: float, sounds: int) -> dict:
     """Longest verbatim runs of whole code columns: generated vs training, and training vs training."""
-    from engine.audio.io import load_audio
-    from engine.audio.mel import MelSpectrogram
+    from engine.codes.copies import TrainingCodes, longest_common_run
     from engine.generation.pipeline import sample_codes
     from engine.generation.settings import GenerationSettings
-    from engine.model.vqvae import reconstruct
 
-    dataset = loaded.metadata["dataset"]
-    folder = Path(dataset["folder"])
-    analyse = MelSpectrogram(loaded.mel)
-    device = next(loaded.model.parameters()).device
-    size = loaded.model.cfg.codebook_size
-    training = []
-    for name in dataset["train_files"]:
-        mel = analyse(torch.from_numpy(load_audio(folder / name, loaded.mel.sample_rate)))  # [M, T]
-        training.append(tokens(reconstruct(loaded.model, mel.to(device))[1], size))  # [F]
+    training = TrainingCodes.of(loaded)
+    files = list(training.files.values())  # [F] tokens per training file
     frames = loaded.model.num_columns(round(duration * loaded.mel.sample_rate) // loaded.mel.hop_length + 1)
     settings = GenerationSettings(duration_s=duration)
-    generated = [tokens(sample_codes(prior, frames, settings, seed)[0], size) for seed in range(sounds)]
-    copied = [max(longest_common_run(g, t) for t in training) for g in generated]  # (length, distinct) per sound
-    shared = [max(longest_common_run(t, u) for j, u in enumerate(training) if j != i) for i, t in enumerate(training)]
+    copies = [training.longest_copy(sample_codes(prior, frames, settings, seed)[0].numpy()) for seed in range(sounds)]
+    copied = [(c.columns, c.distinct) for c in copies]  # (length, distinct) per sound
+    shared = [max(longest_common_run(t, u) for j, u in enumerate(files) if j != i) for i, t in enumerate(files)]
     per_second = loaded.mel.sample_rate / loaded.mel.hop_length / loaded.model.cfg.downsample
     return {
-        "sounds": sounds, "frames_per_sound": frames, "training_files": len(training),
-        "training_frames": [len(t) for t in training],
+        "sounds": sounds, "frames_per_sound": frames, "training_files": len(files),
+        "training_frames": [len(t) for t in files],
         "generated_longest_copied_run": copied, "training_longest_shared_run": shared,
         "code_frames_per_second": per_second,
     }
-
-
-def tokens(grid: torch.Tensor, codebook_size: int) -> np.ndarray:
-    """Code grid [L, F] -> one integer per column [F] (equal columns, equal integers)."""
-    grid = grid.long().cpu()
-    weights = codebook_size ** torch.arange(grid.shape[0] - 1, -1, -1)  # [L]
-    return (weights[:, None] * grid).sum(dim=0).numpy()  # [F]
-
-
-def longest_common_run(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
-    """(length, distinct values) of the longest run of consecutive elements found in both `a` and `b`.
-
-    Dynamic programming over a: run[j] = length of the common run ending at a[i] and b[j - 1].
-    """
-    best, end, previous = 0, 0, np.zeros(len(b) + 1, dtype=np.int64)
-    for i, value in enumerate(a):
-        current = np.zeros_like(previous)
-        current[1:] = np.where(b == value, previous[:-1] + 1, 0)
-        if current.max() > best:
-            best, end = int(current.max()), i + 1
-        previous = current
-    return best, len(set(a[end - best : end].tolist()))
 
 
 def print_summary(report: dict) -> None:

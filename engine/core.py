@@ -17,17 +17,21 @@ for, so later changes never reach into a running job.
 Files. Every file the engine announces lies in its output folder and is complete (written under a
 temporary name, then renamed) before its event or future fires; paths from clients are only read.
 
-Seeds. `generate()` without a seed uses the `seed` parameter and then advances it by one (announced as a
-`ParamChanged`), so repeated generations differ and each can be made again from the seed it reports. Seeds
-are limited to 0..2**31-1 so that they fit OSC's and Pd's 32-bit integers.
+Seeds. The `seed` parameter starts at a random value (as the CLI's does), so two engines do not make the same
+first sound; subscribers hear it with the other parameters. `generate()` without a seed uses the `seed`
+parameter and then advances it by one (announced as a `ParamChanged`), so repeated generations differ and
+each can be made again from the seed it reports. Seeds are limited to 0..2**31-1 so that they fit OSC's and
+Pd's 32-bit integers.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import os
 import re
+import secrets
 import sys
 import threading
 import traceback
@@ -97,7 +101,7 @@ PARAM_NAMES = ("temperature", "top_k", "top_p", "seed", "duration")
 
 @dataclass(frozen=True)
 class Params:
-    """The sampling parameters `generate()` uses when not told otherwise."""
+    """The sampling parameters `generate()` uses when not told otherwise (the engine starts with a random seed)."""
 
     temperature: float = 1.0
     top_k: int = 0
@@ -153,7 +157,7 @@ class Engine:
         self._lock = threading.Lock()  # model, params and listeners
         self._edit_lock = threading.Lock()  # makes (grid before, edit, grid after) one step
         self._model: _Model | None = None
-        self._params = Params()
+        self._params = Params(seed=secrets.randbelow(MAX_SEED + 1))  # random, like the CLI's default seed
         self._listeners: list[Callable[[Event], None]] = []
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-torch", initializer=lower_thread_priority)
         self._player = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-play")
@@ -165,6 +169,8 @@ class Engine:
         self._train_thread: threading.Thread | None = None
         self._train_stop = threading.Event()
         self._instrument: Instrument | None = None  # made on the first note: rendering ahead costs CPU
+        self._variations: tuple[str, str] | None = None  # (slot, kind): notes play variations of the slot (`vary`)
+        self._variation_rounds = itertools.count()  # every retune for variations starts a new round (a new token)
 
     # -- listeners --------------------------------------------------------------------------------------
 
@@ -449,6 +455,8 @@ class Engine:
         grid = encode_file(current.loaded, path)
         with self._edit_lock:
             self._slots.put(slot, grid)
+        if self._variations is not None and self._variations[0] == slot:
+            self._retune()  # the keys vary the new grid
         self._emit(JobProgress("encode", 1.0, slot))
         self._emit(Encoded(slot, grid.levels, grid.columns))
         return grid.levels, grid.columns
@@ -528,13 +536,16 @@ class Engine:
         edits = self._edit([a, b], lambda: self._slots.swap(a, b, start, end, levels))
         return edits[0], edits[1]
 
-    def blend(self, a: str, b: str, weight: float, start: int | None = None, end: int | None = None) -> Edit:
-        """Blend slot `a` towards slot `b` by `weight` (0..1) in embedding space, over [start, end) or all."""
+    def blend(
+        self, a: str, b: str, weight: float, start: int | None = None, end: int | None = None, levels: list[Level] | None = None
+    ) -> Edit:
+        """Blend slot `a` towards slot `b` by `weight` (0..1) in embedding space, over [start, end) or all, of
+        `levels` (default all, as `swap`)."""
         from engine.codes.codec import codebooks_for
 
         current = self._require_model()
         books = codebooks_for(current.loaded, self.grid(a))
-        return self._edit([a], lambda: self._slots.blend(a, b, weight, books, start, end))[0]
+        return self._edit([a], lambda: self._slots.blend(a, b, weight, books, start, end, levels))[0]
 
     def undo(self, slot: str) -> Edit:
         """Undo the last edit of `slot` (CodeEditError when there is none)."""
@@ -555,9 +566,11 @@ class Engine:
             for slot, old in zip(slots, before):
                 new = self._slots.grid(slot)
                 undo, redo = self._slots.history(slot)
-                edits.append(GridEdited(slot, changed_cells(old, new), len(undo), len(redo)))
+                edits.append(GridEdited(slot, changed_cells(old, new), len(undo), len(redo), tuple(new.blended_runs())))
         for edit in edits:
             self._emit(edit)
+        if self._variations is not None and self._variations[0] in slots:
+            self._retune()  # the keys vary the slot as it is now
         return edits
 
     # -- playback -----------------------------------------------------------------------------------------
@@ -620,17 +633,38 @@ class Engine:
             self._retune()
         return self._instrument.note(key, velocity)
 
+    def vary(self, slot: str | None, kind: str = "timbre") -> None:
+        """From the next note on, every note plays a new variation of `slot` (None: notes play generations again).
+
+        `kind` is one of `engine.codes.variations.KINDS` ("timbre": same rhythm and envelope, new colour;
+        "continue": the first quarter kept, the rest drawn anew), drawn with the current sampling parameters;
+        key k's n-th note uses seed `variation_seed(k, n)`, counted from when the mode was set or the slot,
+        the model or a parameter last changed (the slot as it is after each edit is what varies).
+        DistillError for an empty slot or an unknown kind.
+        """
+        from engine.codes.variations import KINDS
+
+        if slot is not None:
+            self._decodable(slot)  # refuses an empty slot, no model, or a grid another model made
+            if kind not in KINDS:
+                raise DistillError(f"a variation is one of {', '.join(KINDS)}, not {kind!r}")
+        with self._lock:
+            self._variations = None if slot is None else (slot, kind)
+        self._retune()
+
     def _retune(self) -> None:
         """Tell the instrument (once there is one) what the keys sound like with the current model and parameters."""
-        instrument, current, params = self._instrument, self._model, self._params
+        instrument, current, params, variations = self._instrument, self._model, self._params, self._variations
         if instrument is None:
             return
         if current is None or current.prior is None:
             instrument.retune(None, None)
             return
-        from engine.generation.pipeline import generate_audio
-
         settings = params.settings()
+        if variations is not None:
+            self._retune_variations(instrument, current, settings, *variations)
+            return
+        from engine.generation.pipeline import generate_audio
 
         def render(key: int, rate: int) -> np.ndarray:
             return generate_audio(
@@ -639,6 +673,29 @@ class Engine:
             )
 
         instrument.retune((id(current), settings), render)
+
+    def _retune_variations(self, instrument: Instrument, current: _Model, settings: GenerationSettings, slot: str, kind: str) -> None:
+        """Keys play variations of `slot`'s grid as it is now: each render is the key's next one (`vary`)."""
+        from engine.audio.io import resample
+        from engine.codes.codec import check_model, decode_wave
+        from engine.codes.variations import vary, variation_seed
+
+        grid = self._slots.grid(slot)
+        try:
+            check_model(current.loaded, grid)
+        except DistillError as error:  # another model was loaded since: notes play its generations again
+            log.warning("notes no longer vary slot %s: %s", slot, error)
+            with self._lock:
+                self._variations = None
+            self._retune()
+            return
+        counts = collections.defaultdict(itertools.count)  # key -> its renders so far (renders run on one thread)
+
+        def render(key: int, rate: int) -> np.ndarray:
+            variation = vary(grid, current.prior, kind, settings, variation_seed(key, next(counts[key])))
+            return resample(decode_wave(current.loaded, variation), grid.sample_rate, rate)
+
+        instrument.retune(("variations", next(self._variation_rounds)), render, fresh=True)
 
     def stop(self) -> None:
         """Stop every sound that is playing."""
@@ -669,19 +726,19 @@ class Engine:
     def train_defaults(self, dataset: str) -> Future[int]:
         """Inspect the sound folder `dataset` on the files thread and set the training options to its defaults.
 
-        Every option but the seed takes `adaptive_config`'s value for the folder's count of readable sound
-        files (each announced); minutes becomes the trainer's default budget. The future gives that count.
+        Every option but the seed takes `adaptive_config`'s value for the folder's count of usable sound
+        files, those training would use (each announced); minutes becomes the trainer's default budget. The future gives that count.
         """
         folder = dataset_folder(dataset)
         return self._files.submit(self._defaults_job, folder)
 
     def _defaults_job(self, folder: Path) -> int:
-        from engine.audio.io import readable_audio
-        from engine.data.dataset import audio_files
+        from engine.audio.mel import MelConfig
+        from engine.data.dataset import count_usable
         from engine.model.config import adaptive_config
         from engine.training.trainer import DEFAULT_MINUTES
 
-        files = sum(readable_audio(path) for path in audio_files(folder))
+        files = count_usable(folder, MelConfig().sample_rate)  # what training will use: silent files are not counted
         model, _ = adaptive_config(files)
         with self._lock:
             options = TrainOptions(model.levels, model.codebook_size, model.codebook_dim, model.commitment_weight, model.hidden, DEFAULT_MINUTES, self._train_options.seed)

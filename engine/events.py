@@ -49,13 +49,15 @@ class GridEdited:
     """One slot's grid was edited (also what the edit methods return).
 
     `cells` are the changed cells as (level, column, shown code), in level then column order; empty when the
-    edit changed nothing. The depths are the slot's undo and redo stack sizes after the edit.
+    edit changed nothing. The depths are the slot's undo and redo stack sizes after the edit; `blended` are
+    the slot's blended cells after it, as runs (level, first column, end column) (`CodeGrid.blended_runs`).
     """
 
     slot: str
     cells: tuple[tuple[int, int, int], ...]
     undo_depth: int
     redo_depth: int
+    blended: tuple[tuple[int, int, int], ...] = ()
 
 
 Edit = GridEdited  # what `Engine.set_cell`, `blend`, `undo`, `redo` (and, per slot, `swap`) return

@@ -6,6 +6,9 @@ background at low priority, at the output's sample rate, and a note hands the re
 (`AudioOut.start`), so it sounds at the next audio block. A key that is not ready yet jumps the rendering
 queue and sounds as soon as it is rendered.
 
+In variations mode (`Engine.vary`) key k's n-th note plays the n-th variation of a slot drawn for that
+key (seed `variation_seed(k, n)`), rendered ahead one per key and again after every note.
+
 Velocity 1-127 sets the gain (velocity / 127); velocity 0 is a note-off. In "one-shot" mode (the default)
 a note plays to its end and note-offs are ignored; in "gate" mode a note-off releases the key's voices over
 `release` seconds. The mixer steals the oldest voice, with a fade, beyond its voice count.
@@ -60,8 +63,11 @@ class Instrument:
         """How many keys are ready to sound at once."""
         return self._ready.ready_count
 
-    def retune(self, token: object, render: Renderer | None) -> None:
-        """The keys now sound as `render(key, rate)` makes them (None: they cannot sound); `token` names the settings."""
+    def retune(self, token: object, render: Renderer | None, *, fresh: bool = False) -> None:
+        """The keys now sound as `render(key, rate)` makes them (None: they cannot sound); `token` names the settings.
+
+        `fresh`: every note gets a new render (`ReadySounds`), as variations of a slot do.
+        """
         if render is None or not self.audio.available:
             self._ready.retune(token, None)
             return
@@ -69,7 +75,7 @@ class Instrument:
         if rate is None:  # the device just turned out to be unusable
             self._ready.retune(token, None)
             return
-        self._ready.retune((token, rate), lambda key: render(key, rate))
+        self._ready.retune((token, rate), lambda key: render(key, rate), fresh=fresh)
 
     def note(self, key: int, velocity: int) -> bool:
         """Play `key` at `velocity` (0: note-off). True if it sounded from memory, False if it waits for its render.

@@ -12,8 +12,8 @@
   "rect": [
    40.0,
    80.0,
-   1450.0,
-   1180.0
+   2330.0,
+   1120.0
   ],
   "bglocked": 0,
   "openinpresentation": 0,
@@ -27,16 +27,16 @@
    {
     "box": {
      "id": "obj-1",
-     "maxclass": "newobj",
+     "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       40,
-      1120,
-      168,
-      22
+      10,
+      1300,
+      36
      ],
-     "text": "udpsend 127.0.0.1 9000"
+     "text": "distill: play a distill engine over OSC. Start it first: distill serve --model NAME. Messages go to 127.0.0.1:9000 and replies and events come back on port 9001 once subscribed. The number boxes show the engine's values."
     }
    },
    {
@@ -47,62 +47,65 @@
      "numoutlets": 0,
      "patching_rect": [
       40,
-      10,
-      900,
+      50,
+      780,
       22
      ],
-     "text": "distill: play a distill engine over OSC. Start it first: distill serve --model NAME. Messages go to 127.0.0.1:9000; replies and events come back on port 9001 once subscribed."
+     "text": "1. subscribe on load (again after a refused request so that the boxes show the engine's values again) and ping"
     }
    },
    {
     "box": {
      "id": "obj-3",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      40,
-      50,
-      600,
-      22
-     ],
-     "text": "1. subscribe on load (and ping to check the engine answers)"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-4",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
       40,
-      75,
-      70,
+      80,
+      72,
       22
      ],
+     "text": "loadbang",
      "outlettype": [
       "bang"
-     ],
-     "text": "loadbang"
+     ]
     }
    },
    {
     "box": {
-     "id": "obj-5",
+     "id": "obj-4",
      "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       40,
-      105,
-      175,
+      110,
+      177,
       22
      ],
+     "text": "/distill/subscribe 9001",
      "outlettype": [
       ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-5",
+     "maxclass": "newobj",
+     "numinlets": 0,
+     "numoutlets": 1,
+     "patching_rect": [
+      240,
+      80,
+      163,
+      22
      ],
-     "text": "/distill/subscribe 9001"
+     "text": "r distill-resubscribe",
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
@@ -113,41 +116,74 @@
      "numoutlets": 1,
      "patching_rect": [
       240,
-      105,
-      105,
+      110,
+      107,
       22
      ],
+     "text": "/distill/ping",
      "outlettype": [
       ""
-     ],
-     "text": "/distill/ping"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-7",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
+     "maxclass": "newobj",
+     "numinlets": 0,
+     "numoutlets": 1,
      "patching_rect": [
       40,
       150,
-      600,
+      107,
       22
      ],
-     "text": "2. sampling parameters: each change is sent at once; out-of-range values come back as /distill/error"
+     "text": "r distill-out",
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-8",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      40,
+      180,
+      170,
+      22
+     ],
+     "text": "udpsend 127.0.0.1 9000"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-9",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
       40,
-      175,
-      120,
+      230,
+      780,
+      22
+     ],
+     "text": "2. sampling parameters: a change is sent at once and the box then shows what the engine holds"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-10",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      40,
+      260,
+      90,
       22
      ],
      "text": "temperature"
@@ -155,54 +191,103 @@
    },
    {
     "box": {
-     "id": "obj-9",
+     "id": "obj-11",
+     "maxclass": "newobj",
+     "numinlets": 0,
+     "numoutlets": 1,
+     "patching_rect": [
+      140,
+      260,
+      177,
+      22
+     ],
+     "text": "r distill-v-temperature",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-12",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      320,
+      260,
+      93,
+      22
+     ],
+     "text": "prepend set",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-13",
      "maxclass": "flonum",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      40,
-      200,
-      60,
+      420,
+      260,
+      70,
       22
      ],
      "outlettype": [
       "",
       "bang"
      ],
-     "format": 6,
      "parameter_enable": 0,
-     "minimum": 0.05,
-     "maximum": 2.0
+     "format": 6
     }
    },
    {
     "box": {
-     "id": "obj-10",
+     "id": "obj-14",
      "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      40,
-      230,
-      252,
+      500,
+      260,
+      254,
       22
      ],
+     "text": "prepend /distill/param/temperature",
      "outlettype": [
       ""
-     ],
-     "text": "prepend /distill/param/temperature"
+     ]
     }
    },
    {
     "box": {
-     "id": "obj-11",
+     "id": "obj-15",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      760,
+      260,
+      107,
+      22
+     ],
+     "text": "s distill-out"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-16",
      "maxclass": "comment",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      190,
-      175,
-      120,
+      40,
+      292,
+      90,
       22
      ],
      "text": "top_k"
@@ -210,301 +295,54 @@
    },
    {
     "box": {
-     "id": "obj-12",
-     "maxclass": "number",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      190,
-      200,
-      60,
-      22
-     ],
-     "outlettype": [
-      "",
-      "bang"
-     ],
-     "parameter_enable": 0,
-     "minimum": 0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-13",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      190,
-      230,
-      210,
-      22
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend /distill/param/top_k"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-14",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      340,
-      175,
-      120,
-      22
-     ],
-     "text": "top_p"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-15",
-     "maxclass": "flonum",
-     "numinlets": 1,
-     "numoutlets": 2,
-     "patching_rect": [
-      340,
-      200,
-      60,
-      22
-     ],
-     "outlettype": [
-      "",
-      "bang"
-     ],
-     "format": 6,
-     "parameter_enable": 0,
-     "minimum": 0.05,
-     "maximum": 1.0
-    }
-   },
-   {
-    "box": {
-     "id": "obj-16",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      340,
-      230,
-      210,
-      22
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend /distill/param/top_p"
-    }
-   },
-   {
-    "box": {
      "id": "obj-17",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
+     "maxclass": "newobj",
+     "numinlets": 0,
+     "numoutlets": 1,
      "patching_rect": [
-      490,
-      175,
-      120,
+      140,
+      292,
+      135,
       22
      ],
-     "text": "seed"
+     "text": "r distill-v-top_k",
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-18",
-     "maxclass": "number",
+     "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
-      490,
-      200,
-      60,
+      320,
+      292,
+      93,
       22
      ],
+     "text": "prepend set",
      "outlettype": [
-      "",
-      "bang"
-     ],
-     "parameter_enable": 0,
-     "minimum": 0
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-19",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      490,
-      230,
-      203,
-      22
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend /distill/param/seed"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-20",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      640,
-      175,
-      120,
-      22
-     ],
-     "text": "duration"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-21",
-     "maxclass": "flonum",
+     "maxclass": "number",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      640,
-      200,
-      60,
+      420,
+      292,
+      70,
       22
      ],
      "outlettype": [
       "",
-      "bang"
-     ],
-     "format": 6,
-     "parameter_enable": 0,
-     "minimum": 0.1
-    }
-   },
-   {
-    "box": {
-     "id": "obj-22",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      640,
-      230,
-      231,
-      22
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend /distill/param/duration"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-23",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      40,
-      280,
-      600,
-      22
-     ],
-     "text": "3. generate with the current parameters; stop the engine's own playback"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-24",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      40,
-      305,
-      133,
-      22
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/distill/generate"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-25",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      200,
-      305,
-      154,
-      22
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/distill/generate 2."
-    }
-   },
-   {
-    "box": {
-     "id": "obj-26",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
-     "patching_rect": [
-      380,
-      305,
-      105,
-      22
-     ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/distill/stop"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-27",
-     "maxclass": "comment",
-     "numinlets": 1,
-     "numoutlets": 0,
-     "patching_rect": [
-      40,
-      350,
-      600,
-      22
-     ],
-     "text": "4. encode a sound file into slot A / slot B (click the button to choose a file, or edit the message)"
-    }
-   },
-   {
-    "box": {
-     "id": "obj-28",
-     "maxclass": "button",
-     "numinlets": 1,
-     "numoutlets": 1,
-     "patching_rect": [
-      40,
-      375,
-      24,
-      22
-     ],
-     "outlettype": [
       "bang"
      ],
      "parameter_enable": 0
@@ -512,21 +350,172 @@
    },
    {
     "box": {
-     "id": "obj-29",
+     "id": "obj-20",
      "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      500,
+      292,
+      212,
+      22
+     ],
+     "text": "prepend /distill/param/top_k",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-21",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      760,
+      292,
+      107,
+      22
+     ],
+     "text": "s distill-out"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-22",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      40,
+      324,
+      90,
+      22
+     ],
+     "text": "top_p"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-23",
+     "maxclass": "newobj",
+     "numinlets": 0,
+     "numoutlets": 1,
+     "patching_rect": [
+      140,
+      324,
+      135,
+      22
+     ],
+     "text": "r distill-v-top_p",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-24",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      320,
+      324,
+      93,
+      22
+     ],
+     "text": "prepend set",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-25",
+     "maxclass": "flonum",
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      40,
-      405,
-      126,
+      420,
+      324,
+      70,
       22
      ],
      "outlettype": [
       "",
       "bang"
      ],
-     "text": "opendialog sound"
+     "parameter_enable": 0,
+     "format": 6
+    }
+   },
+   {
+    "box": {
+     "id": "obj-26",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      500,
+      324,
+      212,
+      22
+     ],
+     "text": "prepend /distill/param/top_p",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-27",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      760,
+      324,
+      107,
+      22
+     ],
+     "text": "s distill-out"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-28",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      40,
+      356,
+      90,
+      22
+     ],
+     "text": "seed"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-29",
+     "maxclass": "newobj",
+     "numinlets": 0,
+     "numoutlets": 1,
+     "patching_rect": [
+      140,
+      356,
+      128,
+      22
+     ],
+     "text": "r distill-v-seed",
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
@@ -536,51 +525,52 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      40,
-      435,
-      189,
+      320,
+      356,
+      93,
       22
      ],
+     "text": "prepend set",
      "outlettype": [
       ""
-     ],
-     "text": "prepend /distill/encode A"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-31",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
+     "maxclass": "number",
+     "numinlets": 1,
+     "numoutlets": 2,
      "patching_rect": [
-      200,
-      405,
-      266,
+      420,
+      356,
+      70,
       22
      ],
      "outlettype": [
-      ""
+      "",
+      "bang"
      ],
-     "text": "/distill/encode A /path/to/first.wav"
+     "parameter_enable": 0
     }
    },
    {
     "box": {
      "id": "obj-32",
-     "maxclass": "button",
+     "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      440,
-      375,
-      24,
+      500,
+      356,
+      205,
       22
      ],
+     "text": "prepend /distill/param/seed",
      "outlettype": [
-      "bang"
-     ],
-     "parameter_enable": 0
+      ""
+     ]
     }
    },
    {
@@ -588,548 +578,532 @@
      "id": "obj-33",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 2,
+     "numoutlets": 0,
      "patching_rect": [
-      440,
-      405,
-      126,
+      760,
+      356,
+      107,
       22
      ],
-     "outlettype": [
-      "",
-      "bang"
-     ],
-     "text": "opendialog sound"
+     "text": "s distill-out"
     }
    },
    {
     "box": {
      "id": "obj-34",
-     "maxclass": "newobj",
+     "maxclass": "comment",
      "numinlets": 1,
-     "numoutlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
-      440,
-      435,
-      189,
+      40,
+      388,
+      90,
       22
      ],
-     "outlettype": [
-      ""
-     ],
-     "text": "prepend /distill/encode B"
+     "text": "duration"
     }
    },
    {
     "box": {
      "id": "obj-35",
-     "maxclass": "message",
-     "numinlets": 2,
+     "maxclass": "newobj",
+     "numinlets": 0,
      "numoutlets": 1,
      "patching_rect": [
-      600,
-      405,
-      273,
+      140,
+      388,
+      156,
       22
      ],
+     "text": "r distill-v-duration",
      "outlettype": [
       ""
-     ],
-     "text": "/distill/encode B /path/to/second.wav"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-36",
-     "maxclass": "comment",
+     "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 0,
+     "numoutlets": 1,
      "patching_rect": [
-      40,
-      480,
-      600,
+      320,
+      388,
+      93,
       22
      ],
-     "text": "5. frames start..end and the blend weight, then swap B's frames into A or blend A with B"
+     "text": "prepend set",
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-37",
-     "maxclass": "comment",
+     "maxclass": "flonum",
      "numinlets": 1,
-     "numoutlets": 0,
+     "numoutlets": 2,
      "patching_rect": [
-      40,
-      505,
-      60,
+      420,
+      388,
+      70,
       22
      ],
-     "text": "start"
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "parameter_enable": 0,
+     "format": 6
     }
    },
    {
     "box": {
      "id": "obj-38",
-     "maxclass": "comment",
+     "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 0,
+     "numoutlets": 1,
      "patching_rect": [
-      140,
-      505,
-      60,
+      500,
+      388,
+      233,
       22
      ],
-     "text": "end"
+     "text": "prepend /distill/param/duration",
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-39",
-     "maxclass": "comment",
+     "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      240,
-      505,
-      60,
+      760,
+      388,
+      107,
       22
      ],
-     "text": "weight"
+     "text": "s distill-out"
     }
    },
    {
     "box": {
      "id": "obj-40",
-     "maxclass": "number",
+     "maxclass": "comment",
      "numinlets": 1,
-     "numoutlets": 2,
+     "numoutlets": 0,
      "patching_rect": [
       40,
-      530,
-      60,
+      430,
+      780,
       22
      ],
-     "outlettype": [
-      "",
-      "bang"
-     ],
-     "parameter_enable": 0,
-     "minimum": 0
+     "text": "3. generate with the current parameters - stop ends the engine's playback"
     }
    },
    {
     "box": {
      "id": "obj-41",
-     "maxclass": "number",
-     "numinlets": 1,
-     "numoutlets": 2,
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
-      140,
-      530,
-      60,
+      40,
+      460,
+      135,
       22
      ],
+     "text": "/distill/generate",
      "outlettype": [
-      "",
-      "bang"
-     ],
-     "parameter_enable": 0,
-     "minimum": 0
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-42",
-     "maxclass": "flonum",
-     "numinlets": 1,
-     "numoutlets": 2,
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
-      240,
-      530,
-      60,
+      200,
+      460,
+      156,
       22
      ],
+     "text": "/distill/generate 2.",
      "outlettype": [
-      "",
-      "bang"
-     ],
-     "format": 6,
-     "parameter_enable": 0,
-     "minimum": 0.0,
-     "maximum": 1.0
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-43",
-     "maxclass": "button",
-     "numinlets": 1,
+     "maxclass": "message",
+     "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      40,
-      570,
-      24,
+      380,
+      460,
+      107,
       22
      ],
+     "text": "/distill/stop",
      "outlettype": [
-      "bang"
-     ],
-     "parameter_enable": 0
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-44",
-     "maxclass": "button",
+     "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
-      300,
-      570,
-      24,
+      40,
+      495,
+      107,
       22
      ],
-     "outlettype": [
-      "bang"
-     ],
-     "parameter_enable": 0
+     "text": "s distill-out"
     }
    },
    {
     "box": {
      "id": "obj-45",
-     "maxclass": "comment",
+     "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      70,
-      570,
-      60,
+      200,
+      495,
+      107,
       22
      ],
-     "text": "swap"
+     "text": "s distill-out"
     }
    },
    {
     "box": {
      "id": "obj-46",
-     "maxclass": "comment",
+     "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      330,
-      570,
-      60,
+      380,
+      495,
+      107,
       22
      ],
-     "text": "blend"
+     "text": "s distill-out"
     }
    },
    {
     "box": {
      "id": "obj-47",
-     "maxclass": "newobj",
+     "maxclass": "comment",
      "numinlets": 1,
-     "numoutlets": 2,
+     "numoutlets": 0,
      "patching_rect": [
       40,
-      600,
-      49,
+      540,
+      780,
       22
      ],
-     "outlettype": [
-      "bang",
-      "bang"
-     ],
-     "text": "t b b"
+     "text": "4. models: list fills the menu with the library's names - choose one to load it"
     }
    },
    {
     "box": {
      "id": "obj-48",
-     "maxclass": "newobj",
+     "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
       40,
-      630,
-      40,
+      570,
+      149,
       22
      ],
+     "text": "/distill/model/list",
      "outlettype": [
-      "int"
-     ],
-     "text": "i"
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-49",
      "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
+     "numinlets": 1,
+     "numoutlets": 2,
      "patching_rect": [
-      100,
-      630,
-      42,
+      40,
+      605,
+      51,
       22
      ],
+     "text": "t l b",
      "outlettype": [
-      "int"
-     ],
-     "text": "i 21"
+      "",
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-50",
-     "maxclass": "newobj",
+     "maxclass": "message",
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      40,
-      660,
-      77,
+      120,
+      605,
+      51,
       22
      ],
+     "text": "clear",
      "outlettype": [
       ""
-     ],
-     "text": "pack 0 21"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-51",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
       40,
-      690,
-      175,
+      640,
+      107,
       22
      ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/distill/swap A B $1 $2"
+     "text": "s distill-out"
     }
    },
    {
     "box": {
      "id": "obj-52",
-     "maxclass": "newobj",
+     "maxclass": "umenu",
      "numinlets": 1,
      "numoutlets": 3,
      "patching_rect": [
-      300,
-      600,
-      63,
+      220,
+      570,
+      200,
       22
      ],
      "outlettype": [
-      "bang",
-      "bang",
-      "bang"
+      "int",
+      "",
+      ""
      ],
-     "text": "t b b b"
+     "parameter_enable": 0
     }
    },
    {
     "box": {
      "id": "obj-53",
      "maxclass": "newobj",
-     "numinlets": 2,
+     "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      300,
-      630,
-      40,
+      220,
+      605,
+      205,
       22
      ],
+     "text": "prepend /distill/model/load",
      "outlettype": [
-      "int"
-     ],
-     "text": "i"
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-54",
      "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
+     "numinlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
-      350,
-      630,
-      42,
+      220,
+      640,
+      107,
       22
      ],
-     "outlettype": [
-      "int"
-     ],
-     "text": "i 21"
+     "text": "s distill-out"
     }
    },
    {
     "box": {
      "id": "obj-55",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 1,
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
-      410,
-      630,
-      49,
+      440,
+      570,
+      60,
       22
      ],
-     "outlettype": [
-      "float"
-     ],
-     "text": "f 0.5"
+     "text": "loaded"
     }
    },
    {
     "box": {
      "id": "obj-56",
-     "maxclass": "newobj",
-     "numinlets": 3,
+     "maxclass": "message",
+     "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      300,
-      660,
-      105,
+      500,
+      570,
+      160,
       22
      ],
      "outlettype": [
       ""
-     ],
-     "text": "pack 0 21 0.5"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-57",
-     "maxclass": "message",
-     "numinlets": 2,
+     "maxclass": "newobj",
+     "numinlets": 0,
      "numoutlets": 1,
      "patching_rect": [
-      300,
-      690,
-      203,
+      220,
+      680,
+      128,
       22
      ],
+     "text": "r distill-models",
      "outlettype": [
       ""
-     ],
-     "text": "/distill/blend A B $3 $1 $2"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-58",
-     "maxclass": "comment",
+     "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 0,
+     "numoutlets": 1,
      "patching_rect": [
-      40,
-      740,
-      600,
+      220,
+      710,
+      44,
       22
      ],
-     "text": "6. undo / redo edits, decode a slot to a file, play a slot on the engine's own output, code health"
+     "text": "iter",
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-59",
-     "maxclass": "message",
-     "numinlets": 2,
+     "maxclass": "newobj",
+     "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      40,
-      765,
-      119,
+      220,
+      740,
+      114,
       22
      ],
+     "text": "prepend append",
      "outlettype": [
       ""
-     ],
-     "text": "/distill/undo A"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-60",
-     "maxclass": "message",
-     "numinlets": 2,
+     "maxclass": "newobj",
+     "numinlets": 0,
      "numoutlets": 1,
      "patching_rect": [
-      190,
-      765,
-      119,
+      500,
+      610,
+      170,
       22
      ],
+     "text": "r distill-loaded-model",
      "outlettype": [
       ""
-     ],
-     "text": "/distill/redo A"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-61",
-     "maxclass": "message",
-     "numinlets": 2,
+     "maxclass": "newobj",
+     "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      340,
-      765,
-      133,
+      500,
+      640,
+      93,
       22
      ],
+     "text": "prepend set",
      "outlettype": [
       ""
-     ],
-     "text": "/distill/decode A"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-62",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
-      490,
-      765,
-      119,
+      880,
+      50,
+      780,
       22
      ],
-     "outlettype": [
-      ""
-     ],
-     "text": "/distill/play A"
+     "text": "5. slots: choose the slot that open / cell / undo / redo / decode / play use - open encodes a file into it"
     }
    },
    {
     "box": {
      "id": "obj-63",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
+     "maxclass": "umenu",
+     "numinlets": 1,
+     "numoutlets": 3,
      "patching_rect": [
-      640,
-      765,
-      119,
+      880,
+      80,
+      60,
       22
      ],
      "outlettype": [
+      "int",
+      "",
       ""
      ],
-     "text": "/distill/health"
+     "parameter_enable": 0,
+     "items": [
+      "A",
+      ",",
+      "B"
+     ]
     }
    },
    {
@@ -1139,12 +1113,12 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      700,
-      800,
-      600,
+      950,
+      80,
+      40,
       22
      ],
-     "text": "7. replies and events: returned files are loaded and played here"
+     "text": "slot"
     }
    },
    {
@@ -1154,94 +1128,84 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      700,
-      825,
-      119,
+      1010,
+      80,
+      72,
       22
      ],
+     "text": "loadbang",
      "outlettype": [
-      ""
-     ],
-     "text": "udpreceive 9001"
+      "bang"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-66",
-     "maxclass": "newobj",
-     "numinlets": 1,
-     "numoutlets": 5,
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
-      700,
-      855,
-      518,
+      1010,
+      110,
+      23,
       22
      ],
+     "text": "0",
      "outlettype": [
-      "",
-      "",
-      "",
-      "",
       ""
-     ],
-     "text": "route /distill/generated /distill/decoded /distill/health /distill/error"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-67",
      "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
+     "numinlets": 1,
+     "numoutlets": 1,
      "patching_rect": [
-      700,
-      890,
-      84,
+      880,
+      150,
+      114,
       22
      ],
+     "text": "v distill-slot",
      "outlettype": [
-      "",
       ""
-     ],
-     "text": "zl.slice 1"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-68",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
+     "maxclass": "button",
+     "numinlets": 1,
+     "numoutlets": 1,
      "patching_rect": [
-      900,
-      890,
-      84,
-      22
+      1180,
+      80,
+      24,
+      24
      ],
      "outlettype": [
-      "",
-      ""
+      "bang"
      ],
-     "text": "zl.slice 1"
+     "parameter_enable": 0
     }
    },
    {
     "box": {
      "id": "obj-69",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 2,
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
-      900,
-      920,
-      84,
+      1210,
+      80,
+      50,
       22
      ],
-     "outlettype": [
-      "",
-      ""
-     ],
-     "text": "zl.slice 1"
+     "text": "open"
     }
    },
    {
@@ -1249,14 +1213,18 @@
      "id": "obj-70",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 0,
+     "numoutlets": 2,
      "patching_rect": [
-      1100,
-      890,
-      154,
+      1180,
+      110,
+      128,
       22
      ],
-     "text": "print distill-health"
+     "text": "opendialog sound",
+     "outlettype": [
+      "",
+      "bang"
+     ]
     }
    },
    {
@@ -1264,14 +1232,18 @@
      "id": "obj-71",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 0,
+     "numoutlets": 2,
      "patching_rect": [
-      1250,
-      890,
-      147,
+      1180,
+      140,
+      51,
       22
      ],
-     "text": "print distill-error"
+     "text": "t b s",
+     "outlettype": [
+      "",
+      ""
+     ]
     }
    },
    {
@@ -1279,14 +1251,17 @@
      "id": "obj-72",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 0,
+     "numoutlets": 1,
      "patching_rect": [
-      1250,
-      920,
-      105,
+      1180,
+      170,
+      114,
       22
      ],
-     "text": "print distill"
+     "text": "v distill-slot",
+     "outlettype": [
+      ""
+     ]
     }
    },
    {
@@ -1296,15 +1271,15 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      700,
-      960,
-      119,
+      1180,
+      200,
+      72,
       22
      ],
+     "text": "pack s s",
      "outlettype": [
       ""
-     ],
-     "text": "prepend replace"
+     ]
     }
    },
    {
@@ -1312,86 +1287,1761 @@
      "id": "obj-74",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 2,
+     "numoutlets": 1,
      "patching_rect": [
-      700,
-      990,
-      161,
+      1180,
+      230,
+      177,
       22
      ],
+     "text": "prepend /distill/encode",
      "outlettype": [
-      "float",
-      "bang"
-     ],
-     "text": "buffer~ distill-sound"
+      ""
+     ]
     }
    },
    {
     "box": {
      "id": "obj-75",
-     "maxclass": "comment",
+     "maxclass": "newobj",
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      880,
-      990,
-      420,
+      1180,
+      260,
+      107,
       22
      ],
-     "text": "buffer~ reports when the file is read; then play it from the start"
+     "text": "s distill-out"
     }
    },
    {
     "box": {
      "id": "obj-76",
-     "maxclass": "message",
-     "numinlets": 2,
-     "numoutlets": 1,
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
      "patching_rect": [
-      700,
-      1020,
-      49,
+      880,
+      310,
+      780,
+      22
+     ],
+     "text": "6. cell: set the cell at level (0 = Structure) and frame of the chosen slot to a code index"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-77",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      880,
+      340,
+      50,
+      22
+     ],
+     "text": "level"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-78",
+     "maxclass": "number",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      930,
+      340,
+      70,
       22
      ],
      "outlettype": [
+      "",
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-79",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1010,
+      340,
+      50,
+      22
+     ],
+     "text": "frame"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-80",
+     "maxclass": "number",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      1060,
+      340,
+      70,
+      22
+     ],
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-81",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1140,
+      340,
+      50,
+      22
+     ],
+     "text": "index"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-82",
+     "maxclass": "number",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      1190,
+      340,
+      70,
+      22
+     ],
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-83",
+     "maxclass": "button",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1280,
+      340,
+      24,
+      24
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-84",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1310,
+      340,
+      40,
+      22
+     ],
+     "text": "set"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-85",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 4,
+     "patching_rect": [
+      880,
+      380,
+      79,
+      22
+     ],
+     "text": "t b b b b",
+     "outlettype": [
+      "",
+      "",
+      "",
       ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-86",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      880,
+      410,
+      114,
+      22
+     ],
+     "text": "v distill-slot",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-87",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      1010,
+      410,
+      23,
+      22
+     ],
+     "text": "i",
+     "outlettype": [
+      "int"
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-88",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      1060,
+      410,
+      23,
+      22
+     ],
+     "text": "i",
+     "outlettype": [
+      "int"
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-89",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      1110,
+      410,
+      23,
+      22
+     ],
+     "text": "i",
+     "outlettype": [
+      "int"
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-90",
+     "maxclass": "newobj",
+     "numinlets": 4,
+     "numoutlets": 1,
+     "patching_rect": [
+      880,
+      440,
+      100,
+      22
+     ],
+     "text": "pack s 0 0 0",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-91",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      880,
+      470,
+      191,
+      22
+     ],
+     "text": "prepend /distill/cell/set",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-92",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      880,
+      500,
+      107,
+      22
+     ],
+     "text": "s distill-out"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-93",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      880,
+      550,
+      780,
+      36
+     ],
+     "text": "7. frames start to end (end excluded) of every level: swap exchanges them between A and B - blend moves A towards B by weight"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-94",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      880,
+      595,
+      50,
+      22
      ],
      "text": "start"
     }
    },
    {
     "box": {
-     "id": "obj-77",
-     "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 3,
+     "id": "obj-95",
+     "maxclass": "number",
+     "numinlets": 1,
+     "numoutlets": 2,
      "patching_rect": [
-      700,
-      1050,
-      161,
+      930,
+      595,
+      70,
       22
      ],
      "outlettype": [
-      "signal",
-      "signal",
+      "",
       "bang"
      ],
-     "text": "play~ distill-sound 2"
+     "parameter_enable": 0
     }
    },
    {
     "box": {
-     "id": "obj-78",
+     "id": "obj-96",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1010,
+      595,
+      50,
+      22
+     ],
+     "text": "end"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-97",
+     "maxclass": "number",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      1060,
+      595,
+      70,
+      22
+     ],
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-98",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1140,
+      595,
+      50,
+      22
+     ],
+     "text": "weight"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-99",
+     "maxclass": "flonum",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      1190,
+      595,
+      70,
+      22
+     ],
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "parameter_enable": 0,
+     "format": 6
+    }
+   },
+   {
+    "box": {
+     "id": "obj-100",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1280,
+      595,
+      72,
+      22
+     ],
+     "text": "loadbang",
+     "outlettype": [
+      "bang"
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-101",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      1280,
+      625,
+      23,
+      22
+     ],
+     "text": "0",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-102",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      1320,
+      625,
+      30,
+      22
+     ],
+     "text": "21",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-103",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      1365,
+      625,
+      37,
+      22
+     ],
+     "text": "0.5",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-104",
+     "maxclass": "button",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      880,
+      670,
+      24,
+      24
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-105",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      910,
+      670,
+      50,
+      22
+     ],
+     "text": "swap"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-106",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      880,
+      700,
+      51,
+      22
+     ],
+     "text": "t b b",
+     "outlettype": [
+      "",
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-107",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      880,
+      730,
+      23,
+      22
+     ],
+     "text": "i",
+     "outlettype": [
+      "int"
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-108",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      930,
+      730,
+      23,
+      22
+     ],
+     "text": "i",
+     "outlettype": [
+      "int"
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-109",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      880,
+      760,
+      72,
+      22
+     ],
+     "text": "pack 0 0",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-110",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      880,
+      790,
+      177,
+      22
+     ],
+     "text": "/distill/swap A B $1 $2",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-111",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      880,
+      820,
+      107,
+      22
+     ],
+     "text": "s distill-out"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-112",
+     "maxclass": "button",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1140,
+      670,
+      24,
+      24
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-113",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1170,
+      670,
+      50,
+      22
+     ],
+     "text": "blend"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-114",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "patching_rect": [
+      1140,
+      700,
+      65,
+      22
+     ],
+     "text": "t b b b",
+     "outlettype": [
+      "",
+      "",
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-115",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      1140,
+      730,
+      23,
+      22
+     ],
+     "text": "i",
+     "outlettype": [
+      "int"
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-116",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      1190,
+      730,
+      23,
+      22
+     ],
+     "text": "i",
+     "outlettype": [
+      "int"
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-117",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      1240,
+      730,
+      23,
+      22
+     ],
+     "text": "f",
+     "outlettype": [
+      "float"
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-118",
+     "maxclass": "newobj",
+     "numinlets": 3,
+     "numoutlets": 1,
+     "patching_rect": [
+      1140,
+      760,
+      93,
+      22
+     ],
+     "text": "pack 0 0 0.",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-119",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      1140,
+      790,
+      205,
+      22
+     ],
+     "text": "/distill/blend A B $3 $1 $2",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-120",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1140,
+      820,
+      107,
+      22
+     ],
+     "text": "s distill-out"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-121",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      880,
+      870,
+      780,
+      36
+     ],
+     "text": "8. the chosen slot: undo / redo an edit - decode it to a file (loaded into the buffer) - play it on the engine's audio output"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-122",
+     "maxclass": "button",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      880,
+      915,
+      24,
+      24
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-123",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      910,
+      915,
+      60,
+      22
+     ],
+     "text": "undo"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-124",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      880,
+      945,
+      114,
+      22
+     ],
+     "text": "v distill-slot",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-125",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      880,
+      975,
+      163,
+      22
+     ],
+     "text": "prepend /distill/undo",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-126",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      880,
+      1005,
+      107,
+      22
+     ],
+     "text": "s distill-out"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-127",
+     "maxclass": "button",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1070,
+      915,
+      24,
+      24
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-128",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1100,
+      915,
+      60,
+      22
+     ],
+     "text": "redo"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-129",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1070,
+      945,
+      114,
+      22
+     ],
+     "text": "v distill-slot",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-130",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1070,
+      975,
+      163,
+      22
+     ],
+     "text": "prepend /distill/redo",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-131",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1070,
+      1005,
+      107,
+      22
+     ],
+     "text": "s distill-out"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-132",
+     "maxclass": "button",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1260,
+      915,
+      24,
+      24
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-133",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1290,
+      915,
+      60,
+      22
+     ],
+     "text": "decode"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-134",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1260,
+      945,
+      114,
+      22
+     ],
+     "text": "v distill-slot",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-135",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1260,
+      975,
+      177,
+      22
+     ],
+     "text": "prepend /distill/decode",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-136",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1260,
+      1005,
+      107,
+      22
+     ],
+     "text": "s distill-out"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-137",
+     "maxclass": "button",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1450,
+      915,
+      24,
+      24
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-138",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1480,
+      915,
+      60,
+      22
+     ],
+     "text": "play"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-139",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1450,
+      945,
+      114,
+      22
+     ],
+     "text": "v distill-slot",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-140",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1450,
+      975,
+      163,
+      22
+     ],
+     "text": "prepend /distill/play",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-141",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1450,
+      1005,
+      107,
+      22
+     ],
+     "text": "s distill-out"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-142",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      40,
+      830,
+      780,
+      22
+     ],
+     "text": "9. code health of the loaded model (printed as distill-health)"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-143",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      40,
+      860,
+      121,
+      22
+     ],
+     "text": "/distill/health",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-144",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      40,
+      895,
+      107,
+      22
+     ],
+     "text": "s distill-out"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-145",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1680,
+      50,
+      600,
+      36
+     ],
+     "text": "10. replies and events on port 9001: a generated file is loaded into the buffer and played - a decoded one is only loaded (the engine plays a slot itself)"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-146",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1680,
+      100,
+      121,
+      22
+     ],
+     "text": "udpreceive 9001",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-147",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 5,
+     "patching_rect": [
+      1680,
+      130,
+      520,
+      22
+     ],
+     "text": "route /distill/generated /distill/decoded /distill/health /distill/error",
+     "outlettype": [
+      "",
+      "",
+      "",
+      "",
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-148",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 4,
+     "patching_rect": [
+      1680,
+      160,
+      534,
+      22
+     ],
+     "text": "route /distill/param/temperature /distill/param/top_k /distill/param/top_p",
+     "outlettype": [
+      "",
+      "",
+      "",
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-149",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 4,
+     "patching_rect": [
+      1680,
+      190,
+      513,
+      22
+     ],
+     "text": "route /distill/param/seed /distill/param/duration /distill/model/loaded",
+     "outlettype": [
+      "",
+      "",
+      "",
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-150",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "patching_rect": [
+      1680,
+      220,
+      359,
+      22
+     ],
+     "text": "route /distill/model/list /distill/model/list/end",
+     "outlettype": [
+      "",
+      "",
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-151",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      2060,
+      220,
+      107,
+      22
+     ],
+     "text": "print distill"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-152",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1700,
+      290,
+      177,
+      22
+     ],
+     "text": "s distill-v-temperature"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-153",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1900,
+      290,
+      135,
+      22
+     ],
+     "text": "s distill-v-top_k"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-154",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      2100,
+      290,
+      135,
+      22
+     ],
+     "text": "s distill-v-top_p"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-155",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1700,
+      320,
+      128,
+      22
+     ],
+     "text": "s distill-v-seed"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-156",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1900,
+      320,
+      156,
+      22
+     ],
+     "text": "s distill-v-duration"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-157",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      2100,
+      320,
+      86,
+      22
+     ],
+     "text": "zl.slice 1",
+     "outlettype": [
+      "",
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-158",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      2100,
+      350,
+      170,
+      22
+     ],
+     "text": "s distill-loaded-model"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-159",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1700,
+      350,
+      128,
+      22
+     ],
+     "text": "s distill-models"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-160",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1680,
+      400,
+      149,
+      22
+     ],
+     "text": "print distill-error"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-161",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      1860,
+      400,
+      184,
+      22
+     ],
+     "text": "route /distill/subscribe",
+     "outlettype": [
+      "",
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-162",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1860,
+      430,
+      163,
+      22
+     ],
+     "text": "s distill-resubscribe"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-163",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      2080,
+      400,
+      156,
+      22
+     ],
+     "text": "print distill-health"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-164",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      1680,
+      480,
+      51,
+      22
+     ],
+     "text": "t l b",
+     "outlettype": [
+      "",
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-165",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      1760,
+      510,
+      23,
+      22
+     ],
+     "text": "1",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-166",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      1880,
+      480,
+      51,
+      22
+     ],
+     "text": "t l b",
+     "outlettype": [
+      "",
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-167",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      1960,
+      510,
+      23,
+      22
+     ],
+     "text": "0",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-168",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1680,
+      550,
+      121,
+      22
+     ],
+     "text": "prepend replace",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-169",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      1680,
+      580,
+      163,
+      22
+     ],
+     "text": "buffer~ distill-sound",
+     "outlettype": [
+      "float",
+      "bang"
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-170",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      1680,
+      620,
+      44,
+      22
+     ],
+     "text": "gate",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-171",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      1680,
+      650,
+      51,
+      22
+     ],
+     "text": "start",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-172",
+     "maxclass": "button",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      1760,
+      650,
+      24,
+      24
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-173",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1790,
+      650,
+      90,
+      22
+     ],
+     "text": "play again"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-174",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 2,
+     "patching_rect": [
+      1680,
+      690,
+      149,
+      22
+     ],
+     "text": "play~ distill-sound",
+     "outlettype": [
+      "signal",
+      "bang"
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-175",
      "maxclass": "newobj",
      "numinlets": 2,
      "numoutlets": 0,
      "patching_rect": [
-      700,
-      1080,
-      56,
+      1680,
+      730,
+      58,
       22
      ],
      "text": "ezdac~"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-176",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1680,
+      770,
+      600,
+      22
+     ],
+     "text": "A stereo file plays its first channel on both sides."
     }
    }
   ],
@@ -1399,11 +3049,11 @@
    {
     "patchline": {
      "source": [
-      "obj-4",
+      "obj-3",
       0
      ],
      "destination": [
-      "obj-5",
+      "obj-4",
       0
      ]
     }
@@ -1415,7 +3065,19 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-4",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-4",
+      0
+     ],
+     "destination": [
+      "obj-8",
       0
      ]
     }
@@ -1427,7 +3089,7 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-8",
       0
      ]
     }
@@ -1435,11 +3097,11 @@
    {
     "patchline": {
      "source": [
-      "obj-9",
+      "obj-7",
       0
      ],
      "destination": [
-      "obj-10",
+      "obj-8",
       0
      ]
     }
@@ -1447,11 +3109,11 @@
    {
     "patchline": {
      "source": [
-      "obj-10",
+      "obj-11",
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-12",
       0
      ]
     }
@@ -1475,7 +3137,7 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-14",
       0
      ]
     }
@@ -1483,23 +3145,23 @@
    {
     "patchline": {
      "source": [
+      "obj-14",
+      0
+     ],
+     "destination": [
       "obj-15",
       0
-     ],
-     "destination": [
-      "obj-16",
-      0
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-16",
+      "obj-17",
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-18",
       0
      ]
     }
@@ -1523,7 +3185,7 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-20",
       0
      ]
     }
@@ -1531,23 +3193,23 @@
    {
     "patchline": {
      "source": [
+      "obj-20",
+      0
+     ],
+     "destination": [
       "obj-21",
       0
-     ],
-     "destination": [
-      "obj-22",
-      0
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-22",
+      "obj-23",
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-24",
       0
      ]
     }
@@ -1559,7 +3221,7 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-25",
       0
      ]
     }
@@ -1571,7 +3233,7 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-26",
       0
      ]
     }
@@ -1583,19 +3245,7 @@
       0
      ],
      "destination": [
-      "obj-1",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-28",
-      0
-     ],
-     "destination": [
-      "obj-29",
+      "obj-27",
       0
      ]
     }
@@ -1619,7 +3269,7 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-31",
       0
      ]
     }
@@ -1631,7 +3281,7 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-32",
       0
      ]
     }
@@ -1651,35 +3301,71 @@
    {
     "patchline": {
      "source": [
-      "obj-33",
-      0
-     ],
-     "destination": [
-      "obj-34",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-34",
-      0
-     ],
-     "destination": [
-      "obj-1",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-35",
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-36",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-36",
+      0
+     ],
+     "destination": [
+      "obj-37",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-37",
+      0
+     ],
+     "destination": [
+      "obj-38",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-38",
+      0
+     ],
+     "destination": [
+      "obj-39",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-41",
+      0
+     ],
+     "destination": [
+      "obj-44",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-42",
+      0
+     ],
+     "destination": [
+      "obj-45",
       0
      ]
     }
@@ -1691,7 +3377,7 @@
       0
      ],
      "destination": [
-      "obj-47",
+      "obj-46",
       0
      ]
     }
@@ -1699,8 +3385,8 @@
    {
     "patchline": {
      "source": [
-      "obj-47",
-      1
+      "obj-48",
+      0
      ],
      "destination": [
       "obj-49",
@@ -1711,44 +3397,8 @@
    {
     "patchline": {
      "source": [
-      "obj-47",
-      0
-     ],
-     "destination": [
-      "obj-48",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-40",
-      0
-     ],
-     "destination": [
-      "obj-48",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-41",
-      0
-     ],
-     "destination": [
       "obj-49",
       1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-48",
-      0
      ],
      "destination": [
       "obj-50",
@@ -1760,18 +3410,6 @@
     "patchline": {
      "source": [
       "obj-49",
-      0
-     ],
-     "destination": [
-      "obj-50",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-50",
       0
      ],
      "destination": [
@@ -1783,56 +3421,8 @@
    {
     "patchline": {
      "source": [
-      "obj-51",
-      0
-     ],
-     "destination": [
-      "obj-1",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-44",
-      0
-     ],
-     "destination": [
-      "obj-52",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-52",
-      2
-     ],
-     "destination": [
-      "obj-55",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-52",
       1
-     ],
-     "destination": [
-      "obj-54",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-52",
-      0
      ],
      "destination": [
       "obj-53",
@@ -1843,83 +3433,23 @@
    {
     "patchline": {
      "source": [
-      "obj-40",
-      0
-     ],
-     "destination": [
-      "obj-53",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-41",
-      0
-     ],
-     "destination": [
-      "obj-54",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-42",
-      0
-     ],
-     "destination": [
-      "obj-55",
-      1
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-53",
       0
      ],
      "destination": [
-      "obj-56",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-54",
       0
-     ],
-     "destination": [
-      "obj-56",
-      1
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-55",
+      "obj-50",
       0
      ],
      "destination": [
-      "obj-56",
-      2
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-56",
-      0
-     ],
-     "destination": [
-      "obj-57",
+      "obj-52",
       0
      ]
     }
@@ -1931,7 +3461,19 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-58",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-58",
+      0
+     ],
+     "destination": [
+      "obj-59",
       0
      ]
     }
@@ -1943,7 +3485,7 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-52",
       0
      ]
     }
@@ -1955,7 +3497,7 @@
       0
      ],
      "destination": [
-      "obj-1",
+      "obj-61",
       0
      ]
     }
@@ -1967,31 +3509,7 @@
       0
      ],
      "destination": [
-      "obj-1",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-62",
-      0
-     ],
-     "destination": [
-      "obj-1",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-63",
-      0
-     ],
-     "destination": [
-      "obj-1",
+      "obj-56",
       0
      ]
     }
@@ -2015,6 +3533,18 @@
       0
      ],
      "destination": [
+      "obj-63",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-63",
+      1
+     ],
+     "destination": [
       "obj-67",
       0
      ]
@@ -2023,32 +3553,8 @@
    {
     "patchline": {
      "source": [
-      "obj-66",
-      1
-     ],
-     "destination": [
       "obj-68",
       0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-68",
-      1
-     ],
-     "destination": [
-      "obj-69",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-66",
-      2
      ],
      "destination": [
       "obj-70",
@@ -2059,8 +3565,8 @@
    {
     "patchline": {
      "source": [
-      "obj-66",
-      3
+      "obj-70",
+      0
      ],
      "destination": [
       "obj-71",
@@ -2071,8 +3577,20 @@
    {
     "patchline": {
      "source": [
-      "obj-66",
-      4
+      "obj-71",
+      1
+     ],
+     "destination": [
+      "obj-73",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-71",
+      0
      ],
      "destination": [
       "obj-72",
@@ -2083,19 +3601,7 @@
    {
     "patchline": {
      "source": [
-      "obj-67",
-      0
-     ],
-     "destination": [
-      "obj-73",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-69",
+      "obj-72",
       0
      ],
      "destination": [
@@ -2120,10 +3626,46 @@
     "patchline": {
      "source": [
       "obj-74",
+      0
+     ],
+     "destination": [
+      "obj-75",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-83",
+      0
+     ],
+     "destination": [
+      "obj-85",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-85",
+      0
+     ],
+     "destination": [
+      "obj-86",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-85",
       1
      ],
      "destination": [
-      "obj-76",
+      "obj-87",
       0
      ]
     }
@@ -2131,35 +3673,995 @@
    {
     "patchline": {
      "source": [
-      "obj-76",
-      0
-     ],
-     "destination": [
-      "obj-77",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
-      "obj-77",
-      0
-     ],
-     "destination": [
       "obj-78",
       0
+     ],
+     "destination": [
+      "obj-87",
+      1
      ]
     }
    },
    {
     "patchline": {
      "source": [
-      "obj-77",
+      "obj-87",
+      0
+     ],
+     "destination": [
+      "obj-90",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-85",
+      2
+     ],
+     "destination": [
+      "obj-88",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-80",
+      0
+     ],
+     "destination": [
+      "obj-88",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-88",
+      0
+     ],
+     "destination": [
+      "obj-90",
+      2
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-85",
+      3
+     ],
+     "destination": [
+      "obj-89",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-82",
+      0
+     ],
+     "destination": [
+      "obj-89",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-89",
+      0
+     ],
+     "destination": [
+      "obj-90",
+      3
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-86",
+      0
+     ],
+     "destination": [
+      "obj-90",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-90",
+      0
+     ],
+     "destination": [
+      "obj-91",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-91",
+      0
+     ],
+     "destination": [
+      "obj-92",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-100",
+      0
+     ],
+     "destination": [
+      "obj-101",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-101",
+      0
+     ],
+     "destination": [
+      "obj-95",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-100",
+      0
+     ],
+     "destination": [
+      "obj-102",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-102",
+      0
+     ],
+     "destination": [
+      "obj-97",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-100",
+      0
+     ],
+     "destination": [
+      "obj-103",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-103",
+      0
+     ],
+     "destination": [
+      "obj-99",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-104",
+      0
+     ],
+     "destination": [
+      "obj-106",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-106",
       1
      ],
      "destination": [
-      "obj-78",
+      "obj-108",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-106",
+      0
+     ],
+     "destination": [
+      "obj-107",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-95",
+      0
+     ],
+     "destination": [
+      "obj-107",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-97",
+      0
+     ],
+     "destination": [
+      "obj-108",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-107",
+      0
+     ],
+     "destination": [
+      "obj-109",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-108",
+      0
+     ],
+     "destination": [
+      "obj-109",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-109",
+      0
+     ],
+     "destination": [
+      "obj-110",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-110",
+      0
+     ],
+     "destination": [
+      "obj-111",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-112",
+      0
+     ],
+     "destination": [
+      "obj-114",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-114",
+      2
+     ],
+     "destination": [
+      "obj-117",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-114",
+      1
+     ],
+     "destination": [
+      "obj-116",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-114",
+      0
+     ],
+     "destination": [
+      "obj-115",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-95",
+      0
+     ],
+     "destination": [
+      "obj-115",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-97",
+      0
+     ],
+     "destination": [
+      "obj-116",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-99",
+      0
+     ],
+     "destination": [
+      "obj-117",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-115",
+      0
+     ],
+     "destination": [
+      "obj-118",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-116",
+      0
+     ],
+     "destination": [
+      "obj-118",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-117",
+      0
+     ],
+     "destination": [
+      "obj-118",
+      2
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-118",
+      0
+     ],
+     "destination": [
+      "obj-119",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-119",
+      0
+     ],
+     "destination": [
+      "obj-120",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-122",
+      0
+     ],
+     "destination": [
+      "obj-124",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-124",
+      0
+     ],
+     "destination": [
+      "obj-125",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-125",
+      0
+     ],
+     "destination": [
+      "obj-126",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-127",
+      0
+     ],
+     "destination": [
+      "obj-129",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-129",
+      0
+     ],
+     "destination": [
+      "obj-130",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-130",
+      0
+     ],
+     "destination": [
+      "obj-131",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-132",
+      0
+     ],
+     "destination": [
+      "obj-134",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-134",
+      0
+     ],
+     "destination": [
+      "obj-135",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-135",
+      0
+     ],
+     "destination": [
+      "obj-136",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-137",
+      0
+     ],
+     "destination": [
+      "obj-139",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-139",
+      0
+     ],
+     "destination": [
+      "obj-140",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-140",
+      0
+     ],
+     "destination": [
+      "obj-141",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-143",
+      0
+     ],
+     "destination": [
+      "obj-144",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-146",
+      0
+     ],
+     "destination": [
+      "obj-147",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-147",
+      4
+     ],
+     "destination": [
+      "obj-148",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-148",
+      3
+     ],
+     "destination": [
+      "obj-149",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-149",
+      3
+     ],
+     "destination": [
+      "obj-150",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-150",
+      2
+     ],
+     "destination": [
+      "obj-151",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-148",
+      0
+     ],
+     "destination": [
+      "obj-152",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-148",
+      1
+     ],
+     "destination": [
+      "obj-153",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-148",
+      2
+     ],
+     "destination": [
+      "obj-154",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-149",
+      0
+     ],
+     "destination": [
+      "obj-155",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-149",
+      1
+     ],
+     "destination": [
+      "obj-156",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-149",
+      2
+     ],
+     "destination": [
+      "obj-157",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-157",
+      0
+     ],
+     "destination": [
+      "obj-158",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-150",
+      0
+     ],
+     "destination": [
+      "obj-159",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-147",
+      3
+     ],
+     "destination": [
+      "obj-160",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-147",
+      3
+     ],
+     "destination": [
+      "obj-161",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-161",
+      1
+     ],
+     "destination": [
+      "obj-162",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-147",
+      2
+     ],
+     "destination": [
+      "obj-163",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-147",
+      0
+     ],
+     "destination": [
+      "obj-164",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-164",
+      1
+     ],
+     "destination": [
+      "obj-165",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-164",
+      0
+     ],
+     "destination": [
+      "obj-168",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-165",
+      0
+     ],
+     "destination": [
+      "obj-170",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-147",
+      1
+     ],
+     "destination": [
+      "obj-166",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-166",
+      1
+     ],
+     "destination": [
+      "obj-167",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-166",
+      0
+     ],
+     "destination": [
+      "obj-168",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-167",
+      0
+     ],
+     "destination": [
+      "obj-170",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-168",
+      0
+     ],
+     "destination": [
+      "obj-169",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-169",
+      1
+     ],
+     "destination": [
+      "obj-170",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-170",
+      0
+     ],
+     "destination": [
+      "obj-171",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-172",
+      0
+     ],
+     "destination": [
+      "obj-171",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-171",
+      0
+     ],
+     "destination": [
+      "obj-174",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-174",
+      0
+     ],
+     "destination": [
+      "obj-175",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-174",
+      0
+     ],
+     "destination": [
+      "obj-175",
       1
      ]
     }

@@ -192,11 +192,14 @@ def test_reimagine_and_continue_with_the_prior(home, tiny_prior_file, sound_fold
     assert code == 0 and out.startswith("reimagine columns 5-19 (Timbre, Detail) (seed 4)")
     after = load_codes(pad)
     assert np.array_equal(after.grid.codes[0], before.codes[0]) and (after.grid.codes[1:, 5:20] != before.codes[1:, 5:20]).any()
+    copy_line = out.splitlines()[1]  # memorisation stays visible
+    assert copy_line.startswith("longest verbatim copy of a training file:") and f"the grid has {before.columns} columns, columns 5-19 redrawn" in copy_line
     assert [step.grid for step in after.undo] == [before]  # one undoable edit
 
     code, out, _ = run(capsys, "codes", "continue", pad, "--seconds", 1, "--from", "0.5s", "--out", longer)
     seed_line, report = out.splitlines()[:2]
     assert code == 0 and seed_line.startswith("seed ") and report.startswith("continued pad_1.wav after column 11 for 1 s")
+    assert out.splitlines()[2].startswith("longest verbatim copy of a training file:") and "the first 11 are the prompt" in out
     grown = load_codes(longer)
     assert np.array_equal(grown.grid.codes[:, :11], after.grid.codes[:, :11]) and grown.grid.columns == 11 + round(1 / grown.grid.column_seconds)
     assert not grown.undo and load_codes(pad) == after  # a new file; FILE is unchanged

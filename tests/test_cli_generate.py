@@ -164,3 +164,29 @@ def test_a_hostile_model_name_cannot_leave_the_output_folder(home, tiny_prior_fi
 @pytest.mark.parametrize("name, stem", [("../../x", "_.._x"), ("..", "untitled"), ("a/b\\c\x00d", "a_b_c_d"), ("é" * 80, "_" * 64)])
 def test_safe_stem_keeps_names_inside_their_folder(name, stem):
     assert safe_stem(name) == stem
+
+
+def test_one_shots_end_on_whole_columns_within_the_cap_and_are_recorded(library, capsys, tmp_path):
+    from engine.model.persist import load_vqvae
+
+    loaded = load_vqvae(library.resolve("tiny"))
+    code, out, err = run(capsys, "generate", "tiny", "--one-shot", "--duration", "3", "--seed", "0", "--count", "4", "--out", str(tmp_path))
+    assert (code, err) == (0, "")
+    column = loaded.model.cfg.downsample * loaded.mel.hop_length  # samples per code column
+    for path in map(Path, out.splitlines()):
+        frames = sf.info(path).frames
+        assert frames <= 3 * loaded.mel.sample_rate
+        assert frames == 3 * loaded.mel.sample_rate or (frames + loaded.mel.hop_length) % column == 0  # ended after a whole column
+    code, out, _ = run(capsys, "history", "show", "1")
+    assert "one-shot" in out and "at most 3 s" in out
+
+
+def test_a_prior_trained_before_one_shots_refuses_them_in_one_sentence(library, capsys):
+    path = library.resolve("tiny")
+    tensors, metadata = read_model_file(path)
+    old = {name: tensor for name, tensor in tensors.items() if not name.startswith("prior.end.")}
+    config = {key: value for key, value in metadata["prior"]["config"].items() if key != "end_head"}
+    save_model_file(path, old, {**metadata, "prior": {**metadata["prior"], "config": config}})
+    code, out, err = run(capsys, "generate", "tiny", "--one-shot", "--seed", "1")
+    assert code == 1 and out == "" and err.count("\n") == 1 and "trained before one-shots existed" in err
+    assert run(capsys, "generate", "tiny", "--duration", "0.3", "--seed", "1")[0] == 0  # it still generates

@@ -26,7 +26,7 @@ from engine.data import (
 )
 from engine.data.augment import LOG_PER_DB, add_noise, apply_gain, eq_curves, mel_stretch, time_shift, time_stretch
 from engine.data.chunks import chunk_starts
-from engine.data.dataset import audio_files, default_val_fraction
+from engine.data.dataset import audio_files, count_usable, default_val_fraction
 from engine.errors import DatasetError
 
 SR = 44100
@@ -133,6 +133,11 @@ def test_load_dataset_reports_usable_and_skipped_files(sound_folder, mel):
     assert summary["files"] == sorted(USABLE)
     assert {s["name"]: s["reason"] for s in summary["skipped"]} == reasons
     assert summary["folder"] == str(sound_folder.resolve())
+
+
+def test_count_usable_counts_what_training_loads(sound_folder, mel):
+    assert count_usable(sound_folder, mel.cfg.sample_rate) == load_dataset(sound_folder, mel).file_count == len(USABLE)
+    assert len(audio_files(sound_folder)) > len(USABLE)  # the silent, empty and corrupt sounds are not counted
 
 
 def test_too_few_usable_files_names_count_and_skips(tmp_path, mel):

@@ -75,6 +75,21 @@ def test_generate_runs_on_the_worker_announces_and_advances_the_seed(engine, tin
     assert engine.generate(0.4, seed=41).result(timeout=60).seed == 41 and engine.params.seed == 42
 
 
+def test_two_engines_start_from_different_random_seeds_and_make_different_first_sounds(home, tmp_path, tiny_prior_file):
+    import soundfile as sf
+
+    engines = [Engine(out_dir=tmp_path / name) for name in ("one", "two")]
+    try:
+        for engine in engines:
+            engine.load_model(str(tiny_prior_file))
+        first = [engine.generate(0.4).result(timeout=60) for engine in engines]
+    finally:
+        for engine in engines:
+            engine.shutdown()
+    assert first[0].seed != first[1].seed  # equal with probability 2**-31
+    assert not np.array_equal(sf.read(first[0].path)[0], sf.read(first[1].path)[0])
+
+
 def test_edits_report_exactly_the_changed_cells(engine, tiny_prior_file, sound_folder):
     engine.load_model(str(tiny_prior_file))
     events = []

@@ -73,8 +73,8 @@ def grid_codes(client, slot) -> np.ndarray:
 # -- basics ----------------------------------------------------------------------------------------------
 
 
-def test_ping_help_and_docs_come_from_one_table(client):
-    assert client.request("/distill/ping", reply="/distill/pong") == [__version__]
+def test_ping_help_and_docs_come_from_one_table(client, home):
+    assert client.request("/distill/ping", reply="/distill/pong") == [__version__, str(home.resolve())]  # the data folder it serves
     client.send("/distill/help")
     helps = [client.expect("/distill/help") for _ in ROUTES]
     assert [h[0] for h in helps] == [r.address for r in ROUTES]
@@ -100,7 +100,7 @@ def test_unknown_addresses_patterns_and_garbage_are_answered(client):
     client.send_raw(b"/distill/ping\x00\x00\x00,i\x00\x00")  # truncated: the int is missing
     echoed, message = client.expect("/distill/error")
     assert echoed == "" and "not a readable OSC" in message
-    assert client.request("/distill/ping", reply="/distill/pong") == [__version__]
+    assert client.request("/distill/ping", reply="/distill/pong")[0] == __version__
 
 
 def test_wrong_argument_counts_and_types(loaded, client):
@@ -222,6 +222,7 @@ def test_swap_blend_decode_preview_and_play(loaded, client, wavs, audio, tmp_pat
     assert "expects" in error_of(client, "/distill/blend", "A", "B", 0.5, 1)  # a start frame needs an end frame
     assert "weight" in error_of(client, "/distill/blend", "A", "B", 1.5)
     assert "two different slots" in error_of(client, "/distill/swap", "A", "A", 0, 1)
+    assert "expects" in error_of(client, "/distill/blend", "A", "B", 0.5, "timbre")  # levels need the frames
 
     slot, path = client.request("/distill/decode", "A", reply="/distill/decoded", timeout=30)
     assert slot == "A" and Path(path).parent == tmp_path / "out" and Path(path).stat().st_size > 44
@@ -234,6 +235,26 @@ def test_swap_blend_decode_preview_and_play(loaded, client, wavs, audio, tmp_pat
     assert Path(played).parent == tmp_path / "out" and len(audio.played) == 2
     assert "neither a filled slot nor a sound file" in error_of(client, "/distill/play", "/no/such/file.wav")
     assert client.request("/distill/stop", reply="/distill/stopped") == [] and audio.stops == 1
+
+
+def test_blend_keeps_to_the_levels_asked_and_blended_cells_are_listed_as_runs(loaded, server, client, wavs):
+    encode(client, "A", wavs[0])
+    encode(client, "B", wavs[1])
+    listener = OscClient(server.address)
+    listener.request("/distill/subscribe", reply="/distill/subscribed")
+    before = loaded.grid("A").codes.copy()
+    assert client.request("/distill/blend", "A", "B", 0.5, 1, 4, "timbre", reply="/distill/edited") == ["A", 1, 0]
+    after = loaded.grid("A")
+    assert set(after.blends) <= {(1, column) for column in range(1, 4)} and after.blends  # only Timbre, frames 1-3
+    assert np.array_equal(after.codes[[0, 2]], before[[0, 2]])
+    runs = after.blended_runs()
+    flat = [value for run in runs for value in run]
+    assert listener.expect("/distill/grid/blended") == ["A", 0, *flat]  # with the edit's event
+    client.request("/distill/grid/get", "A", reply="/distill/grid/size")
+    assert client.expect("/distill/grid/blended") == ["A", 0, *flat]  # after the grid's pages
+    client.request("/distill/undo", "A", reply="/distill/edited")
+    assert listener.expect("/distill/grid/blended") == ["A", 0]  # nothing blended any more
+    listener.close()
 
 
 def test_generate_reports_a_complete_file_and_advances_the_seed(loaded, server, client, tmp_path):
@@ -277,7 +298,7 @@ def test_subscribe_unsubscribe_and_reply_routing(loaded, server, client):
         assert pd_listener.expect(f"/distill/param/{name}")
     assert pd_listener.expect("/distill/model/loaded")[0] == "tiny"
     client.send("/distill/ping")
-    assert pd_listener.expect("/distill/pong") == [__version__]  # replies reach the listening port too
+    assert pd_listener.expect("/distill/pong")[0] == __version__  # replies reach the listening port too
     client.send("/distill/param/top_p", 0.5)
     assert client.expect("/distill/param/top_p") == [0.5]  # the sender is no subscriber: it gets its answer
     assert pd_listener.expect("/distill/param/top_p") == [0.5]

@@ -63,7 +63,7 @@ def error_of(client, address, *values, timeout=10.0) -> str:
     client.send(address, *values)
     echoed, message = client.expect("/distill/error", timeout)
     assert echoed == address
-    assert client.request("/distill/ping", reply="/distill/pong") == [__version__]
+    assert client.request("/distill/ping", reply="/distill/pong")[0] == __version__
     return message
 
 
@@ -252,7 +252,7 @@ def test_train_option_defaults_match_the_trainer():
     assert all(options[key] == request[key] for key in options)
 
 
-def test_train_defaults_count_readable_sound_files_and_keep_the_seed(engine, client, listener, sound_folder, tmp_path):
+def test_train_defaults_count_usable_sound_files_and_keep_the_seed(engine, client, listener, sound_folder, tmp_path):
     folder = tmp_path / "kit"
     (folder / "sub").mkdir(parents=True)
     wavs = sorted(sound_folder.glob("*.wav"))
@@ -260,6 +260,7 @@ def test_train_defaults_count_readable_sound_files_and_keep_the_seed(engine, cli
         shutil.copy(wav, folder / wav.name)
     shutil.copy(wavs[2], folder / "sub" / wavs[2].name)
     (folder / "broken.wav").write_bytes(b"not a sound")
+    sf.write(folder / "silent.wav", np.zeros(44100, dtype=np.float32), 44100)  # readable, but training skips it
     (folder / "notes.txt").write_text("not a sound either")
     (folder / ".hidden.wav").write_bytes(b"hidden")
     client.request("/distill/train/option", "seed", 7.0, reply="/distill/train/option")
@@ -369,7 +370,7 @@ def test_prior_training_reloads_the_loaded_model_and_stops_on_request(engine, li
     assert client.request("/distill/prior/train/stop", reply="/distill/prior/train/stopping") == []
     assert listener.expect("/distill/prior/train/done", 120) == ["bare", 1]
     assert library.get("bare").metadata["prior"]["stopped"] is True
-    assert client.request("/distill/ping", reply="/distill/pong") == [__version__]
+    assert client.request("/distill/ping", reply="/distill/pong")[0] == __version__
 
 
 # -- health ------------------------------------------------------------------------------------------------------

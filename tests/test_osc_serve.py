@@ -15,10 +15,10 @@ DISTILL = Path(sys.executable).parent / "distill"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_serve_answers_and_stops_cleanly(start_serve, tmp_path, tiny_prior_file, signum):
+def test_serve_answers_and_stops_cleanly(start_serve, home, tmp_path, tiny_prior_file, signum):
     process, port = start_serve("--audio-device", "none", "--out", str(tmp_path / "out"), "--model", str(tiny_prior_file))
     client = OscClient(("127.0.0.1", port))
-    assert client.request("/distill/ping", reply="/distill/pong") == [__version__]
+    assert client.request("/distill/ping", reply="/distill/pong") == [__version__, str(home.resolve())]
     path, _, _ = client.request("/distill/generate", 0.3, reply="/distill/generated", timeout=60)
     assert Path(path).parent == tmp_path / "out" and Path(path).is_file()
     client.close()

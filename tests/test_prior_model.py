@@ -7,9 +7,10 @@ import torch
 
 from engine.prior import model as prior_model
 from engine.prior.config import PriorConfig, adaptive_prior_config
+from engine.prior.data import CodeSet, epoch_plan, take_windows
 from engine.prior.model import CodePrior
 from engine.prior.sampling import sample
-from engine.prior.train import prior_loss
+from engine.prior.train import end_loss, prior_loss
 
 K = 16
 
@@ -192,3 +193,51 @@ def test_adaptive_sizes_grow_with_the_dataset():
     assert PriorConfig.from_dict(cfg.to_dict() | {"unknown": 1}) == cfg
     with pytest.raises(ValueError):
         PriorConfig(d_model=100, n_heads=3)
+
+
+def short_sounds(count: int, gap: int, generator: torch.Generator) -> CodeSet:
+    """`count` learnable 'sounds' of 3 to 8 frames (level 0 counts up from a random code, never 0), each
+    followed by `gap` frames of the silent code 0, as `engine.prior.data.encode_clips` packs real files."""
+    sequences = []
+    for _ in range(count):
+        length = int(torch.randint(3, 9, (1,), generator=generator))
+        c0 = 1 + (torch.randint(0, K - 1, (1,), generator=generator) + torch.arange(length)) % (K - 1)  # [T] in 1..K-1
+        sound = torch.stack([c0, (3 * c0 + 1) % K, (c0 + 5) % K])  # [3, T]
+        sequences.append(torch.cat([sound, torch.zeros(3, gap, dtype=torch.long)], dim=1))  # [3, T + gap]
+    return CodeSet(torch.cat(sequences, dim=1), torch.tensor([s.shape[1] for s in sequences]), 1, gap)
+
+
+def test_the_end_head_learns_where_sounds_end_and_one_shots_stop_before_the_cap():
+    prior = tiny_prior(context=32, dropout=0.0, end_head=True).train()
+    gen = torch.Generator().manual_seed(0)
+    sounds = short_sounds(64, gap=4, generator=gen)
+    optimizer = torch.optim.AdamW(prior.parameters(), lr=3e-3)
+    for _ in range(6):
+        plan = epoch_plan(sounds, 32, min_windows=256, generator=gen)
+        stream, after = sounds.stream(plan.order), sounds.after_end(plan.order)[None]  # [3, N], [1, N]
+        for first in range(0, len(plan.starts), 16):
+            starts = plan.starts[first : first + 16]
+            codes, mask = take_windows(stream, starts, 32)  # [B, 3, C], [B, C]
+            targets, _ = take_windows(after, starts, 32)  # [B, 1, C]
+            h = prior.hidden(codes, plan.begins[first : first + 16])
+            loss = prior_loss(prior.code_logits(h, codes), codes, mask)[0] + end_loss(prior.end_logits(h), targets[:, 0], mask)[0]
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    lengths = [prior.generate(60, generator=torch.Generator().manual_seed(seed), one_shot=True).shape[-1] for seed in range(20)]
+    assert sum(length < 60 for length in lengths) >= 18  # nearly every one-shot ends before the cap of 60 frames
+    assert 3 <= sorted(lengths)[10] <= 8  # and the typical one is as long as a training sound (an untrained head: 1)
+    # Without one-shot the same prior runs to the length asked for.
+    assert prior.generate(60, generator=torch.Generator().manual_seed(0)).shape[-1] == 60
+
+
+def test_a_prior_without_the_end_head_refuses_one_shots_and_loads_its_old_config():
+    prior = tiny_prior()
+    assert prior.end is None and PriorConfig.from_dict({"levels": 3, "codebook_size": K}).end_head is False
+    with pytest.raises(ValueError, match="end head"):
+        prior.generate(5, one_shot=True)
+
+
+def test_after_end_marks_the_silent_gap_of_every_sequence():
+    sounds = CodeSet(torch.zeros(1, 13, dtype=torch.long), torch.tensor([6, 7]), copies=1, gap=4)  # sounds of 2 and 3 frames
+    assert sounds.after_end(torch.tensor([1, 0])).int().tolist() == [0, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1]

@@ -117,3 +117,18 @@ def test_a_failing_render_is_logged_and_the_rest_go_on(ready, caplog):
     ready.retune("s", render)
     wait_until(lambda: ready.ready_count == 7)
     assert "key 2 could not be rendered: boom" in caplog.text
+
+
+def test_fresh_sounds_play_once_and_the_key_is_rendered_again(ready):
+    count = iter(range(1000))
+
+    def render(key: int) -> np.ndarray:  # every render of a key is new
+        return np.full(10, 1000 * key + next(count), dtype=np.float32)
+
+    ready.retune("variations", render, fresh=True)
+    wait_until(lambda: ready.ready_count == 8)
+    first = ready.take(3, lambda sound: None)
+    assert first is not None
+    wait_until(lambda: ready.ready_count == 8)  # the key's next sound, rendered at once
+    second = ready.take(3, lambda sound: None)
+    assert second is not None and second[0] != first[0] and int(second[0]) // 1000 == 3

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import pty
 import select
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +18,7 @@ from tui_support import wait_for
 
 from engine.osc.client import OscClient
 from tui.app import DistillApp
-from tui.launcher import engine_at
+from tui.launcher import OtherLibraryError, engine_at
 from tui.link import EngineError, EngineLink, engine_answers
 from tui.screens.codes import CodesScreen
 from tui.screens.generate import GenerateScreen
@@ -45,6 +48,23 @@ async def test_function_keys_switch_between_the_five_screens(served_engine):
         for key, screen in (("f2", TrainScreen), ("f3", CodesScreen), ("f4", GenerateScreen), ("f5", HealthScreen), ("f1", LibraryScreen)):
             await pilot.press(key)
             assert isinstance(app.screen, screen), key
+
+
+async def test_esc_leaves_every_text_field_of_every_screen(served_engine):
+    from textual.widgets import Input
+
+    _, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.state.connected, what="connection")
+        for key in ("f1", "f2", "f3", "f4", "f5"):
+            await pilot.press(key)
+            for field in app.screen.query(Input):
+                if field.display:
+                    field.focus()
+                    await pilot.pause()
+                    await pilot.press("escape")
+                    assert not isinstance(app.focused, Input), f"{key}: Esc stayed in #{field.id}"
 
 
 async def test_a_parameter_set_by_another_client_reaches_the_app(served_engine):
@@ -119,13 +139,58 @@ def test_engine_at_leaves_a_running_engine_alone(served_engine):
     assert engine_answers(server.address)
 
 
+def test_engine_at_refuses_an_engine_that_serves_another_data_folder(served_engine, tmp_path, monkeypatch):
+    _, server, _ = served_engine
+    monkeypatch.setenv("DISTILL_HOME", str(tmp_path / "another-home"))
+    with pytest.raises(OtherLibraryError, match="serves the data folder .*home, not this app's .*another-home"):
+        with engine_at(server.address):
+            pass
+    assert engine_answers(server.address)  # refused, not stopped
+
+
+def port_is_free(port: int) -> bool:
+    """Whether UDP `port` on loopback can be bound (no engine holds it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_closing_the_terminal_stops_the_engine_the_app_started(home, unused_udp_port, tmp_path):
+    server = ("127.0.0.1", unused_udp_port)
+    tmux = ["tmux", "-S", str(tmp_path / "tmux.socket")]
+    app = f"{Path(sys.executable).parent / 'distill'} tui --port {unused_udp_port} --audio-device none"
+    subprocess.run([*tmux, "new-session", "-d", "-x", "100", "-y", "30", f"env DISTILL_HOME={home} TERM=xterm-256color {app}"], check=True)
+    try:
+        screen = lambda: subprocess.run([*tmux, "capture-pane", "-p"], capture_output=True, text=True).stdout
+        assert wait_until(lambda: "no model loaded" in screen(), 60), "the app did not connect to the engine it started"
+        assert engine_answers(server) and not port_is_free(unused_udp_port)
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)  # the terminal closes: the app gets SIGHUP
+    assert wait_until(lambda: port_is_free(unused_udp_port), 30), "the engine started by the app outlived its terminal"
+    assert not engine_answers(server)
+
+
 def test_distill_tui_is_a_command_of_distill():
     result = subprocess.run([sys.executable, "-m", "engine.cli", "tui", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "--port" in result.stdout and "--model" in result.stdout
 
 
-def test_distill_tui_in_a_terminal_starts_an_engine_and_stops_it_on_quit(home, unused_udp_port):
+@pytest.mark.parametrize("ending", ["ctrl+q", "sigterm"])
+def test_distill_tui_in_a_terminal_starts_an_engine_and_stops_it_however_it_ends(home, unused_udp_port, ending):
     server = ("127.0.0.1", unused_udp_port)
     command = [str(Path(sys.executable).parent / "distill"), "tui", "--port", str(unused_udp_port), "--audio-device", "none"]
     pid, terminal = pty.fork()
@@ -149,11 +214,16 @@ def test_distill_tui_in_a_terminal_starts_an_engine_and_stops_it_on_quit(home, u
             read_for(0.5)
         assert b"no model loaded" in screen, "the app did not connect to the engine it started"
         assert engine_answers(server)
-        os.write(terminal, b"\x11")  # Ctrl+Q
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if ending == "ctrl+q":
+            os.write(terminal, b"\x11")
+        else:
+            os.kill(pid, signal.SIGTERM)
+        deadline, ended = time.monotonic() + 30, False
+        while time.monotonic() < deadline and not ended:
+            ended = os.waitpid(pid, os.WNOHANG) != (0, 0)
             read_for(0.2)
-        assert not engine_answers(server), "the engine started by the app outlived it"
+        assert ended, "the app did not end"
+        assert not engine_answers(server) and port_is_free(unused_udp_port), "the engine started by the app outlived it"
     finally:
         try:
             os.kill(pid, 9)

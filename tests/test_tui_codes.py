@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import soundfile as sf
 from textual.app import App, ComposeResult
-from tui_support import hide_port, wait_for
+from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
 
 from engine.osc.client import OscClient
 from tui.app import DistillApp
@@ -92,13 +92,48 @@ async def test_a_selection_swaps_with_the_other_slot_and_blends_towards_it(serve
 
         await pilot.press("w")
         assert screen.focused is screen.query_one("#codes-weight")
+        prompt = screen.query_one("#codes-weight").placeholder
+        assert "over frames 1-3 of Structure-Timbre:" in prompt  # the selection as the status line says it
         await pilot.press("0", ".", "5", "enter")
         await wait_for(pilot, lambda: screen.depths.get("A") == (2, 0), what="the blend's edit")
         blended = engine.grid("A")
-        assert blended.blends and {frame for _, frame in blended.blends} <= {1, 2, 3}
+        assert blended.blends and {cell for cell in blended.blends} <= {(level, frame) for level in (0, 1) for frame in (1, 2, 3)}
         assert np.array_equal(blended.codes[:, :1], a[:, :1]) and np.array_equal(blended.codes[:, 4:], a[:, 4:])
+        assert np.array_equal(blended.codes[2], a[2])  # Detail was not selected: the blend kept to the swap's levels
         await wait_for(pilot, lambda: mirrors(grid, engine, "A"), what="the blended codes")
+        await wait_for(pilot, lambda: grid.blended.get("A") == set(blended.blends), what="the blend marks")
+        level, frame = next(iter(blended.blends))
+        cell = grid._cell_width()
+        row = str(grid.render_line(1 + level).text)
+        assert row[grid._gutter() + frame * cell + cell - 1] == "~"  # the mark follows the blended cell
+        assert "~ blended" in info(screen)
         assert screen.focused is grid
+
+
+async def test_undo_after_a_swap_restores_both_slots_and_p_replays_an_unchanged_slot(served_engine, sound_folder):
+    engine, server, audio = served_engine
+    engine.encode("A", str(sound_folder / "pad_1.wav")).result()
+    engine.encode("B", str(sound_folder / "bell_1.wav")).result()
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_codes(pilot)
+        grid = screen.grid
+        await wait_for(pilot, lambda: mirrors(grid, engine, "A") and mirrors(grid, engine, "B"), what="both grids")
+        a, b = engine.grid("A").codes.copy(), engine.grid("B").codes.copy()
+        await pilot.press("right", "shift+right", "s")
+        await wait_for(pilot, lambda: screen.depths.get("A") == (1, 0) and screen.depths.get("B") == (1, 0), what="the swap in both")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.depths.get("A") == (0, 1) and screen.depths.get("B") == (0, 1), what="both halves undone")
+        assert np.array_equal(engine.grid("A").codes, a) and np.array_equal(engine.grid("B").codes, b)
+        assert "A and B" in str(screen.query_one("#codes-activity").render())
+
+        files = set(engine.out_dir.glob("*.wav"))
+        await pilot.press("p")
+        await wait_for(pilot, lambda: len(audio.played) == 1 and "A" in screen.decoded, what="the slot decoded and playing")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: len(audio.played) == 2, what="the slot playing again")
+        assert len(set(engine.out_dir.glob("*.wav")) - files) == 1  # nothing changed: no second file
+        assert audio.played[0] == audio.played[1]
 
 
 async def test_what_another_client_encodes_and_edits_shows_up_live(served_engine, sound_folder):
@@ -207,7 +242,8 @@ def paint(engine, slot: str, pattern: np.ndarray) -> None:
         engine.set_cell(slot, level, frame, int(target))
 
 
-def test_snapshot_of_a_grid_with_cursor_and_selection(snap_compare, served_engine, sound_folder):
+@SNAPSHOT_SIZES
+def test_snapshot_of_a_grid_with_cursor_and_selection(snap_compare, size, served_engine, sound_folder):
     engine, server, _ = served_engine
     app = DistillApp(server.address)
 
@@ -223,4 +259,4 @@ def test_snapshot_of_a_grid_with_cursor_and_selection(snap_compare, served_engin
         hide_port(app)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 import torch
-from tui_support import hide_port, wait_for
+from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
 
 from engine.heatmap import usage_kinds
 from engine.modelfile import read_model_metadata, update_model_metadata
@@ -85,6 +85,7 @@ async def test_each_level_shows_its_light_verdict_and_heatmap(served_engine, che
         assert [shown(p.heatmap) for p in panels] == SHADED
         assert "69% of 16 codes used" in str(panels[0].verdict.render())
         assert "worst level: Detail" in str(screen.query_one("#health-summary").render())
+        assert "every training file, unaugmented" in str(screen.query_one("#health-summary").render())  # not the live batches
 
 
 async def test_a_model_loaded_by_another_client_replaces_the_levels(served_engine, checked_model):
@@ -115,7 +116,8 @@ async def test_a_model_without_recorded_health_says_so(served_engine, checked_mo
         await wait_for(pilot, lambda: app._notifications, what="the engine's error as a notification")
 
 
-def test_health_screen_snapshot(snap_compare, served_engine, checked_model):
+@SNAPSHOT_SIZES
+def test_health_screen_snapshot(snap_compare, size, served_engine, checked_model):
     engine, server, _ = served_engine
     engine.load_model(str(checked_model))
     app = DistillApp(server.address)
@@ -126,4 +128,4 @@ def test_health_screen_snapshot(snap_compare, served_engine, checked_model):
         hide_port(app)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=show_health)
+    assert snap_compare(app, terminal_size=size, run_before=show_health)

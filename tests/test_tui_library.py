@@ -7,7 +7,7 @@ import io
 import pytest
 from rich.console import Console
 from textual.widgets import DataTable, Input
-from tui_support import hide_port, wait_for
+from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
 
 from engine.modelfile import read_model_metadata, update_model_metadata
 from engine.osc.client import OscClient
@@ -206,7 +206,8 @@ def pin_volatile_facts(path) -> None:
     update_model_metadata(path, metadata)
 
 
-def test_library_snapshot(snap_compare, library):
+@SNAPSHOT_SIZES
+def test_library_snapshot(snap_compare, size, library):
     engine, server, _ = library
     pin_volatile_facts(engine.library.get("tiny").path)
     app = DistillApp(server.address)
@@ -216,4 +217,4 @@ def test_library_snapshot(snap_compare, library):
         await highlight(pilot, app, "tiny")
         hide_port(app)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=details_arrived)
+    assert snap_compare(app, terminal_size=size, run_before=details_arrived)

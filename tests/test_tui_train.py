@@ -4,7 +4,8 @@ snapshot; plus the loss plot's drawing."""
 from __future__ import annotations
 
 import pytest
-from tui_support import hide_port, wait_for
+from textual.widgets import Input
+from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
 
 from engine.demo_sounds import write_demo_dataset
 from engine.library import Library
@@ -64,7 +65,7 @@ async def choose_folder(pilot, screen: TrainScreen, folder: str) -> None:
     screen.query_one("#folder").value = ""
     await pilot.press(*folder, "enter")
     note = screen.query_one("#options-note")
-    await wait_for(pilot, lambda: "readable sound files" in str(note.render()), what="the folder's defaults")
+    await wait_for(pilot, lambda: "usable sound files" in str(note.render()), what="the folder's defaults")
 
 
 async def set_option(pilot, screen: TrainScreen, key: str, value) -> None:
@@ -80,13 +81,83 @@ async def test_a_chosen_folder_shows_its_defaults_and_an_edited_option_reaches_t
         screen = await open_train(pilot, app)
         await choose_folder(pilot, screen, str(sound_folder))
         options = screen.query_one(TrainOptions)
-        assert "8 readable sound files" in str(screen.query_one("#options-note").render())
+        assert "8 usable sound files" in str(screen.query_one("#options-note").render())
         assert options.known == {key: getattr(engine.train_options, key) for key in OPTION_KEYS}
         assert engine.train_options.minutes > 0  # the defaults set a real budget
         assert screen.query_one("#name").value == sound_folder.name  # named after its folder
         await set_option(pilot, screen, "seed", 7)
         await wait_for(pilot, lambda: engine.train_options.seed == 7, what="the new seed in the engine")
         await wait_for(pilot, lambda: options.known["seed"] == 7, what="the engine's announcement")
+
+
+async def test_before_a_folder_the_options_say_auto_and_default_and_the_prior_panel_knows_the_loaded_prior(served_engine):
+    engine, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot, app)
+        assert engine.train_options.codebook_size == 0 and engine.train_options.minutes == 0
+        for key, word in (("codebook_size", "auto"), ("minutes", "default")):
+            field = screen.query_one(f"#option-{key}", Input)
+            assert field.value == "" and field.placeholder == word  # not "0"
+        assert screen.query_one("#option-levels", Input).value == str(engine.train_options.levels)
+        status = str(screen.query_one("#prior-run", RunProgress).status.render())
+        assert "tiny has a prior" in status and "press p" not in status  # the loaded model has one already
+
+
+async def test_at_80x24_every_option_field_and_the_screen_keys_are_in_sight(served_engine):
+    from tui.widgets.screen_bar import ScreenBar
+
+    _, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_train(pilot, app)
+        await pilot.pause()
+        for key in OPTION_KEYS:
+            region = screen.query_one(f"#option-{key}").region
+            assert region.width >= 8 and region.right <= 80, (key, region)  # "minutes" was cut off at 80 columns
+        assert "F5 Health" in str(screen.query_one(ScreenBar).render())
+
+
+async def test_a_silent_file_is_not_counted_as_a_sound_to_train_on(served_engine, sound_folder, tmp_path):
+    import shutil
+
+    import numpy as np
+    import soundfile as sf
+
+    folder = tmp_path / "with-silence"
+    shutil.copytree(sound_folder, folder)
+    sf.write(folder / "silence.wav", np.zeros(44100, dtype=np.float32), 44100)
+    _, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot, app)
+        await choose_folder(pilot, screen, str(folder))
+        assert "8 usable sound files" in str(screen.query_one("#options-note").render())  # 9 files, one silent
+
+
+async def test_esc_leaves_the_minutes_field_and_t_then_starts_training(served_engine, sound_folder):
+    engine, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot, app)
+        await choose_folder(pilot, screen, str(sound_folder))
+        for key, value in FAST.items():
+            engine.train_option(key, value)
+        await wait_for(pilot, lambda: screen.query_one(TrainOptions).known["hidden"] == FAST["hidden"], what="the fast options")
+        sent, send = [], app.link.send
+        app.link.send = lambda address, *values: (sent.append((address, *values)), send(address, *values))
+        await pilot.click("#option-minutes")
+        screen.query_one("#option-minutes").value = ""
+        await pilot.press("2", "escape")
+        assert not isinstance(app.focused, Input)  # Esc left the field
+        await pilot.press("t")
+        run = screen.query_one("#model-run", RunProgress)
+        await wait_for(pilot, lambda: run.running, timeout=30, what="the run the t key started")
+        assert ("/distill/train/option", "minutes", 2) in sent  # Esc offered the typed minutes first
+        assert [s for s in sent if s[0] == "/distill/train/start"] == [("/distill/train/start", str(sound_folder), sound_folder.name)]
+        assert engine.train_options.minutes == 2
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not run.running, timeout=60, what="the end of the run")
 
 
 async def test_a_refused_option_is_a_notification_and_the_field_shows_the_engines_value_again(served_engine):
@@ -134,6 +205,7 @@ async def test_a_short_run_shows_epochs_and_levels_and_stops_when_asked(served_e
         assert "stopped early" in str(run.status.render())
         assert sound_folder.name in engine.list_models()
         assert screen.query_one("#prior-model").value == sound_folder.name  # the prior is offered next
+        assert f"{sound_folder.name} has no prior yet: press p" in str(screen.query_one("#prior-run", RunProgress).status.render())
         await pilot.press("h")  # the post-training diagnostic: load it and show its codebook usage
         await wait_for(pilot, lambda: isinstance(app.screen, HealthScreen), what="the Health screen")
         await wait_for(pilot, lambda: app.state.model and app.state.model.name == sound_folder.name, timeout=30, what="the new model loaded")
@@ -173,6 +245,7 @@ async def test_the_30_percent_warning_shows_for_its_epoch_only(served_engine):
         ):
             app.post_message(EngineMessage(address, values))
         await wait_for(pilot, lambda: run.warnings.display, what="the warning box")
+        assert "augmented training batches" in str(run.caption.render())  # not the figures of F5 / distill health
         assert warning in str(run.warnings.render())
         assert run.table.get_row("1")[1:] == ["Timbre", "12%", "3.5", 14, "Codebook collapse detected"]
         app.post_message(EngineMessage("/distill/train/progress", [2, 0.8, 6.0, 1.1, 0.2, 1]))
@@ -231,7 +304,8 @@ def kit_folder(tmp_path, monkeypatch):
     return tmp_path / "sounds" / "kit"
 
 
-def test_train_screen_with_a_folders_defaults(snap_compare, served_engine, kit_folder):
+@SNAPSHOT_SIZES
+def test_train_screen_with_a_folders_defaults(snap_compare, size, served_engine, kit_folder):
     _, server, _ = served_engine
     app = DistillApp(server.address)
 
@@ -244,7 +318,7 @@ def test_train_screen_with_a_folders_defaults(snap_compare, served_engine, kit_f
         hide_port(app)
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=show_defaults)
+    assert snap_compare(app, terminal_size=size, run_before=show_defaults)
 
 
 async def test_replacing_a_prior_asks_first(served_engine, tiny_prior_file):

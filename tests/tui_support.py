@@ -6,6 +6,11 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import pytest
+
+# Every screen's snapshot is taken at a roomy size and at the 80x24 every terminal offers.
+SNAPSHOT_SIZES = pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+
 
 class FakeAudio:
     """Records what the engine plays (there is no sound device on test machines)."""

@@ -2,7 +2,9 @@
 
 The app owns the `EngineLink` and the mirrored `EngineState`; every engine message is applied to the
 state, shown as a notification when it is an error, and handed to every mounted screen. F1-F5 switch
-screens (each is a Textual mode, so a screen keeps its state while another is shown).
+screens (each is a Textual mode, so a screen keeps its state while another is shown); every screen names
+them in its `ScreenBar`. Below 100 columns the screens get the class `-narrow`, below 30 rows `-short`, so
+that their CSS can fit an 80x24 terminal.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tui.screens.generate import GenerateScreen
 from tui.screens.health import HealthScreen
 from tui.screens.library import LibraryScreen
 from tui.screens.train import TrainScreen
+from tui.widgets.screen_bar import SCREENS
 
 
 class DistillApp(App):
@@ -27,15 +30,14 @@ class DistillApp(App):
     """
 
     TITLE = "distill"
+    ENABLE_COMMAND_PALETTE = False  # its footer entry would crowd out the screens' keys at 80 columns
     CSS_PATH = "distill.tcss"
     MODES = {"library": LibraryScreen, "train": TrainScreen, "codes": CodesScreen, "generate": GenerateScreen, "health": HealthScreen}
     DEFAULT_MODE = "library"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
-        Binding("f1", "switch_mode('library')", "Library"),
-        Binding("f2", "switch_mode('train')", "Train"),
-        Binding("f3", "switch_mode('codes')", "Codes"),
-        Binding("f4", "switch_mode('generate')", "Generate"),
-        Binding("f5", "switch_mode('health')", "Health"),
+        *(Binding(key, f"switch_mode('{mode}')", name, show=False) for mode, key, name in SCREENS),  # shown in the ScreenBar
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 

@@ -151,15 +151,21 @@ class EngineLink:
 
 def engine_answers(server: tuple[str, int], timeout: float = 0.5) -> bool:
     """Whether an engine answers `/distill/ping` at `server` within `timeout` seconds."""
+    return engine_pong(server, timeout) is not None
+
+
+def engine_pong(server: tuple[str, int], timeout: float = 0.5) -> Values | None:
+    """The engine's `/distill/pong` arguments (version, data folder) at `server`, or None when none answers in time."""
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         probe.settimeout(timeout)
         probe.sendto(build("/distill/ping", ()), server)
         while True:
             data = probe.recv(65536)
-            if any(m.message.address == "/distill/pong" for m in OscPacket(data).messages):
-                return True
+            for packet in OscPacket(data).messages:
+                if packet.message.address == "/distill/pong":
+                    return list(packet.message.params)
     except (OSError, ParseError):  # timeout, refused (ICMP port unreachable), or garbage
-        return False
+        return None
     finally:
         probe.close()

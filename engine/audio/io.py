@@ -93,14 +93,6 @@ def load_audio(
     return np.ascontiguousarray(_normalise(mono, normalise), dtype=np.float32)
 
 
-def readable_audio(path: str | os.PathLike) -> bool:
-    """Whether libsndfile reads `path`'s header as sound of at least one frame (no samples are decoded)."""
-    try:
-        return sf.info(str(_readable_file(path))).frames > 0
-    except (AudioFileError, sf.SoundFileError, RuntimeError, OSError):
-        return False
-
-
 def _readable_file(path: str | os.PathLike) -> Path:
     """`path` as a Path if it is a file we may open, else AudioFileError saying why in the system's words.
 

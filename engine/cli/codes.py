@@ -289,9 +289,12 @@ def run_reimagine(args: argparse.Namespace) -> int:
     """Redraw a region (or some of its levels) of a grid file with the prior, as one undoable edit."""
     slots, name = _open(args.file)
     grid = slots.grid(name)
-    prior, settings, seed = _drawing(args, grid)
-    slots.reimagine(name, prior, _column(args.start, grid), _column(args.end, grid), args.levels, settings, seed)
-    return _save_and_report(slots, name, args.file)
+    loaded, prior, settings, seed = _drawing(args, grid)
+    start, end = _column(args.start, grid), _column(args.end, grid)
+    slots.reimagine(name, prior, start, end, args.levels, settings, seed)
+    _save_and_report(slots, name, args.file)
+    _report_copy(loaded, slots.grid(name), f"columns {start}-{end - 1} redrawn")
+    return 0
 
 
 def run_continue(args: argparse.Namespace) -> int:
@@ -300,16 +303,30 @@ def run_continue(args: argparse.Namespace) -> int:
     from engine.codes.variations import continue_codes
 
     grid = load_codes(args.file).grid
-    prior, settings, seed = _drawing(args, grid)
+    loaded, prior, settings, seed = _drawing(args, grid)
     from_column = grid.columns if args.from_column is None else _column(args.from_column, grid)
     new = continue_codes(grid, prior, args.seconds, from_column, settings, seed)
     save_codes(args.out, new)
     print(f"continued {grid.source} after column {from_column} for {args.seconds:g} s: {new.columns} columns ({new.duration:.2f} s) -> {args.out}")
+    _report_copy(loaded, new, f"the first {from_column} are the prompt")
     return 0
 
 
+def _report_copy(loaded: LoadedModel, grid: CodeGrid, drawn: str) -> None:
+    """Print the longest verbatim copy of a training file in `grid` (memorisation), or why it cannot be checked."""
+    from engine.codes.copies import TrainingCodes
+    from engine.errors import DistillError
+
+    try:
+        copy = TrainingCodes.of(loaded).longest_copy(grid.codes)
+    except DistillError as error:
+        print(f"note: {error}")
+        return
+    print(f"{copy.describe(grid.column_seconds)}; the grid has {grid.columns} columns, {drawn}")
+
+
 def _drawing(args: argparse.Namespace, grid: CodeGrid):
-    """(prior, settings, seed) for a reimagine or continue; the seed is random (and printed) unless given."""
+    """(model, prior, settings, seed) for a reimagine or continue; the seed is random (and printed) unless given."""
     import secrets
 
     from engine.generation.settings import GenerationSettings
@@ -321,7 +338,7 @@ def _drawing(args: argparse.Namespace, grid: CodeGrid):
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     if args.seed is None:
         print(f"seed {seed}")
-    return load_prior(loaded), settings, seed
+    return loaded, load_prior(loaded), settings, seed
 
 
 def run_undo_redo(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import argparse
 import secrets
 from pathlib import Path
 
-from engine.generation.settings import BIT_DEPTHS, FORMATS, GenerationSettings, format_of
+from engine.generation.settings import BIT_DEPTHS, FORMATS, MAX_DURATION_S, GenerationSettings, format_of
 
 # GenerationSettings field -> the flag that sets it (shared by `generate` and `presets save`)
 _SOUND_FLAGS = {
@@ -19,6 +19,7 @@ _SOUND_FLAGS = {
     "top_k": "--top-k",
     "top_p": "--top-p",
     "stereo_width": "--stereo-width",
+    "one_shot": "--one-shot",
 }
 _DEFAULTS = GenerationSettings()
 _HISTORY_LIMIT = 20
@@ -76,6 +77,10 @@ def _add_sound_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(_SOUND_FLAGS["top_k"], type=int, metavar="K", help="choose only among the K likeliest codes; 0 = no limit (default 0)")
     parser.add_argument(_SOUND_FLAGS["top_p"], type=float, metavar="P", help="choose only among the likeliest codes that together make up P of the chance; 1 = no limit (default 1.0)")
     parser.add_argument(_SOUND_FLAGS["stereo_width"], type=float, metavar="W", help="write a stereo file of width 0 (the same in both channels) to 1 (widest); default: a mono file")
+    parser.add_argument(
+        _SOUND_FLAGS["one_shot"], action="store_const", const=True,
+        help=f"one sound of natural length: the model ends it where it learnt that your sounds end (--duration is then the cap, at most {MAX_DURATION_S:g} s)",
+    )
 
 
 def _settings(args: argparse.Namespace, base: GenerationSettings) -> GenerationSettings:
@@ -209,6 +214,7 @@ def _settings_rows(settings: GenerationSettings) -> list[tuple[str, str]]:
         ("top-k", top_k + (" (off)" if settings.top_k == 0 else "")),
         ("top-p", top_p + (" (off)" if settings.top_p == 1 else "")),
         ("stereo width", width),
+        *([("one-shot", f"yes (ends by itself, at most {seconds} s)")] if settings.one_shot else []),
     ]
 
 

@@ -75,7 +75,12 @@ def run_serve(args: argparse.Namespace) -> int:
             signal.signal(signum, lambda *_: stop.set())
         server.start()
         host, port = server.address
-        print(f"distill serve: listening for OSC on {host}:{port}; writing sounds to {engine.out_dir}", file=sys.stderr, flush=True)
+        print(
+            f"distill serve: listening for OSC on {host}:{port}; library {engine.library.home}; writing sounds to {engine.out_dir}; "
+            f"first seed {engine.params.seed}",
+            file=sys.stderr,
+            flush=True,
+        )
         while not stop.wait(0.5):
             pass
         print("distill serve: stopping", file=sys.stderr, flush=True)

@@ -161,6 +161,16 @@ class CodeGrid:
         """The recipe of one cell: its blend, or `((code, 1.0),)` for a plain cell."""
         return self.blends.get((level, column)) or ((int(self.codes[level, column]), 1.0),)
 
+    def blended_runs(self) -> list[tuple[int, int, int]]:
+        """The blended cells as runs (level, first column, end column exclusive), in level then column order."""
+        runs: list[tuple[int, int, int]] = []
+        for level, column in sorted(self.blends):
+            if runs and runs[-1][0] == level and runs[-1][2] == column:
+                runs[-1] = (level, runs[-1][1], column + 1)
+            else:
+                runs.append((level, column, column + 1))
+        return runs
+
     def with_cells(self, codes: np.ndarray, blends: Mapping[tuple[int, int], Mix]) -> CodeGrid:
         """A grid with the same source and model but other codes [L, F] and blends."""
         return dataclasses.replace(self, codes=codes, blends=blends)

@@ -3,11 +3,17 @@
     reimagine(grid, prior, 10, 30, ["timbre", "detail"], settings, seed)   # same rhythm and envelope, new colour
     reimagine(grid, prior, 10, 30, None, settings, seed)                  # columns 10-29 redrawn given 0-9
     continue_codes(grid, prior, 2.0, 15, settings, seed)                  # columns 0-14, then 2 s more
+    vary(grid, prior, "timbre", settings, seed)                           # one variation of a kind (a note's)
 
 Both draw with `CodePrior` given what comes before (`CodePrior.resample`, `CodePrior.generate` with a prompt),
 with the settings' temperature, top-k and top-p, from a CPU generator seeded by `seed`: the same seed gives
 the same grid. The prior sees only the past, so a re-imagined region is drawn without regard to the columns
 after it, which are kept as they were; blended cells that are redrawn lose their blend.
+
+Variations on a key (`vary`, what `Engine.vary` makes every note play) come in KINDS: "timbre" redraws
+Timbre and the finer levels of the whole grid (same rhythm and envelope, new colour); "continue" keeps the
+first quarter of the grid (at least one column: the attack) and draws the rest to the grid's length. Key
+k's n-th note uses seed `variation_seed(k, n)`.
 """
 
 from __future__ import annotations
@@ -22,6 +28,29 @@ from engine.codes.grid import CodeGrid, Level, resolve_levels
 from engine.codes.ops import check_region
 from engine.generation.settings import MAX_DURATION_S, GenerationSettings
 from engine.prior.model import CodePrior
+
+
+KINDS = ("timbre", "continue")
+CONTINUE_KEEP = 0.25  # share of the grid a "continue" variation keeps
+
+
+def variation_seed(key: int, count: int) -> int:
+    """The seed of key `key`'s (0-127) `count`-th variation: different for every key and count."""
+    return count * 128 + key
+
+
+def vary(grid: CodeGrid, prior: CodePrior, kind: str, settings: GenerationSettings, seed: int) -> CodeGrid:
+    """One variation of `grid` of `kind` (one of KINDS, see the module docstring), as long as `grid`."""
+    if kind == "timbre":
+        if grid.levels < 2:
+            raise CodeEditError(f"{grid.source} has a single level, so its timbre cannot be redrawn on its own; use continue")
+        return reimagine(grid, prior, 0, grid.columns, list(range(1, grid.levels)), settings, seed)
+    if kind == "continue":
+        keep = max(1, round(grid.columns * CONTINUE_KEEP))
+        if keep >= grid.columns:
+            raise CodeEditError(f"{grid.source} is a single column, too short to continue")
+        return reimagine(grid, prior, keep, grid.columns, None, settings, seed)
+    raise CodeEditError(f"a variation is one of {', '.join(KINDS)}, not {kind!r}")
 
 
 def reimagine(

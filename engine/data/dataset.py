@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -103,16 +104,9 @@ def load_dataset(
     sample_rate = mel.cfg.sample_rate
     device = mel.filterbank.device
     for path in _scan(root, skip):
-        if path.suffix.lower() not in AUDIO_EXTENSIONS:
-            skip(path, NOT_AUDIO)
-            continue
-        try:
-            audio = load_audio(path, sample_rate)  # [N] float32 mono
-        except AudioFileError as err:
-            skip(path, _short_reason(err, path))
-            continue
-        if len(audio) < limits.MIN_AUDIO_SECONDS * sample_rate:
-            skip(path, f"too short ({1000 * len(audio) / sample_rate:.3g} ms after trimming silence; at least {1000 * limits.MIN_AUDIO_SECONDS:.0f} ms)")
+        audio = _usable_audio(path, sample_rate)
+        if isinstance(audio, str):
+            skip(path, audio)
             continue
         with torch.no_grad():
             log_mel = mel(torch.from_numpy(audio).to(device)).cpu()  # [n_mels, T]
@@ -123,6 +117,25 @@ def load_dataset(
     if len(clips) < min_files:
         raise DatasetError(_too_few_message(root, clips, skipped, min_files))
     return Dataset(folder=root, clips=clips, skipped=skipped)
+
+
+def count_usable(folder: str | os.PathLike, sample_rate: int) -> int:
+    """How many files under `folder` `load_dataset` would use at `sample_rate` (silent, too short and unreadable
+    ones not counted); each is decoded, so this takes a moment per file. DatasetError when there is no folder."""
+    return sum(not isinstance(_usable_audio(path, sample_rate), str) for path in audio_files(folder))
+
+
+def _usable_audio(path: Path, sample_rate: int) -> np.ndarray | str:
+    """`path` loaded as training uses it ([N] float32 mono, trimmed), or the short reason it cannot be used."""
+    if path.suffix.lower() not in AUDIO_EXTENSIONS:
+        return NOT_AUDIO
+    try:
+        audio = load_audio(path, sample_rate)  # [N] float32 mono
+    except AudioFileError as err:
+        return _short_reason(err, path)
+    if len(audio) < limits.MIN_AUDIO_SECONDS * sample_rate:
+        return f"too short ({1000 * len(audio) / sample_rate:.3g} ms after trimming silence; at least {1000 * limits.MIN_AUDIO_SECONDS:.0f} ms)"
+    return audio
 
 
 def audio_files(folder: str | os.PathLike) -> list[Path]:

@@ -5,6 +5,11 @@
     log-mel -> Griffin-Lim in chunks, joined by overlap-add with a crossfade -> wave [N]
     wave -> resample (soxr) -> optional stereo width -> float32 [N] or [N, 2]
 
+One-shots (`GenerationSettings.one_shot`): the prior's end head (`engine.prior.model`), trained on where
+the training files end, stops sampling when it places a frame after the end of the sound; the sound is the
+frames before it, and `duration_s` is only the cap. A prior trained before the end head existed cannot make
+one-shots and says so (`check_one_shot`).
+
 Chunked inversion (`invert_mel`): Griffin-Lim's buffers grow with the length (10 minutes would need ~2 GB),
 so the log-mel is inverted in chunks of about CHUNK_FRAMES frames (a 4 s sound is one chunk). Each chunk is
 inverted with CONTEXT_FRAMES extra frames on both sides; neighbours are then crossfaded with a raised-cosine
@@ -35,6 +40,7 @@ from engine.audio.griffinlim import mel_to_audio
 from engine.audio.io import resample
 from engine.audio.mel import MelConfig
 from engine.audio.stereo import widen
+from engine.errors import DistillError
 from engine.generation.settings import GenerationSettings, InversionSettings, check_sample_rate, check_seed
 from engine.model.persist import LoadedModel
 from engine.prior.model import CodePrior
@@ -57,6 +63,7 @@ def generate_audio(
     stereo_width: float | None = None,
     sample_rate: int | None = None,
     inversion: InversionSettings = InversionSettings(),
+    one_shot: bool = False,
 ) -> np.ndarray:
     """One new sound from `prior` and `loaded`'s decoder: float32 `[N]`, or `[N, 2]` when `stereo_width` is set.
 
@@ -66,7 +73,7 @@ def generate_audio(
     raise `InvalidSettings` before any work. The same seed and settings give the same samples on the same
     machine.
     """
-    settings = GenerationSettings(duration_s, temperature, top_k, top_p, stereo_width)
+    settings = GenerationSettings(duration_s, temperature, top_k, top_p, stereo_width, one_shot)
     cfg = loaded.model.cfg
     settings.check_for(cfg.codebook_size)
     check_seed(seed)
@@ -76,9 +83,15 @@ def generate_audio(
             f"a prior over {prior.cfg.levels} x {prior.cfg.codebook_size} codes cannot drive a model with "
             f"{cfg.levels} x {cfg.codebook_size} codes"
         )
+    if settings.one_shot:
+        check_one_shot(prior, loaded.name)
     n_samples = num_samples(settings.duration_s, loaded.mel.sample_rate)
     frames = n_samples // loaded.mel.hop_length + 1
-    codes = sample_codes(prior, loaded.model.num_columns(frames), settings, seed)  # [1, L, F]
+    columns = loaded.model.num_columns(frames)
+    codes = sample_codes(prior, columns, settings, seed)  # [1, L, F]; fewer columns when a one-shot ended
+    if codes.shape[-1] < columns:
+        frames = codes.shape[-1] * cfg.downsample
+        n_samples = (frames - 1) * loaded.mel.hop_length
     log_mel = decode_codes(loaded, codes, frames)  # [M, T]
     wave = resample(invert_mel(log_mel, loaded.mel, n_samples, inversion), loaded.mel.sample_rate, out_rate)  # [N']
     return wave if settings.stereo_width is None else widen(wave, settings.stereo_width, out_rate)
@@ -92,12 +105,23 @@ def num_samples(duration_s: float, sample_rate: int) -> int:
 def sample_codes(prior: CodePrior, n_columns: int, settings: GenerationSettings, seed: int) -> torch.Tensor:
     """`n_columns` new code columns -> LongTensor [1, L, n_columns], drawn with a CPU generator seeded by `seed`.
 
-    A CPU generator seeds sampling on any device (see `engine.prior.sampling`).
+    A CPU generator seeds sampling on any device (see `engine.prior.sampling`). A one-shot may end sooner:
+    then fewer columns come back.
     """
     generator = torch.Generator().manual_seed(seed)
     return prior.generate(
-        n_columns, temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p, generator=generator
-    )  # [1, L, n_columns]
+        n_columns, temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p, generator=generator,
+        one_shot=settings.one_shot,
+    )  # [1, L, n_columns] or fewer
+
+
+def check_one_shot(prior: CodePrior, model_name: str) -> None:
+    """DistillError unless `prior` has the end head that one-shots need."""
+    if prior.end is None:
+        raise DistillError(
+            f"the prior of model '{model_name}' was trained before one-shots existed; "
+            f"train it again (`distill train-prior {model_name} --restart`) to make one-shots"
+        )
 
 
 @torch.no_grad()

@@ -6,6 +6,10 @@ asked for or played recently first, then the rest in order. A note whose key is 
 the next audio block; one that is not yet ready moves to the front of the queue and plays as soon as it is
 rendered. When the settings change (`retune`), every sound is dropped and rendering starts again, keys
 played recently first; a render that was under way for the old settings is thrown away.
+
+Fresh sounds (`retune(..., fresh=True)`, for variations of a slot): every sound plays once. A note takes
+its key's sound out of memory and queues the key again at the front, so the next note on it gets a new
+render (the renderer decides what is new, e.g. a variation counted per key).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class ReadySounds:
         self._waiters: dict[int, list[Waiter]] = {}
         self._render: Render | None = None
         self._token: Hashable = None  # identifies the settings the sounds belong to
+        self._fresh = False  # every sound plays once (see the module docstring)
         self._changed = threading.Condition()
         self._closed = False
         self._on_thread_start = on_thread_start or (lambda: None)
@@ -51,18 +56,19 @@ class ReadySounds:
         with self._changed:
             return len(self._sounds)
 
-    def retune(self, token: Hashable, render: Render | None) -> None:
+    def retune(self, token: Hashable, render: Render | None, *, fresh: bool = False) -> None:
         """New settings (`token` names them; `render` makes a key's sound, None: nothing can be rendered).
 
         The same token keeps what is ready. Otherwise every sound is dropped and all keys are queued again,
-        those played most recently first; notes waiting for a sound are kept and get the new one.
+        those played most recently first; notes waiting for a sound are kept and get the new one. `fresh`:
+        every sound plays once (see the module docstring).
         """
         with self._changed:
             if token == self._token and render is not None:
                 return
             recent = list(reversed(self._sounds))  # most recently played first
             self._sounds.clear()
-            self._token, self._render = token, render
+            self._token, self._render, self._fresh = token, render, fresh
             waiting = list(self._waiters)
             self._queue = [] if render is None else _unique(waiting + recent + list(self.keys))
             if render is None:
@@ -80,6 +86,11 @@ class ReadySounds:
             if self._render is None:
                 raise DistillError("no sounds can be rendered: load a model with a prior first")
             sound = self._sounds.get(key)
+            if sound is not None and self._fresh:  # played once: render the key's next sound now
+                del self._sounds[key]
+                self._queue = _unique([key] + self._queue)
+                self._changed.notify_all()
+                return sound
             if sound is not None:
                 self._sounds.move_to_end(key)
                 return sound
@@ -126,7 +137,10 @@ class ReadySounds:
             if token != self._token:
                 return  # rendered for settings that are gone
             waiters = self._waiters.pop(key, [])
-            if sound is not None:
+            if sound is not None and waiters and self._fresh:  # played at once, so render the key's next sound
+                self._queue = _unique([key] + self._queue)
+                self._changed.notify_all()
+            elif sound is not None:
                 self._sounds[key] = sound
                 self._sounds.move_to_end(key)
                 while sum(s.nbytes for s in self._sounds.values()) > self.max_bytes and len(self._sounds) > 1:

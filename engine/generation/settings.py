@@ -40,6 +40,8 @@ class GenerationSettings(JsonRecord):
 
     temperature 0 is greedy decoding; top_k 0 and top_p 1.0 switch those filters off. stereo_width None
     writes a mono file; a width in [0, 1] writes two channels (0: the mono sound in both, 1: widest).
+    one_shot: the prior's end head ends the sound where it learnt the training sounds end (see
+    `engine.generation.pipeline`), and duration_s is then only the longest it may last.
     """
 
     duration_s: float = 4.0
@@ -47,6 +49,7 @@ class GenerationSettings(JsonRecord):
     top_k: int = 0
     top_p: float = 1.0
     stereo_width: float | None = None
+    one_shot: bool = False
 
     def __post_init__(self) -> None:
         duration = _number("duration", self.duration_s)
@@ -63,6 +66,8 @@ class GenerationSettings(JsonRecord):
         width = None if self.stereo_width is None else _number("stereo width", self.stereo_width)
         if width is not None and not 0.0 <= width <= 1.0:
             raise InvalidSettings(f"stereo width must lie between 0 (mono in both channels) and 1, not {self.stereo_width}")
+        if not isinstance(self.one_shot, bool):
+            raise InvalidSettings(f"one-shot must be true or false, not {self.one_shot!r}")
         # Store plain floats, so that 1 and 1.0 give the same preset, history row and JSON.
         for name, value in (("duration_s", duration), ("temperature", temperature), ("top_p", top_p), ("stereo_width", width)):
             object.__setattr__(self, name, value)

@@ -99,7 +99,8 @@ def spec_text(items: tuple[Item, ...]) -> str:
 def parse(items: tuple[Item, ...], values: tuple | list) -> list:
     """Values for the handler, one per Arg (optional ones None when absent) plus one list per Rest.
 
-    A spec holds optional groups or a rest, never both (so the count of values says which are given).
+    A rest after optional groups takes values only once every optional argument is given (so the count of
+    values says which are given).
     """
     values = list(values)
     required = [item for item in items if isinstance(item, Arg)]
@@ -107,7 +108,7 @@ def parse(items: tuple[Item, ...], values: tuple | list) -> list:
     rest = next((item for item in items if isinstance(item, Rest)), None)
     count = len(values)
     allowed = {len(required) + sum(len(group.args) for group in optional[:n]) for n in range(len(optional) + 1)}
-    if count < len(required) or (rest is None and count not in allowed):
+    if count < len(required) or (count not in allowed and (rest is None or count < max(allowed))):
         raise ArgumentError(f"expects {spec_text(items) or 'no arguments'}, got {count} argument{'' if count == 1 else 's'}")
     parsed = [arg.parse(value) for arg, value in zip(required, values)]
     position = len(required)

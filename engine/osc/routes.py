@@ -18,8 +18,10 @@ from engine.errors import DistillError
 from engine.limits import MAX_DESCRIPTION_CHARS, MAX_HISTORY_LIST, MAX_TAG_CHARS, MAX_TAGS
 from engine.osc.args import Arg, Item, Optional, Rest, int_or_text, spec_text
 from engine.osc.server import (
+    BLEND_PAGE,
     GRID_PAGE,
     USAGE_PAGE,
+    blended_messages,
     fit_text,
     grid_messages,
     model_loaded_values,
@@ -40,8 +42,8 @@ class Route:
     now: bool = False
 
     def __post_init__(self) -> None:
-        if any(isinstance(a, Optional) for a in self.args) and any(isinstance(a, Rest) for a in self.args):
-            raise ValueError(f"{self.address}: a spec holds optional groups or a rest, not both")
+        if any(isinstance(a, Rest) for a in self.args[:-1]):
+            raise ValueError(f"{self.address}: a rest must be the last item of a spec")
 
     @property
     def spec(self) -> str:
@@ -53,7 +55,7 @@ class Route:
 
 
 def _ping(server, request) -> None:
-    request.reply("/distill/pong", __version__)
+    request.reply("/distill/pong", __version__, str(server.engine.library.home.resolve()))
 
 
 def _help(server, request) -> None:
@@ -194,7 +196,7 @@ def _grid_get(server, request, slot) -> None:
     grid = server.engine.grid(slot)
     request.reply("/distill/grid/size", slot, grid.levels, grid.columns)
     cells = [(level, column, int(code)) for level in range(grid.levels) for column, code in enumerate(grid.codes[level])]
-    _reply_all(request, grid_messages(slot, cells))
+    _reply_all(request, [*grid_messages(slot, cells), *blended_messages(slot, grid.blended_runs())])
 
 
 def _answer_edits(request, *edits) -> None:
@@ -210,8 +212,8 @@ def _swap(server, request, slot_a, slot_b, start, end, levels) -> None:
     _answer_edits(request, *server.engine.swap(slot_a, slot_b, start, end, levels))
 
 
-def _blend(server, request, slot_a, slot_b, weight, start, end) -> None:
-    _answer_edits(request, server.engine.blend(slot_a, slot_b, weight, start, end))
+def _blend(server, request, slot_a, slot_b, weight, start, end, levels) -> None:
+    _answer_edits(request, server.engine.blend(slot_a, slot_b, weight, start, end, levels))
 
 
 def _undo(server, request, slot) -> None:
@@ -320,7 +322,7 @@ PARAM_HELP = {
 }
 
 ROUTES: tuple[Route, ...] = (
-    Route("/distill/ping", (), "Answers /distill/pong <version>.", _ping, now=True),
+    Route("/distill/ping", (), "Answers /distill/pong <version> <data folder> (the DISTILL_HOME whose library it serves).", _ping, now=True),
     Route("/distill/help", (), "Answers one /distill/help <address> <argument spec> <description> per address.", _help, now=True),
     Route(
         "/distill/subscribe", (Optional((Arg("port", "i"),)),),
@@ -422,7 +424,9 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "/distill/grid/get", (SLOT,),
-        f"Answers /distill/grid/size <slot> <levels> <frames>, then /distill/grid <slot> <level> <first_frame> <codes...> per level and page of {GRID_PAGE}.",
+        f"Answers /distill/grid/size <slot> <levels> <frames>, then /distill/grid <slot> <level> <first_frame> <codes...> per level and page of {GRID_PAGE}, "
+        f"then /distill/grid/blended <slot> <first_index> <level> <start_frame> <end_frame> ...: the runs of blended cells, "
+        f"{BLEND_PAGE} values a message, index 0 starting the list afresh.",
         _grid_get,
     ),
     Route(
@@ -436,8 +440,10 @@ ROUTES: tuple[Route, ...] = (
         _swap,
     ),
     Route(
-        "/distill/blend", (Arg("slot_a", "slot"), Arg("slot_b", "slot"), Arg("weight", "f"), Optional((Arg("start_frame", "i"), Arg("end_frame", "i")))),
-        "Blend slot_a towards slot_b by weight 0..1 in embedding space (default: all frames); answers /distill/edited.",
+        "/distill/blend",
+        (Arg("slot_a", "slot"), Arg("slot_b", "slot"), Arg("weight", "f"), Optional((Arg("start_frame", "i"), Arg("end_frame", "i"))), Rest(Arg("level", "level"))),
+        "Blend slot_a towards slot_b by weight 0..1 in embedding space over frames [start, end) of the levels (default: all "
+        "frames, every level; levels need the frames); answers /distill/edited.",
         _blend,
     ),
     Route("/distill/undo", (SLOT,), "Undo a slot's last edit; answers /distill/edited <slot> <undo_depth> <redo_depth>.", _undo),
@@ -473,8 +479,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/distill/train/options", (), "Answers /distill/train/option <key> <value> for every training option.", _train_options),
     Route(
         "/distill/train/defaults", (Arg("dataset_dir", "s"),),
-        "Count a folder's readable sound files and set every training option but the seed to its default for them (each "
-        "answered as /distill/train/option); answers /distill/train/defaults <dataset_dir> <files>.",
+        "Count a folder's usable sound files (those training would use: not silent, too short or unreadable) and set "
+        "every training option but the seed to its default for them (each answered as /distill/train/option); answers /distill/train/defaults <dataset_dir> <files>.",
         _train_defaults,
     ),
     Route(

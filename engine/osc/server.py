@@ -76,6 +76,7 @@ log = logging.getLogger("distill.osc")
 MAX_DATAGRAM = 65507  # the largest UDP payload: requests up to this size are read whole
 MAX_REPLY_BYTES = 1024  # list replies are paged to stay under this (paths may make a message longer)
 GRID_PAGE = 64  # codes per /distill/grid message
+BLEND_PAGE = 60  # values (20 runs of level, start, end) per /distill/grid/blended message
 USAGE_PAGE = 64  # counts per /distill/health/usage message
 MAX_TEXT_BYTES = 768  # a text value of a reply is cut to this (UTF-8), so that its message fits MAX_REPLY_BYTES
 MAX_LISTENERS = 32
@@ -134,13 +135,20 @@ def grid_messages(slot: str, cells: Sequence[tuple[int, int, int]]) -> list[tupl
     return messages
 
 
+def blended_messages(slot: str, runs: Sequence[tuple[int, int, int]]) -> list[tuple[str, tuple]]:
+    """`/distill/grid/blended <slot> <first_index> <level> <start> <end> ...`: a slot's blended cells as runs,
+    BLEND_PAGE values a message; the page at index 0 starts the list afresh (alone when nothing is blended)."""
+    values = [value for run in runs for value in run]
+    return numbered_pages("/distill/grid/blended", (slot,), values, page=BLEND_PAGE) or [("/distill/grid/blended", (slot, 0))]
+
+
 def event_messages(event: Event) -> list[tuple[str, tuple]]:
     """The OSC messages that tell subscribers about `event`."""
     match event:
         case ParamChanged(name, value):
             return [(f"/distill/param/{name}", (value,))]
-        case GridEdited(slot, cells, undo_depth, redo_depth):
-            return [*grid_messages(slot, cells), ("/distill/edited", (slot, undo_depth, redo_depth))]
+        case GridEdited(slot, cells, undo_depth, redo_depth, blended):
+            return [*grid_messages(slot, cells), *blended_messages(slot, blended), ("/distill/edited", (slot, undo_depth, redo_depth))]
         case Encoded(slot, levels, frames):
             return [("/distill/encoded", (slot, levels, frames))]
         case Generated(path, duration, seed):

@@ -33,6 +33,7 @@ class PriorConfig(JsonRecord):
     n_heads: int = 4
     dropout: float = 0.2
     head_expansion: int = 2  # hidden size of each level head's MLP, as a multiple of d_model
+    end_head: bool = False  # predicts where a sound ends (one-shots); priors trained before it existed have none
 
     def __post_init__(self) -> None:
         if self.levels < 1 or self.codebook_size < 2:
@@ -72,7 +73,7 @@ def adaptive_prior_config(file_count: int, levels: int, codebook_size: int) -> P
         d_model, n_layers, dropout = 192, 6, 0.1
     return PriorConfig(
         levels=levels, codebook_size=codebook_size, d_model=d_model, n_layers=n_layers,
-        n_heads=d_model // HEAD_DIM, dropout=dropout,
+        n_heads=d_model // HEAD_DIM, dropout=dropout, end_head=True,
     )
 
 

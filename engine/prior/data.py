@@ -18,6 +18,9 @@ of about a second (21 frames + 4 of silence) and a 256-frame context:
     BEGIN       [kick ... snare ... hat ... pad ...                      (256 frames)  ]
     CUT                      [.....____|hat ... pad ... kick' ...                          ]
 
+Every frame also carries whether it lies after the end of its file's sound, in the silent gap
+(`CodeSet.after_end`): the target of the prior's end head, which is how one-shots learn to stop.
+
 Validation windows are fixed: BEGIN at every validation sequence and CUT from its middle frame, over one
 round in dataset order; windows that run past its end are padded and the padding masked out of the loss.
 """
@@ -46,6 +49,7 @@ class CodeSet:
     codes: Tensor  # [L, N] long: every sequence, one after the other
     lengths: Tensor  # [S] long: frames per sequence
     copies: int  # sequences per file: the file itself, then its augmented copies (file f: f * copies + c)
+    gap: int = 0  # silent frames closing every sequence: each file's sound ends `gap` frames before its sequence does
 
     def stream(self, order: Tensor) -> Tensor:
         """The sequences in `order` [S'] (indices, repeats allowed) end to end -> codes [L, sum of lengths]."""
@@ -53,6 +57,12 @@ class CodeSet:
         shift = sequence_starts(self.lengths)[order] - sequence_starts(lengths)  # [S'] source minus stream position
         frames = torch.repeat_interleave(shift, lengths) + torch.arange(int(lengths.sum()))  # [N']
         return self.codes[:, frames]  # [L, N']
+
+    def after_end(self, order: Tensor) -> Tensor:
+        """Whether each frame of `stream(order)` lies in the silent gap after its sound -> bool [sum of lengths]."""
+        lengths = self.lengths[order]  # [S']
+        within = torch.arange(int(lengths.sum())) - torch.repeat_interleave(sequence_starts(lengths), lengths)  # [N'] frame in its sequence
+        return within >= torch.repeat_interleave(lengths - self.gap, lengths)  # [N']
 
 
 @dataclass
@@ -98,7 +108,7 @@ def encode_clips(
             for start in range(0, mels.shape[-1], ENCODE_CHUNK_FRAMES)
         ]
         sequences.extend(torch.cat(grids, dim=-1).cpu())  # V x [L, F]
-    return CodeSet(torch.cat(sequences, dim=1), torch.tensor([s.shape[1] for s in sequences]), 1 + variants)
+    return CodeSet(torch.cat(sequences, dim=1), torch.tensor([s.shape[1] for s in sequences]), 1 + variants, gap_columns)
 
 
 def sequence_starts(lengths: Tensor) -> Tensor:

@@ -19,7 +19,18 @@ levels of a frame predicted independently of each other.
 
 Two START vectors tell a window how it begins: BEGIN (a sound starts here: the prior learns attacks) or
 CUT (earlier frames exist but fell out of the window: training windows that start mid-sound, and the
-sliding window of long generations). The trunk follows nanoGPT (pre-norm blocks, GELU MLP, learned
+sliding window of long generations).
+
+End head (`PriorConfig.end_head`, priors trained before it have none): a linear layer on h_t gives the
+logit that frame t lies after the end of the sound, in the silence that follows it. It is trained with
+binary cross-entropy next to the code losses on the training files' ends (`engine.prior.data`), and a
+one-shot generation (`generate(one_shot=True)`) draws it before every new frame and stops at the first
+frame it places after the end: one sound of natural length.
+
+    stream      |kick.........____|snare ...        (____: the silent gap after each file)
+    after end    0000000000000111100000 ...        target of the end head at each frame
+
+The trunk follows nanoGPT (pre-norm blocks, GELU MLP, learned
 positions, scaled init of residual projections). Training and cache prefills run the modules over whole
 windows; the cached steps of sampling run `_Unrolled`, the same computation written as plain tensor
 operations on [B, d] tensors, because at batch 1 a frame's time goes to calling operations, not to arithmetic.
@@ -154,6 +165,7 @@ class CodePrior(nn.Module):
         self.blocks = nn.ModuleList(Block(cfg, layer) for layer in range(cfg.n_layers))
         self.ln_f = nn.LayerNorm(cfg.d_model)
         self.heads = nn.ModuleList(LevelHead(cfg, level) for level in range(cfg.levels))
+        self.end = nn.Linear(cfg.d_model, 1) if cfg.end_head else None  # logit: this frame lies after the sound's end
         self.register_buffer("level_offsets", torch.arange(cfg.levels) * cfg.codebook_size, persistent=False)  # [L]
         self.apply(self._init_weights)
         for name, param in self.named_parameters():
@@ -213,14 +225,27 @@ class CodePrior(nn.Module):
         (bool, default all True) says whether each window starts at the beginning of a sound (BEGIN) or was
         cut from the middle of a longer sequence (CUT).
         """
+        return self.code_logits(self.hidden(codes, begins), codes)  # [B, L, T, K]
+
+    def hidden(self, codes: Tensor, begins: Tensor | None = None) -> Tensor:
+        """Teacher-forced hidden states: codes [B, L, T] -> h [B, T, d], h_t from frames < t (see `forward`)."""
         B, L, T = codes.shape
         if L != self.cfg.levels or not 1 <= T <= self.cfg.context:
             raise ValueError(f"codes must be [B, {self.cfg.levels}, 1..{self.cfg.context}], got {list(codes.shape)}")
         if begins is None:
             begins = torch.ones(B, dtype=torch.bool, device=codes.device)
-        h = self._trunk(self._window_inputs(codes[:, :, :-1], begins))  # [B, T, d]
+        return self._trunk(self._window_inputs(codes[:, :, :-1], begins))  # [B, T, d]
+
+    def code_logits(self, h: Tensor, codes: Tensor) -> Tensor:
+        """Hidden states h [B, T, d] and the codes [B, L, T] -> logits [B, L, T, K], level l given levels < l."""
         by_frame = codes.transpose(1, 2)  # [B, T, L]
         return torch.stack([head(h, by_frame[..., :level]) for level, head in enumerate(self.heads)], dim=1)  # [B, L, T, K]
+
+    def end_logits(self, h: Tensor) -> Tensor:
+        """Hidden states h [..., d] -> logits [...] that each frame lies after the sound's end (needs the end head)."""
+        if self.end is None:
+            raise ValueError("this prior has no end head (it was trained before one-shots existed)")
+        return self.end(h).squeeze(-1)  # [...]
 
     # ------------------------------------------------------------------ sampling
 
@@ -248,8 +273,13 @@ class CodePrior(nn.Module):
         top_k: int = 0,
         top_p: float = 1.0,
         generator: torch.Generator | None = None,
+        one_shot: bool = False,
     ) -> Tensor:
         """Sample `n_frames` new code frames -> LongTensor [B, L, n_frames], continuing `prompt` [B, L, T0].
+
+        `one_shot` (batch 1, a prior with an end head): before every new frame after the first, the end head
+        decides whether the sound is over (a Bernoulli draw, or probability above 1/2 at temperature 0), and
+        sampling stops there, so fewer than `n_frames` frames may come back: `n_frames` is then the cap.
 
         Any length: the prior sees a sliding window of at most context - 1 frames after its START vector.
         When the window is full it keeps the last `keep_on_slide` frames, starts them with CUT and rebuilds
@@ -261,11 +291,13 @@ class CodePrior(nn.Module):
         if n_frames < 0 or batch < 1:
             raise ValueError(f"need n_frames >= 0 and batch >= 1, got {n_frames} and {batch}")
         known = self._check_prompt(prompt, batch, self.pos_emb.weight.device)  # [B, L, T0]
+        if one_shot and (self.end is None or known.shape[0] != 1):
+            raise ValueError("a one-shot needs a prior with an end head and a batch of 1")
         was_training = self.training
         self.eval()
         try:
             with torch.inference_mode():
-                frames = self._sample(known, n_frames, temperature, top_k, top_p, generator)  # [T0 + n_frames, L, B]
+                frames = self._sample(known, n_frames, temperature, top_k, top_p, generator, one_shot=one_shot)  # [T0 + n, L, B]
         finally:
             self.train(was_training)
         # The copy is made outside inference mode, so callers get an ordinary tensor.
@@ -311,11 +343,13 @@ class CodePrior(nn.Module):
 
     def _sample(
         self, known: Tensor, n_frames: int, temperature: float, top_k: int, top_p: float, generator: torch.Generator | None,
-        fixed: Tensor | None = None,
+        fixed: Tensor | None = None, one_shot: bool = False,
     ) -> Tensor:
         """The loop of `generate` (inference mode): known frames [B, L, T0] -> all frames, frame-major [T0 + n_frames, L, B].
 
-        `fixed` [n_frames, L, B] holds codes that new frames keep (-1 where a code is drawn).
+        `fixed` [n_frames, L, B] holds codes that new frames keep (-1 where a code is drawn). `one_shot`
+        (batch 1): stop before the first new frame after the first that the end head places after the end;
+        fewer frames then come back.
         """
         B, L, T0 = known.shape
         device, context = known.device, self.cfg.context
@@ -324,7 +358,7 @@ class CodePrior(nn.Module):
         start = 0 if T0 < context else T0 - self.keep_on_slide  # first frame in the window
         cache = KVCache(self.cfg, B, device, self.pos_emb.weight.dtype)
         unrolled = _Unrolled(self, cache)
-        noise = None
+        noise = ends = None
         for n in range(T0, T0 + n_frames):
             if n - start >= context:  # window full: keep the newest frames and rebuild the cache
                 start = n - self.keep_on_slide
@@ -338,6 +372,12 @@ class CodePrior(nn.Module):
             if temperature > 0 and drawn == 0:  # greedy decoding draws nothing
                 size = min(NOISE_FRAMES, T0 + n_frames - n)
                 noise = gumbel_noise((size, L, B, self.cfg.codebook_size), generator=generator, device=device)  # [size, L, B, K]
+                if one_shot:
+                    ends = torch.rand(size, generator=generator, device=generator.device if generator is not None else device)  # [size]
+            if one_shot and n > T0:
+                threshold = 0.5 if temperature == 0 else float(ends[drawn])
+                if float(torch.sigmoid(self.end(h)[0, 0])) > threshold:  # the sound is over: frame n is not part of it
+                    return frames[:n]
             unrolled.sample_frame(h, frames[n], temperature, top_k, top_p, None if noise is None else noise[drawn], None if fixed is None else fixed[n - T0])
         return frames
 

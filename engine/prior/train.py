@@ -7,6 +7,10 @@ VQ-VAE trainer (`engine.training.trainer`), on the same run skeleton (`engine.tr
   copies, more for small collections) and from its validation split (as they are); see `engine.prior.data`.
 - Every epoch reports training and validation loss (cross-entropy, nats per code) and perplexity
   (exp of the loss) per level; the weights with the lowest validation loss are the ones saved.
+- The end head (one-shots, `engine.prior.model`) is trained beside the codes with binary cross-entropy on
+  whether each frame lies after its file's sound (`CodeSet.after_end`), added to the code loss; its
+  validation loss is recorded in the history as `val_end_loss` (not part of `val_loss`, which picks the best
+  weights and stays comparable with priors without the head).
 - A checkpoint (optimizer, RNG states, the extracted codes and the epoch's window plan) is written after
   every epoch and every `checkpoint_seconds`, so `resume` continues exactly where it stopped.
 - Memorisation warning: see MEMORISATION_RULE; the record lands in `metadata["prior"]["memorisation"]`.
@@ -160,6 +164,13 @@ def prior_loss(logits: Tensor, codes: Tensor, mask: Tensor) -> tuple[Tensor, Ten
     return sums.sum() / (count * L).clamp_min(1), sums, count
 
 
+def end_loss(end_logits: Tensor, after_end: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+    """end_logits [B, T], after_end [B, T] (bool), mask [B, T] -> (mean binary cross-entropy [], its sum [])."""
+    bce = F.binary_cross_entropy_with_logits(end_logits, after_end.float(), reduction="none")  # [B, T]
+    total = (bce * mask).sum()
+    return total / mask.sum().clamp_min(1), total
+
+
 def memorisation_warnings(history: list[dict], labels: tuple[str, ...]) -> list[str]:
     """The memorisation warnings (MEMORISATION_RULE) for the last epoch of `history`."""
     last = history[-1]
@@ -280,8 +291,9 @@ class PriorTrainer(EpochLoop):
             self.counts = info["counts"]
             for key in ("epoch", "step_in_epoch", "steps", "seconds", "history", "best_epoch", "best_val_loss", "partial_ce", "partial_count"):
                 setattr(self.state, key, info[key])
-            self.train_set = CodeSet(saved["train_codes"], saved["train_lengths"], self.train_cfg.variants + 1)
-            self.val_set = CodeSet(saved["val_codes"], saved["val_lengths"], 1)
+            gap = self.train_cfg.gap_columns
+            self.train_set = CodeSet(saved["train_codes"], saved["train_lengths"], self.train_cfg.variants + 1, gap)
+            self.val_set = CodeSet(saved["val_codes"], saved["val_lengths"], 1, gap)
         else:
             file_count = int((self.loaded.metadata.get("dataset") or {}).get("file_count") or 0)
             self.prior_cfg, self.train_cfg = self._configs(file_count)
@@ -291,11 +303,13 @@ class PriorTrainer(EpochLoop):
 
         self.val_plan = validation_plan(self.val_set)
         self.val_stream = self.val_set.codes.to(self.device)  # [L, N] validation sequences in dataset order
+        self.val_after = self.val_set.after_end(self.val_plan.order)[None].to(self.device)  # [1, N] end-head targets
         self.prior = CodePrior(self.prior_cfg).to(self.device)
         self.optimizer = make_optimizer(self.prior, self.train_cfg)
         self.best_state: dict | None = None
         self.plan: WindowPlan | None = None
         self.stream: Tensor | None = None  # [L, N] the epoch's codes in plan order, on the device
+        self.after: Tensor | None = None  # [1, N] whether each of them lies after its sound (end-head targets)
         if saved is not None:
             self.prior.load_state_dict(saved["model"])
             self.optimizer.load_state_dict(saved["optimizer"])
@@ -320,22 +334,37 @@ class PriorTrainer(EpochLoop):
         cfg = self.train_cfg
         return cfg.learning_rate * min(1.0, (self.state.steps + 1) / max(1, cfg.warmup_steps))
 
+    def _losses(self, stream: Tensor, after: Tensor, starts: Tensor, begins: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Windows of `stream` [L, N] and `after` [1, N] at `starts` [B] -> (loss [], per-level CE sums [L], frames [], end BCE sum []).
+
+        The loss is the mean code cross-entropy plus, with an end head, the mean end binary cross-entropy.
+        """
+        context = self.prior_cfg.context
+        codes, mask = take_windows(stream, starts, context)  # [B, L, C], [B, C]
+        h = self.prior.hidden(codes, begins=begins.to(self.device))  # [B, C, d]
+        loss, level_sums, frames = prior_loss(self.prior.code_logits(h, codes), codes, mask)
+        if self.prior.end is None:
+            return loss, level_sums, frames, torch.zeros((), device=self.device)
+        targets, _ = take_windows(after, starts, context)  # [B, 1, C]
+        end_mean, end_sum = end_loss(self.prior.end_logits(h), targets[:, 0], mask)
+        return loss + end_mean, level_sums, frames, end_sum
+
     @torch.no_grad()
-    def _validate(self) -> list[float]:
-        """Mean cross-entropy per level over the validation windows (no dropout)."""
+    def _validate(self) -> tuple[list[float], float]:
+        """Mean cross-entropy per level, and mean end binary cross-entropy, over the validation windows (no dropout)."""
         self.prior.eval()
         sums = torch.zeros(self.prior_cfg.levels, device=self.device)  # [L]
         count = torch.zeros((), device=self.device)
+        end_sum = torch.zeros((), device=self.device)
         batch = self.train_cfg.batch_size
         for first in range(0, len(self.val_plan.starts), batch):
             window = slice(first, first + batch)
-            codes, mask = take_windows(self.val_stream, self.val_plan.starts[window], self.prior_cfg.context)  # [b, L, C], [b, C]
-            logits = self.prior(codes, begins=self.val_plan.begins[window].to(self.device))  # [b, L, C, K]
-            _, level_sums, frames = prior_loss(logits, codes, mask)
+            _, level_sums, frames, window_end = self._losses(self.val_stream, self.val_after, self.val_plan.starts[window], self.val_plan.begins[window])
             sums += level_sums
             count += frames
+            end_sum += window_end
         self.prior.train()
-        return (sums / count.clamp_min(1)).tolist()
+        return (sums / count.clamp_min(1)).tolist(), float(end_sum / count.clamp_min(1))
 
     def _checkpoint(self) -> None:
         s = self.state
@@ -361,15 +390,14 @@ class PriorTrainer(EpochLoop):
             self.plan = epoch_plan(self.train_set, self.prior_cfg.context, cfg.min_epoch_windows, self.generator)
             s.partial_ce, s.partial_count = [0.0] * self.prior_cfg.levels, 0
         self.stream = self.train_set.stream(self.plan.order).to(self.device)
+        self.after = self.train_set.after_end(self.plan.order)[None].to(self.device)  # [1, N]
         self.prior.train()
         return math.ceil(len(self.plan.starts) / cfg.batch_size)
 
     def _step(self, steps_in_epoch: int) -> None:
         s, cfg = self.state, self.train_cfg
         batch = slice(s.step_in_epoch * cfg.batch_size, (s.step_in_epoch + 1) * cfg.batch_size)
-        codes, mask = take_windows(self.stream, self.plan.starts[batch], self.prior_cfg.context)  # [B, L, C], [B, C]
-        logits = self.prior(codes, begins=self.plan.begins[batch].to(self.device))  # [B, L, C, K]
-        loss, level_sums, frames = prior_loss(logits, codes, mask)
+        loss, level_sums, frames, _ = self._losses(self.stream, self.after, self.plan.starts[batch], self.plan.begins[batch])
         self._optimise(loss, self._learning_rate(), self.prior)
         s.partial_ce = [a + b for a, b in zip(s.partial_ce, level_sums.tolist())]
         s.partial_count += int(frames)
@@ -380,7 +408,7 @@ class PriorTrainer(EpochLoop):
 
     def _finish_epoch(self) -> None:
         s = self.state
-        val_ce = self._validate()
+        val_ce, val_end = self._validate()
         train_ce = [total / max(1, s.partial_count) for total in s.partial_ce]
         s.epoch += 1
         val_loss, train_loss = sum(val_ce) / len(val_ce), sum(train_ce) / len(train_ce)
@@ -391,6 +419,7 @@ class PriorTrainer(EpochLoop):
         s.history.append({
             "epoch": s.epoch, "train_loss": train_loss, "val_loss": val_loss, "seconds": round(s.seconds, 2),
             "train_perplexity": [math.exp(x) for x in train_ce], "val_perplexity": [math.exp(x) for x in val_ce],
+            **({"val_end_loss": val_end} if self.prior.end is not None else {}),
         })
         warnings = memorisation_warnings(s.history, self.labels)
         if self._converged():

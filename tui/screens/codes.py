@@ -3,13 +3,19 @@
 Like a patch, it only speaks the engine's OSC contract. The grid widget is filled from `/distill/grid`
 messages, the replies to `/distill/grid/get` and the events every edit sends to all subscribers, so an edit
 made by any client shows up live, and an edit made here is a request whose result arrives the same way:
-the engine stays the one source of truth.
+the engine stays the one source of truth. Blended cells are marked from `/distill/grid/blended`.
+
+A swap is one edit in each slot: undoing it here undoes both halves while the other slot has not been
+edited since, and names the other slot when it cannot. Playing a slot that has not changed since it was
+last decoded plays that file again instead of decoding another.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,9 +23,32 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from tui.screens.base import EngineScreen
-from tui.widgets.code_grid import SLOTS, CodeGrid
+from tui.widgets.code_grid import SLOTS, CodeGrid, GridRegion
+from tui.widgets.screen_bar import ScreenBar
 
 SAMPLES_PER_FRAME = 2048  # hop length 512 x 4 mel frames per code frame
+
+
+@dataclass(frozen=True)
+class DecodedFile:
+    """A slot's last decoded file and the grid it was decoded from (as shown when the engine announced it)."""
+
+    path: str
+    codes: np.ndarray  # [levels, frames]
+    blended: frozenset[tuple[int, int]]
+
+    def holds(self, codes: np.ndarray | None, blended: set[tuple[int, int]]) -> bool:
+        """Whether the file is still what the grid `codes` with `blended` cells sounds like."""
+        return codes is not None and np.array_equal(self.codes, codes) and self.blended == blended
+
+
+@dataclass(frozen=True)
+class SwapMade:
+    """A swap made here: the other slot and both slots' undo depths right after it."""
+
+    other: str
+    depth: int
+    other_depth: int
 
 
 class CodesScreen(EngineScreen):
@@ -56,21 +85,26 @@ class CodesScreen(EngineScreen):
         Binding("e", "focus_path", "Encode"),
         Binding("s", "swap", "Swap"),
         Binding("w", "ask_weight", "Blend"),
-        Binding("u,ctrl+z", "undo", "Undo"),
-        Binding("ctrl+r,ctrl+y", "redo", "Redo"),
+        Binding("u,ctrl+z", "undo", "Undo", key_display="u"),
+        Binding("ctrl+r,ctrl+y", "redo", "Redo", key_display="^r"),
         Binding("d", "decode", "Decode"),
         Binding("p", "play", "Play"),
-        Binding("space", "preview", "Preview"),
+        Binding("space", "preview", "Hear code", key_display="␣"),
         Binding("escape", "back_to_grid", "Back", show=False),
     ]
 
     def __init__(self):
         super().__init__()
         self.depths: dict[str, tuple[int, int]] = {}  # slot -> (undo, redo) depths, as last announced
+        self.decoded: dict[str, DecodedFile] = {}  # slot -> its last decoded file
+        self.swaps: dict[str, SwapMade] = {}  # slot -> the swap made here that is its last edit
+        self._swap_sent: tuple[str, str] | None = None  # a swap asked for, until both its edits are announced
+        self._swap_depths: dict[str, int] = {}  # the undo depths its edits announced so far
         self._fetching: set[str] = set()  # slots with a /distill/grid/get on its way
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ScreenBar("codes")
         with Horizontal(id="codes-source"):
             yield Label("Encode into A:", id="codes-source-label")
             yield Input(placeholder="path of a sound file, then Enter", id="codes-path")
@@ -114,9 +148,15 @@ class CodesScreen(EngineScreen):
             case "/distill/grid" if slot:
                 if not self.grid.put_codes(slot, int(values[1]), int(values[2]), [int(code) for code in values[3:]]):
                     self._fetch(slot)
+            case "/distill/grid/blended" if slot:
+                self.grid.put_blended(slot, int(values[1]), [int(value) for value in values[2:]])
             case "/distill/edited" if slot:
                 self.depths[slot] = (int(values[1]), int(values[2]))
+                self._swap_edited(slot, int(values[1]))
             case "/distill/decoded" if slot:
+                codes = self.grid.grids.get(slot)
+                if codes is not None:
+                    self.decoded[slot] = DecodedFile(str(values[1]), codes.copy(), frozenset(self.grid.blended.get(slot, set())))
                 self._show_activity(f"Decoded slot {slot} to {values[1]}")
             case "/distill/playing":
                 self._show_activity(f"Playing {values[0]}")
@@ -124,6 +164,8 @@ class CodesScreen(EngineScreen):
                 self._show_activity(f"{values[2]}…")
             case "/distill/error" if values and values[0] == "/distill/grid/get":
                 self._fetching.clear()
+            case "/distill/error" if values and values[0] == "/distill/swap":
+                self._swap_sent = None  # refused: there is no swap to undo
         self._show_info()
 
     def _fetch(self, slot: str) -> None:
@@ -154,7 +196,8 @@ class CodesScreen(EngineScreen):
         codes = grid.shown
         undo, redo = self.depths.get(grid.slot, ("?", "?"))
         grid.border_title = "Slot " + "".join(f"[reverse] {slot} [/]" if slot == grid.slot else f" {slot} " for slot in SLOTS)
-        grid.border_subtitle = "" if codes is None else f"{codes.shape[1]} frames · undo {undo} · redo {redo}"
+        marked = " · ~ blended" if grid.blended.get(grid.slot) else ""
+        grid.border_subtitle = "" if codes is None else f"{codes.shape[1]} frames · undo {undo} · redo {redo}{marked}"
         parts = []
         if codes is not None:
             level, frame = grid.cursor
@@ -162,8 +205,9 @@ class CodesScreen(EngineScreen):
             parts.append(f"{grid.label(level)} · frame {frame} · {grid.seconds(frame):.2f} s · code {'…' if code is None else code}")
             selection = grid.selection
             if selection is not None:
-                first, last = grid.label(selection.levels[0]), grid.label(selection.levels[-1])
-                parts.append(f"selected frames {selection.start}-{selection.end - 1} of {first if first == last else f'{first}-{last}'}")
+                parts.append(f"selected {selection.describe(grid.level_labels)}")
+            elif not grid.typed:
+                parts.append("v or shift+arrows select, +/- step the code")  # keys the footer has no room for
             if grid.typed:
                 parts.append(f"new index {grid.typed} (Enter sets it)")
         self.query_one("#codes-info", Static).update(" · ".join(parts))
@@ -210,37 +254,73 @@ class CodesScreen(EngineScreen):
         region = grid.edit_region
         if region is None:
             return
-        every_level = len(region.levels) == grid.shown.shape[0]
-        self.send("/distill/swap", grid.slot, grid.other_slot, region.start, region.end, *(() if every_level else region.levels))
+        self._swap_sent, self._swap_depths = (grid.slot, grid.other_slot), {}
+        self.send("/distill/swap", grid.slot, grid.other_slot, region.start, region.end, *self._levels(region))
+
+    def _swap_edited(self, slot: str, depth: int) -> None:
+        """An edit of `slot` was announced: once both edits of the swap sent are, remember it for undo."""
+        if self._swap_sent is None or slot not in self._swap_sent:
+            self.swaps.pop(slot, None)  # another edit: the swap is no longer this slot's last one
+            return
+        self._swap_depths[slot] = depth
+        if len(self._swap_depths) == 2:
+            a, b = self._swap_sent
+            self.swaps[a] = SwapMade(b, self._swap_depths[a], self._swap_depths[b])
+            self.swaps[b] = SwapMade(a, self._swap_depths[b], self._swap_depths[a])
+            self._swap_sent = None
+
+    def _levels(self, region: GridRegion) -> tuple[int, ...]:
+        """The levels to send for `region`: none when it covers every level (the engine's default)."""
+        return () if len(region.levels) == self.grid.shown.shape[0] else region.levels
+
+    def blend_region(self) -> GridRegion | None:
+        """What a blend covers: the selection, or every frame both slots have, of every level."""
+        grid = self.grid
+        if grid.shown is None:
+            return None
+        other = grid.grids.get(grid.other_slot)
+        frames = grid.shown.shape[1] if other is None else min(grid.shown.shape[1], other.shape[1])
+        return grid.selection or GridRegion(tuple(range(grid.shown.shape[0])), 0, frames)
 
     def action_ask_weight(self) -> None:
         """Ask for the weight of a blend of the shown slot towards the other one."""
-        grid = self.grid
-        selection = grid.selection
-        where = "all frames" if selection is None else f"frames {selection.start + 1}-{selection.end}"
+        grid, region = self.grid, self.blend_region()
+        if region is None:
+            return
         weight = self.query_one("#codes-weight", Input)
-        weight.placeholder = f"Blend {grid.slot} towards {grid.other_slot} over {where} (every level): weight 0-1, then Enter; Esc cancels"
+        where = region.describe(grid.level_labels)
+        weight.placeholder = f"Blend {grid.slot} towards {grid.other_slot} over {where}: weight 0-1, then Enter; Esc cancels"
         weight.value = ""
         weight.add_class("-asking")
         weight.focus()
 
     @on(Input.Submitted, "#codes-weight")
     def _blend(self, event: Input.Submitted) -> None:
-        """Blend over the selection's frames (or all of them) with the typed weight."""
+        """Blend the region the prompt named (the selection's frames and levels, or all) with the typed weight."""
         try:
             weight = float(event.value)
         except ValueError:
             self.notify(f"a blend weight is a number from 0 to 1, not {event.value!r}", severity="warning")
             return
-        grid = self.grid
-        selection = grid.selection
-        frames = () if selection is None else (selection.start, selection.end)
-        self.send("/distill/blend", grid.slot, grid.other_slot, weight, *frames)
+        grid, region = self.grid, self.blend_region()
+        if region is not None:
+            self.send("/distill/blend", grid.slot, grid.other_slot, weight, region.start, region.end, *self._levels(region))
         self.action_back_to_grid()
 
     def action_undo(self) -> None:
-        """Undo the shown slot's last edit."""
-        self.send("/distill/undo", self.grid.slot)
+        """Undo the shown slot's last edit; both halves of a swap made here while the other slot is unchanged."""
+        slot = self.grid.slot
+        swap = self.swaps.pop(slot, None)
+        depth = self.depths.get(slot, (None, None))[0]
+        self.send("/distill/undo", slot)
+        if swap is None or swap.depth != depth:
+            return
+        self.swaps.pop(swap.other, None)
+        if self.depths.get(swap.other, (None, None))[0] == swap.other_depth:
+            self.send("/distill/undo", swap.other)
+            self._show_activity(f"Undid the swap in both slots, {slot} and {swap.other}")
+        else:
+            self._show_activity(f"Undid {slot}'s half of the swap; {swap.other} was edited since and keeps its half")
 
     def action_redo(self) -> None:
         """Redo the shown slot's last undone edit."""
@@ -251,8 +331,13 @@ class CodesScreen(EngineScreen):
         self.send("/distill/decode", self.grid.slot)
 
     def action_play(self) -> None:
-        """Play the shown slot (the engine decodes it first)."""
-        self.send("/distill/play", self.grid.slot)
+        """Play the shown slot: its last decoded file while the grid is unchanged, else decoded afresh."""
+        slot = self.grid.slot
+        last = self.decoded.get(slot)
+        if last is not None and last.holds(self.grid.grids.get(slot), self.grid.blended.get(slot, set())):
+            self.send("/distill/play", last.path)
+        else:
+            self.send("/distill/play", slot)
 
     def action_preview(self) -> None:
         """Listen to the codebook entry under the cursor on its own."""

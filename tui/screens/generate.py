@@ -21,6 +21,7 @@ from tui.state import PARAM_PREFIX
 from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.name_prompt import NamePrompt
 from tui.widgets.param_field import ParamField
+from tui.widgets.screen_bar import ScreenBar
 from tui.widgets.table_rows import highlight_key, highlighted_key
 
 PARAMS = (("temperature", "temperature"), ("top_k", "top-k"), ("top_p", "top-p"), ("duration", "duration (s)"), ("seed", "seed"))
@@ -54,6 +55,8 @@ class GenerateScreen(EngineScreen):
     GenerateScreen #generate { height: 1fr; }
     GenerateScreen #controls { width: 40; }
     GenerateScreen #sampling { height: auto; border: round $primary; padding: 1 1 0 1; }
+    GenerateScreen.-short #sampling { padding: 0 1; }
+    GenerateScreen.-short ParamField { margin-bottom: 0; }
     GenerateScreen #buttons { height: 3; }
     GenerateScreen #buttons Button { min-width: 10; margin-right: 1; }
     GenerateScreen DataTable { height: 1fr; border: round $primary; }
@@ -82,6 +85,7 @@ class GenerateScreen(EngineScreen):
     def compose(self) -> ComposeResult:
         params = self.app.state.params
         yield Header()
+        yield ScreenBar("generate")
         with Horizontal(id="generate"):
             with Vertical(id="controls"):
                 with Vertical(id="sampling") as sampling:

@@ -15,10 +15,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from tui.screens.base import EngineScreen
+from tui.widgets.screen_bar import ScreenBar
 from tui.widgets.traffic_light import light_dot
 from tui.widgets.usage_heatmap import UsageHeatmap, UsageLegend
 
 LIGHT_ORDER = ("green", "yellow", "red")  # the overall light is the worst level's
+WHAT_IS_COUNTED = "counted over every training file, unaugmented, as `distill health` does"  # the Train screen counts batches
 
 
 class LevelPanel(Vertical):
@@ -85,6 +87,7 @@ class HealthScreen(EngineScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ScreenBar("health")
         yield Static(id="health-summary")
         yield VerticalScroll(id="health-levels")
         yield UsageLegend()
@@ -142,7 +145,7 @@ class HealthScreen(EngineScreen):
         self.query_one("#health-summary", Static).update(
             Text.assemble(
                 light_dot(worst.light if worst else ""), " ", (model.name, "bold"),
-                f"  ·  {model.levels} levels × {model.codebook_size} codes  ·  {verdict}",
+                f"  ·  {model.levels} levels × {model.codebook_size} codes  ·  {verdict}  ·  {WHAT_IS_COUNTED}",
             )
         )
 

@@ -18,6 +18,7 @@ from tui.screens.base import EngineScreen
 from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.model_details import ModelDetails
 from tui.widgets.name_prompt import NamePrompt
+from tui.widgets.screen_bar import ScreenBar
 from tui.widgets.table_rows import highlight_key, highlighted_key
 
 SEARCH_DELAY_S = 0.25  # wait for a pause in typing before searching
@@ -57,6 +58,7 @@ class LibraryScreen(EngineScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ScreenBar("library")
         with Horizontal(id="library"):
             with Vertical(id="models-pane"):
                 yield Input(placeholder="search models ( / )", id="search")

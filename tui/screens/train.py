@@ -26,10 +26,16 @@ from tui.screens.base import EngineScreen
 from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.folder_tree import FolderTree
 from tui.widgets.loss_plot import LossPlot
-from tui.widgets.run_progress import RunProgress
-from tui.widgets.traffic_light import light_dot
 from tui.widgets.param_field import parse_number
+from tui.widgets.run_progress import RunProgress
+from tui.widgets.screen_bar import ScreenBar
+from tui.widgets.traffic_light import light_dot
 from tui.widgets.train_options import TrainOptions
+
+
+# The live figures and those of F5 / `distill health` differ for the same model: say which is which.
+PRIOR_IDLE = "A model generates sounds once its prior is trained: name it, then press p."
+LIVE_HEALTH_CAPTION = "Codes used in this epoch's augmented training batches (F5 Health: every file, unaugmented)"
 
 
 def clock(seconds: float) -> str:
@@ -51,11 +57,19 @@ class TrainScreen(EngineScreen):
         Binding("ctrl+s", "stop_training", "Stop"),
         Binding("p", "start_prior", "Train prior"),
         Binding("h", "show_health", "Its health"),
+        Binding("escape", "leave_field", "Leave field", show=False),
     ]
     DEFAULT_CSS = """
     TrainScreen #train-source {
         width: 40;
         padding: 0 1;
+    }
+    TrainScreen.-narrow #train-source {
+        width: 26;
+    }
+    TrainScreen.-narrow TrainOptions > Grid {
+        grid-size: 4;
+        grid-columns: 13 10;
     }
     TrainScreen #train-source > Label {
         margin-top: 1;
@@ -71,9 +85,14 @@ class TrainScreen(EngineScreen):
     }
     TrainScreen .buttons > Button {
         margin-right: 1;
+        min-width: 10;
     }
     TrainScreen #train-run {
         padding-right: 1;
+        border-left: blank;
+    }
+    TrainScreen #train-run:focus {
+        border-left: thick $accent;
     }
     TrainScreen #train-run > * {
         border: round $panel-lighten-2;
@@ -102,9 +121,10 @@ class TrainScreen(EngineScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ScreenBar("train")
         with Horizontal():
             with Vertical(id="train-source"):
-                yield Label("Sound folder (Enter: its defaults)")
+                yield Label("Sound folder, then Enter")
                 yield Input(placeholder="a folder of sounds", id="folder")
                 yield FolderTree(Path.cwd(), id="folder-tree")
                 yield Label("Name of the new model")
@@ -118,6 +138,7 @@ class TrainScreen(EngineScreen):
                     "Not training. Choose a folder and a name, check the options, then press t.",
                     ("", "level", "codes used", "perplexity", "dead", "status"),
                     LossPlot("train loss", "val L1"),
+                    LIVE_HEALTH_CAPTION,
                     id="model-run",
                 )
                 with Vertical(id="prior-box"):
@@ -128,18 +149,24 @@ class TrainScreen(EngineScreen):
                         yield Input(placeholder="default", type="number", compact=True, id="prior-minutes")
                         yield Button("Train prior  p", id="start-prior", variant="primary", compact=True)
                     yield RunProgress(
-                        "A model generates sounds once its prior is trained: press p.",
+                        PRIOR_IDLE,
                         ("level", "train perplexity", "val perplexity"),
                         id="prior-run",
                     )
         yield Footer()
 
+    def __init__(self):
+        super().__init__()
+        self.has_prior: dict[str, bool] = {}  # model name -> whether it has a prior, as last heard
+
     def on_mount(self) -> None:
         self.query_one("#options").border_title = "Options"
         self.query_one("#model-run").border_title = "Model training"
         self.query_one("#prior-box").border_title = "Prior training"
-        if self.app.state.model is not None:
-            self.query_one("#prior-model", Input).value = self.app.state.model.name
+        model = self.app.state.model
+        if model is not None:
+            self.has_prior[model.name] = model.has_prior
+            self.query_one("#prior-model", Input).value = model.name
         self.send("/distill/train/options")
 
     # -- the user's actions ---------------------------------------------------------------------------
@@ -161,6 +188,10 @@ class TrainScreen(EngineScreen):
             name.value = Path(folder).name
         self.send("/distill/train/defaults", folder)
 
+    @on(Input.Changed, "#prior-model")
+    def _prior_model_named(self) -> None:
+        self._show_prior_target()
+
     @on(TrainOptions.Edited)
     def _option_edited(self, event: TrainOptions.Edited) -> None:
         self.send("/distill/train/option", event.key, event.value)
@@ -174,6 +205,10 @@ class TrainScreen(EngineScreen):
         """Start training a model on the chosen folder with the options shown."""
         folder = absolute_folder(self.query_one("#folder", Input).value)
         self.send("/distill/train/start", folder, self.query_one("#name", Input).value.strip())
+
+    def action_leave_field(self) -> None:
+        """Esc: leave a text field (its value is offered) for the run panel, so that t, p and h work again."""
+        self.query_one("#train-run").focus()
 
     def action_stop_training(self) -> None:
         """Stop the run that is going (its best weights are saved)."""
@@ -224,7 +259,7 @@ class TrainScreen(EngineScreen):
             case "/distill/train/option", [key, value]:
                 options.show(str(key), value)
             case "/distill/train/defaults", [_, files]:
-                options.note(f"{files} readable sound files: the options are the defaults for that many; change any before training.")
+                options.note(f"{files} usable sound files (silent and unreadable ones not counted): these are the defaults for that many; change any.")
             case "/distill/error", ["/distill/train/option", *_]:
                 options.revert()
             case "/distill/train/started", [name]:
@@ -239,6 +274,7 @@ class TrainScreen(EngineScreen):
                 running = prior_run if prior_run.running else model_run
                 running.say("Stopping: the best weights so far are being saved…")
             case "/distill/train/done", [name, stopped]:
+                self.has_prior[str(name)] = False
                 saved = f"{name} is saved in the library{' (stopped early)' if stopped else ''}."
                 model_run.finish(f"{saved} h: load it and see its codebook usage; p: train its prior.", not stopped)
                 self.query_one("#prior-model", Input).value = name
@@ -256,13 +292,30 @@ class TrainScreen(EngineScreen):
             case "/distill/prior/train/stopping", _:
                 prior_run.say("Stopping: the best prior so far is being saved…")
             case "/distill/prior/train/done", [model, stopped]:
+                self.has_prior[str(model)] = True
                 prior_run.finish(f"The prior of {model} is saved{' (stopped early)' if stopped else ''}: the model can generate sounds now.", not stopped)
             case "/distill/error", ["/distill/prior/train", *_]:
                 prior_run.finish("Prior training failed (see the notification).", False)
-            case "/distill/model/loaded", [name, *_]:
+            case "/distill/model/loaded", [name, _, _, _, has_prior, *_]:
+                self.has_prior[str(name)] = bool(has_prior)
                 prior_model = self.query_one("#prior-model", Input)
                 if not prior_model.value.strip():
                     prior_model.value = str(name)
+                self._show_prior_target()
+
+    def _show_prior_target(self) -> None:
+        """While no prior trains: say whether the model named in the prior section has a prior already."""
+        run = self.query_one("#prior-run", RunProgress)
+        if run.running:
+            return
+        name = self.query_one("#prior-model", Input).value.strip()
+        has_prior = self.has_prior.get(name)
+        if has_prior is None:
+            run.say(PRIOR_IDLE)
+        elif has_prior:
+            run.say(f"{name} has a prior: it can generate sounds (p trains a new one in its place, asking first).")
+        else:
+            run.say(f"{name} has no prior yet: press p to train one, so that it can generate sounds.")
 
 
 def epoch_status(epoch: int, seconds: float, losses: str, best: int) -> Text:

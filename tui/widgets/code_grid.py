@@ -3,11 +3,12 @@
               ▏0s       ▏0.25s    ▏0.5s
     Structure 12 12 40  3  3  3 17 ...     one cell per frame, its code index on a colour picked from
     Timbre     5  5 61  9  9 44 44 ...     the index (neighbouring indices get far-apart hues); the
-    Detail    33  2  7  7 14  2  9 ...     labels stay put while the cells scroll under them
+    Detail    33  2  7  7 14~ 2~ 9 ...     labels stay put while the cells scroll under them; ~ marks
+                                           a blended cell, as in `distill codes show`
 
 The widget keeps one numpy array [levels, frames] per slot (`grids`, UNKNOWN where a code has not arrived)
-and shows one slot at a time. It knows nothing of the engine: its owner fills it (`start`, `put_codes`) and
-turns its `IndexChosen` messages into requests.
+and the blended cells of each (`blended`), and shows one slot at a time. It knows nothing of the engine: its
+owner fills it (`start`, `put_codes`, `put_blended`) and turns its `IndexChosen` messages into requests.
 
 Keys: arrows or hjkl move the cursor (the view scrolls to follow it), shift+arrows or `v` then arrows
 select frames x levels, digits then Enter set the index under the cursor, + and - step it, tab shows
@@ -40,6 +41,7 @@ HUE_STEP = 0.618033988749895  # golden ratio conjugate: consecutive indices land
 SELECTED_LIGHTNESS = 0.72  # selected cells show their colour in the digits, light enough on the selection's background
 TICK_STEPS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # seconds between time-axis labels
 TICK_SPACING = 8  # characters from one time-axis label to the next, at least ("▏10.25s" and a space)
+BLEND_MARK = "~"  # follows a blended cell, as in `distill codes show`
 
 
 @lru_cache(maxsize=4096)
@@ -64,6 +66,16 @@ class GridRegion:
     levels: tuple[int, ...]
     start: int
     end: int
+
+    def describe(self, labels: tuple[str, ...]) -> str:
+        """'frames 2-5 of Timbre' (frames as the cursor counts them; `labels` of every level of the grid)."""
+        if len(self.levels) == len(labels):
+            which = "every level"
+        else:
+            first, last = labels[self.levels[0]], labels[self.levels[-1]]
+            which = first if first == last else f"{first}-{last}"
+        frames = f"frame {self.start}" if self.end - self.start == 1 else f"frames {self.start}-{self.end - 1}"
+        return f"{frames} of {which}"
 
 
 class CodeGrid(ScrollView, can_focus=True):
@@ -124,9 +136,9 @@ class CodeGrid(ScrollView, can_focus=True):
         Binding("shift+down", "move(1, 0, True)", "Select", show=False),
         Binding("home", "jump(0)", "First frame", show=False),
         Binding("end", "jump(-1)", "Last frame", show=False),
-        Binding("v", "toggle_selecting", "Select"),
+        Binding("v", "toggle_selecting", "Select", show=False),
         Binding("enter", "enter_index", "Set", key_display="0-9 ⏎"),
-        Binding("plus", "step_index(1)", "Step", key_display="+/-"),
+        Binding("plus", "step_index(1)", "Step", key_display="+/-", show=False),
         Binding("minus", "step_index(-1)", "Step down", show=False),
         Binding("backspace", "forget_digit", "Erase digit", show=False),
         Binding("escape", "clear", "Clear", show=False),
@@ -148,6 +160,7 @@ class CodeGrid(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None):
         super().__init__(id=id)
         self.grids: dict[str, np.ndarray] = {}
+        self.blended: dict[str, set[tuple[int, int]]] = {}  # slot -> its blended cells (level, frame)
         self.labels: tuple[str, ...] = ()
         self.codebook_size = 0
         self.frames_per_second = 0.0
@@ -184,6 +197,15 @@ class CodeGrid(ScrollView, can_focus=True):
         if slot == self.slot:
             self.refresh()
         return True
+
+    def put_blended(self, slot: str, first: int, runs: list[int]) -> None:
+        """Mark the blended cells of `slot` given as flat (level, start, end) runs; `first` 0 starts afresh."""
+        cells = set() if first == 0 else self.blended.get(slot, set())
+        for level, start, end in zip(runs[0::3], runs[1::3], runs[2::3]):
+            cells.update((level, frame) for frame in range(start, end))
+        self.blended[slot] = cells
+        if slot == self.slot:
+            self.refresh()
 
     # -- what the owner reads ------------------------------------------------------------------------
 
@@ -222,6 +244,12 @@ class CodeGrid(ScrollView, can_focus=True):
             return None
         level, frame = self.cursor
         return self.selection or GridRegion((level,), frame, frame + 1)
+
+    @property
+    def level_labels(self) -> tuple[str, ...]:
+        """The names of the shown grid's levels."""
+        grid = self.shown
+        return tuple(self.label(level) for level in range(0 if grid is None else grid.shape[0]))
 
     def label(self, level: int) -> str:
         """The name of `level` (Structure, Timbre, ...) in the shown grid."""
@@ -410,6 +438,7 @@ class CodeGrid(ScrollView, can_focus=True):
         else:
             selected = range(selection.start, selection.end)
         chosen = self.get_component_rich_style("code-grid--selection")
+        blended = self.blended.get(self.slot, set())
         segments = []
         for frame in range(first, last):
             code = int(grid[level, frame])
@@ -423,6 +452,7 @@ class CodeGrid(ScrollView, can_focus=True):
             if (level, frame) == self.cursor:
                 style += self.get_component_rich_style("code-grid--cursor")
             segments.append(Segment(text, style))
-            segments.append(Segment(" ", chosen if frame in selected and frame + 1 in selected else self.rich_style))
+            gap = BLEND_MARK if (level, frame) in blended else " "
+            segments.append(Segment(gap, chosen if frame in selected and frame + 1 in selected else self.rich_style))
         start = x0 - first * width
         return Strip(segments).crop(start, start + max(view, 0))

@@ -1,5 +1,6 @@
 """The live view of one training run: a status line, a progress bar, an optional loss curve, a table with a
-row per level, and the run's warnings in a box that only shows while there are some."""
+row per level under an optional caption (what its figures are measured on), and the run's warnings in a box
+that only shows while there are some."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ class RunProgress(Vertical):
         height: auto;
         max-height: 6;
     }
+    RunProgress > .run-caption {
+        color: $text-muted;
+    }
     RunProgress > .run-warnings {
         height: auto;
         display: none;
@@ -41,12 +45,16 @@ class RunProgress(Vertical):
     }
     """
 
-    def __init__(self, idle: str, columns: tuple[str, ...], plot: LossPlot | None = None, *, id: str | None = None):
-        """`idle`: the status before any run; `columns`: the per-level table's headings; `plot`: the loss curve."""
+    def __init__(
+        self, idle: str, columns: tuple[str, ...], plot: LossPlot | None = None, caption: str = "", *, id: str | None = None
+    ):
+        """`idle`: the status before any run; `columns`: the per-level table's headings; `plot`: the loss curve;
+        `caption`: a line above the table saying what its figures measure."""
         super().__init__(id=id)
         self.status = Static(idle, classes="run-status")
         self.bar = ProgressBar(total=100, show_eta=False)
         self.plot = plot
+        self.caption = Static(caption, classes="run-caption") if caption else None
         self.table = DataTable(cursor_type="none", zebra_stripes=True)
         self.table.add_columns(*columns)
         self.warnings = Static(classes="run-warnings")
@@ -58,6 +66,8 @@ class RunProgress(Vertical):
         yield self.bar
         if self.plot is not None:
             yield self.plot
+        if self.caption is not None:
+            yield self.caption
         yield self.table
         yield self.warnings
 

@@ -20,14 +20,15 @@ from tui.widgets.param_field import format_number, parse_number
 # (key, label, tooltip) in the order the form shows them.
 OPTIONS = (
     ("levels", "levels", "Quantizer levels, coarse to fine: 2, 3 or 4."),
-    ("codebook_size", "codebook size", "Codes per level; 0 adapts it to the number of sounds."),
+    ("codebook_size", "codebook size", "Codes per level; auto (0) adapts it to the number of sounds."),
     ("codebook_dim", "code dim", "Size of each code vector."),
     ("commitment_weight", "commitment", "How strongly the encoder is pulled towards its codes; lower it if codes collapse."),
     ("hidden", "hidden", "Convolution channels: smaller trains faster and reconstructs less well."),
-    ("minutes", "minutes", "Training time budget; 0 is the default budget."),
+    ("minutes", "minutes", "Training time budget; default (0) is the trainer's default budget."),
     ("seed", "seed", "Random seed of the run: the same seed and data train the same model."),
 )
 OPTION_KEYS = tuple(key for key, _, _ in OPTIONS)
+ZERO_SHOWN = {"codebook_size": "auto", "minutes": "default"}  # what 0 means for these, shown as the empty field's placeholder
 
 
 class TrainOptions(Vertical):
@@ -69,7 +70,7 @@ class TrainOptions(Vertical):
         with Grid():
             for key, label, tooltip in OPTIONS:
                 yield Label(label)
-                yield Input(type="number", compact=True, id=f"option-{key}", tooltip=tooltip)
+                yield Input(placeholder=ZERO_SHOWN.get(key, ""), type="number", compact=True, id=f"option-{key}", tooltip=tooltip)
         yield Static("Choose a sound folder to see the defaults adapted to it.", id="options-note")
 
     def field(self, key: str) -> Input:
@@ -77,11 +78,11 @@ class TrainOptions(Vertical):
         return self.query_one(f"#option-{key}", Input)
 
     def show(self, key: str, value: float | int) -> None:
-        """Show the engine's value of option `key`."""
+        """Show the engine's value of option `key` (a 0 that means "auto" or "default" as that word)."""
         if key not in OPTION_KEYS:
             return
         self.known[key] = value
-        self._offered[key] = format_number(value)
+        self._offered[key] = "" if key in ZERO_SHOWN and value == 0 else format_number(value)
         self.field(key).value = self._offered[key]
 
     def note(self, text: str) -> None:
@@ -101,8 +102,10 @@ class TrainOptions(Vertical):
         if key not in OPTION_KEYS:
             return
         text = event.value.strip()
+        if text == self._offered.get(key):
+            return
         if not text and key in self.known:
             self.show(key, self.known[key])
-        elif text and text != self._offered.get(key):
+        elif text:
             self._offered[key] = text
             self.post_message(self.Edited(key, parse_number(text)))

@@ -93,7 +93,7 @@ class UsageLegend(UsageShades):
 
     DEFAULT_CSS = """
     UsageLegend {
-        height: 1;
+        height: auto;
     }
     """
 
