@@ -223,7 +223,8 @@ class Engine:
         When the loaded model is that file, it follows and is announced again as `ModelLoaded` under its new
         name (a loaded model of the same name from elsewhere is another model and keeps its name).
         """
-        old_path = self.library.get(old).path.resolve()
+        before = self.library.get(old)  # names ignore case: announce the library's spelling
+        old, old_path = before.name, before.path.resolve()
         entry = self.library.rename(old, new)
         followed = None
         with self._lock:
@@ -238,8 +239,19 @@ class Engine:
 
     def delete_model(self, name: str) -> None:
         """Delete library model `name` (its file) and announce it; a loaded copy stays loaded in memory."""
+        name = self.library.get(name).name  # names ignore case: announce the library's spelling
         self.library.delete(name)
         self._emit(ModelDeleted(name))
+
+    def describe_model(self, name: str, text: str) -> tuple[str, str]:
+        """Set library model `name`'s description -> (its name, the description as stored)."""
+        entry = self.library.set_description(name, text)
+        return entry.name, entry.description
+
+    def tag_model(self, name: str, add: list[str] = (), remove: list[str] = ()) -> tuple[str, list[str]]:
+        """Add and remove tags of library model `name` -> (its name, its tags now)."""
+        entry = self.library.edit_tags(name, add=add, remove=remove)
+        return entry.name, entry.tags
 
     def load_model(self, name_or_path: str) -> ModelInfo:
         """Load a library model or model file with its prior (on the torch worker) and wait for it."""

@@ -36,3 +36,8 @@ MODEL_FILE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
     },
 }
 MAX_METADATA_DEPTH = 32  # nesting of a model file's metadata JSON (real files use 5)
+
+# Model descriptions and tags, stored in the model file and shown and searched by every front end.
+MAX_DESCRIPTION_CHARS = 2000
+MAX_TAGS = 32
+MAX_TAG_CHARS = 40  # printable characters, no commas (facts list tags comma-joined)

@@ -87,7 +87,7 @@ def test_bad_generation_settings_are_refused_with_the_setting_named(changes, wor
 
 @pytest.mark.parametrize(
     "changes, words",
-    [({"format": "aiff"}, "format"), ({"bit_depth": 8}, "bit depth"), ({"sample_rate": 4000}, "sample rate"),
+    [({"format": "aac"}, "format"), ({"bit_depth": 8}, "bit depth"), ({"sample_rate": 4000}, "sample rate"),
      ({"format": "mp3", "sample_rate": 96000}, "mp3")],
 )
 def test_bad_export_settings_are_refused(changes, words):
@@ -297,7 +297,7 @@ def test_count_makes_consecutive_seeds_each_as_made_alone(library, tmp_path):
 
 
 def test_output_paths_are_checked(library, tmp_path):
-    with pytest.raises(InvalidSettings, match="does not end in .flac"):
+    with pytest.raises(InvalidSettings, match="x.wav is to be flac, so its name must end in .flac"):
         generate_files("tiny", GenerationSettings(duration_s=0.2), ExportSettings(format="flac"), seed=0, out=tmp_path / "x.wav")
     with pytest.raises(InvalidSettings, match="need an output folder"):
         generate_files("tiny", GenerationSettings(duration_s=0.2), ExportSettings(), seed=0, count=2, out=tmp_path / "x.wav")

@@ -175,6 +175,26 @@ def test_rename_and_delete_are_events_and_the_loaded_model_follows(library, engi
         listener.expect("/distill/model/renamed", timeout=0.2)  # failures announce nothing
 
 
+def test_tags_and_description_are_set_over_osc_and_shown_by_info(library, engine, client):
+    assert client.request("/distill/model/tag", "BARE", "vinyl", "Dusty", reply="/distill/model/tags") == ["bare", "vinyl,Dusty"]
+    assert client.request("/distill/model/tag", "bare", "dusty", "lofi", reply="/distill/model/tags") == ["bare", "vinyl,Dusty,lofi"]
+    assert client.request("/distill/model/untag", "bare", "vinyl", reply="/distill/model/tags") == ["bare", "Dusty,lofi"]
+    assert client.request("/distill/model/describe", "bare", " tape hiss ", reply="/distill/model/described") == ["bare", "tape hiss"]
+    entry = library.get("bare")
+    assert (entry.tags, entry.description) == (["Dusty", "lofi"], "tape hiss")  # written into the file
+    client.send("/distill/model/info", "bare")
+    facts = {values[1]: values[2] for address, values in until(client, "/distill/model/info/end")[:-1]}
+    assert (facts["tags"], facts["description"]) == ("Dusty,lofi", "tape hiss")
+    assert engine.search_models("lofi") == ["bare"]
+
+    assert error_of(client, "/distill/model/untag", "bare", "vinyl") == "model 'bare' has no tag 'vinyl' (its tags: Dusty, lofi)"
+    assert "is not a usable tag" in error_of(client, "/distill/model/tag", "bare", "a,b")
+    assert "at most 2000 characters" in error_of(client, "/distill/model/describe", "bare", "x" * 2001)
+    assert "did you mean 'bare'" in error_of(client, "/distill/model/tag", "baer", "x")
+    assert "must be text" in error_of(client, "/distill/model/tag", "bare", 3.0)
+    assert library.get("bare").tags == ["Dusty", "lofi"]
+
+
 # -- training options --------------------------------------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ from engine.errors import DistillError
 from engine.device import resolve_device
 from engine.generation.pipeline import generate_audio, generate_audio_batch
 from engine.generation.settings import (
+    FORMAT_EXTENSIONS,
     ExportSettings,
     GenerationSettings,
     InvalidSettings,
@@ -40,7 +41,7 @@ from engine.generation.settings import (
 )
 from engine.library import Library
 from engine.model.persist import LoadedModel, load_vqvae, weights_id
-from engine.paths import outputs_dir, safe_stem
+from engine.paths import free_path, outputs_dir, safe_stem
 from engine.prior.bundle import PRIOR_PREFIX, load_prior
 from engine.prior.model import CodePrior
 from engine.store import GenerationRecord, History
@@ -182,8 +183,9 @@ def _output_target(out: str | os.PathLike | None, file_format: str, count: int) 
     target = Path(out).expanduser()
     if target.is_dir() or not target.suffix:
         return target
-    if target.suffix.lower() != f".{file_format}":
-        raise InvalidSettings(f"the output file {target.name} does not end in .{file_format}, the chosen format")
+    extensions = FORMAT_EXTENSIONS[file_format]
+    if target.suffix.lower() not in extensions:
+        raise InvalidSettings(f"the output file {target.name} is to be {file_format}, so its name must end in {' or '.join(extensions)}")
     if count > 1:
         raise InvalidSettings(f"{count} sounds need an output folder, not the file {target}")
     return target
@@ -194,9 +196,4 @@ def _free_name(folder: Path, model_name: str, seed: int, file_format: str) -> Pa
 
     The model's name comes from its file and is sanitised (`safe_stem`), so the sound lands in `folder`.
     """
-    stem = f"{safe_stem(model_name)}_seed{seed}_{datetime.now():%Y%m%d-%H%M%S}"
-    path, number = folder / f"{stem}.{file_format}", 1
-    while path.exists():
-        number += 1
-        path = folder / f"{stem}-{number}.{file_format}"
-    return path
+    return free_path(folder / f"{safe_stem(model_name)}_seed{seed}_{datetime.now():%Y%m%d-%H%M%S}.{file_format}")

@@ -142,6 +142,20 @@ class ModelInfoEnd:
 
 
 @dataclass(frozen=True)
+class ModelDescribed:
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ModelTags:
+    """A model's tags, comma-separated (a tag holds no comma)."""
+
+    name: str
+    tags: str
+
+
+@dataclass(frozen=True)
 class PresetEntry:
     name: str
     temperature: float
@@ -380,6 +394,8 @@ WIRES: tuple[Wire, ...] = (
     Wire(ModelNamesEnd, "/distill/model/{kind}/end", (_a("count", "i"),), ("list", "search")),
     Wire(ModelFact, "/distill/model/info", (_a("name", "s"), _a("key", "s"), _a("value", "v"))),
     Wire(ModelInfoEnd, "/distill/model/info/end", (_a("name", "s"),)),
+    Wire(ModelDescribed, "/distill/model/described", (_a("name", "s"), _a("description", "s"))),
+    Wire(ModelTags, "/distill/model/tags", (_a("name", "s"), _a("tags", "s"))),
     Wire(ModelRenamed, "/distill/model/renamed", (_a("old", "s"), _a("new", "s"))),
     Wire(ModelDeleted, "/distill/model/deleted", (_a("name", "s"),)),
     Wire(ParamChanged, "/distill/param/{name}", (_a("value", "n"),), PARAM_NAMES),

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from engine import __version__
 from engine.errors import DistillError
 from engine.events import PARAM_NAMES, ModelDeleted, ModelRenamed, NoteSettingsChanged, ParamChanged, PresetDeleted, PresetSaved, TrainOptionChanged, TrainStarted
-from engine.limits import MAX_HISTORY_LIST
+from engine.limits import MAX_DESCRIPTION_CHARS, MAX_HISTORY_LIST, MAX_TAG_CHARS, MAX_TAGS
 from engine.osc import messages as m
 from engine.osc.args import Arg, Item, Optional, Rest, int_or_text, spec_text
 from engine.osc.messages import BLEND_PAGE, GRID_PAGE, USAGE_PAGE
@@ -98,6 +98,19 @@ def _model_rename(server, request, old, new) -> None:
 def _model_delete(server, request, name) -> None:
     server.engine.delete_model(name)
     request.answer(ModelDeleted(name))
+
+
+def _model_describe(server, request, name, text) -> None:
+    name, description = server.engine.describe_model(name, text)
+    request.reply(m.ModelDescribed(name, m.fit_text(description)))
+
+
+def _model_tags(remove: bool) -> Callable:
+    def handler(server, request, name, tags) -> None:
+        name, now = server.engine.tag_model(name, remove=tags or []) if remove else server.engine.tag_model(name, add=tags or [])
+        request.reply(m.ModelTags(name, m.fit_text(",".join(now))))
+
+    return handler
 
 
 def _param(name: str) -> Callable:
@@ -339,6 +352,23 @@ ROUTES: tuple[Route, ...] = (
         "/distill/model/delete", (Arg("name", "s"),),
         "Delete a library model's file (a loaded copy stays loaded); answers /distill/model/deleted <name>.",
         _model_delete,
+    ),
+    Route(
+        "/distill/model/describe", (Arg("name", "s"), Arg("text", "s")),
+        f"Set a library model's description (at most {MAX_DESCRIPTION_CHARS} characters; empty clears it); "
+        "answers /distill/model/described <name> <description> (cut to fit, as in /distill/model/info).",
+        _model_describe,
+    ),
+    Route(
+        "/distill/model/tag", (Arg("name", "s"), Rest(Arg("tag", "s"))),
+        f"Add tags to a library model (at most {MAX_TAGS}, each up to {MAX_TAG_CHARS} characters without commas); "
+        "answers /distill/model/tags <name> <tags> with all its tags, comma-joined.",
+        _model_tags(remove=False),
+    ),
+    Route(
+        "/distill/model/untag", (Arg("name", "s"), Rest(Arg("tag", "s"))),
+        "Remove tags from a library model (one it does not have is an error); answers /distill/model/tags <name> <tags> with the tags left, comma-joined.",
+        _model_tags(remove=True),
     ),
     *(
         Route(f"/distill/param/{name}", (Optional((Arg("value", kind),)),), f"{PARAM_HELP[name]} Answers /distill/param/{name} <value>; without a value, reports it.", _param(name))

@@ -69,24 +69,3 @@ def overall(levels: list[LevelHealth]) -> tuple[str, str]:
     """The worst level's (status, light)."""
     worst = max(levels, key=lambda h: LIGHT_ORDER.index(h.light))
     return worst.status, worst.light
-
-
-HEAT_CHARS = " .:-=+*#%@"  # dead, then light .. heavy use
-
-
-def heatmap_text(counts: list[list[int]] | Tensor, labels: tuple[str, ...], width: int = 64) -> str:
-    """Usage heatmap as text: one block of rows per level, `width` codes per row.
-
-    Dead codes print as 'x', used codes as a character from light '.' to heavy '@' by their share of the
-    level's most-used code.
-    """
-    lines = []
-    for label, row in zip(labels, counts):
-        row = [int(c) for c in row]
-        peak = max(row) or 1
-        cells = ["x" if c == 0 else HEAT_CHARS[1 + min(8, int(8 * c / peak))] for c in row]
-        for start in range(0, len(cells), width):
-            name = f"{label:<9}" if start == 0 else " " * 9
-            lines.append(f"{name} {start:>4} |{''.join(cells[start:start + width])}|")
-    lines.append("legend: x dead   . lightly used  ...  @ heavily used")
-    return "\n".join(lines)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -138,7 +138,12 @@ class Trainer(EpochLoop):
 
     def __init__(self, request: TrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None):
         super().__init__(request, on_event, stop, library)
-        self.ckpt_path = checkpoint_path(request.name)
+        # Names ignore case: a run named SmallKit is the run (and model) of a library's smallkit.
+        name = self.library.canonical_name(request.name)
+        if name == request.name:
+            name = checkpoint_path(name).parent.name
+        self.request = replace(request, name=name)
+        self.ckpt_path = checkpoint_path(name)
 
     # ---------------------------------------------------------------- setup
 
