@@ -1,7 +1,11 @@
 """Generation benchmark: time of each stage of `generate_audio`, and a memorisation check.
 
     .venv/bin/python bench/generate.py --home DIR [--model demo] [--threads 2] [--durations 4 30]
-                                       [--repeats 5] [--sounds 20] [--device cpu]
+                                       [--repeats 5] [--sounds 20] [--device cpu] [--batch 4]
+
+On a GPU (the figures for `generate --count N` and ready sounds in batches):
+
+    .venv/bin/python bench/generate.py --home DIR --model demo --device cuda --durations 4 30 --batch 16
 
 Needs a model with a prior in DISTILL_HOME=DIR, for instance the demo:
 
@@ -15,7 +19,8 @@ average before and after is printed too, since a shared machine slows runs down 
 - prior sampling of the first duration with the sampling filters on (temperature, top-k, top-p);
 - mel inversion against its iteration count on the first duration: time, and the log-mel L1 of the audio
   analysed again against the decoded mel (what the inversion is trying to reproduce);
-- prior sampling of 4 sounds batched in one call against 4 calls (why `--count` does not batch);
+- prior sampling of --batch sounds batched in one call (one generator per seed, as `generate --count` does
+  on a GPU) against one call per sound (as on the CPU);
 - memorisation: for --sounds sounds of the first duration (seeds 0, 1, ...), the longest run of code frames
   (whole columns, all levels) copied verbatim from one training file (`engine.codes.copies`), next to the
   training set's own self-similarity: the longest run each training file shares with another training file.
@@ -45,6 +50,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--sounds", type=int, default=20, help="sounds generated for the memorisation check")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch", type=int, default=4, help="sounds in the batched prior sampling")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -60,7 +66,7 @@ def main() -> None:
         "stages": [stage_times(loaded, prior, duration, args.repeats) for duration in args.durations],
         "filters": filters(prior, loaded, args.durations[0], args.repeats),
         "griffin_lim": iteration_sweep(loaded, prior, args.durations[0]),
-        "batching": batching(loaded, prior, args.durations[0], args.repeats),
+        "batching": batching(loaded, prior, args.durations[0], args.repeats, args.batch),
         "memorisation": memorisation(loaded, prior, args.durations[0], args.sounds),
         "medians_s": MEDIANS,
     }
@@ -167,12 +173,16 @@ def iteration_sweep(loaded, prior, duration: float) -> list[dict]:
     return rows
 
 
-def batching(loaded, prior, duration: float, repeats: int) -> dict:
-    """Prior sampling of 4 sounds: one batched call against 4 single calls."""
+def batching(loaded, prior, duration: float, repeats: int, sounds: int) -> dict:
+    """Prior sampling of `sounds` sounds: one batched call (a generator per seed) against one call per sound."""
+    from engine.generation.pipeline import sample_codes
+    from engine.generation.settings import GenerationSettings
+
+    settings = GenerationSettings(duration_s=duration)
     frames = loaded.model.num_columns(round(duration * loaded.mel.sample_rate) // loaded.mel.hop_length + 1)
-    batched, _ = timed("prior batch of 4", lambda: prior.generate(frames, batch=4, generator=torch.Generator().manual_seed(0)), repeats)
-    single, _ = timed("prior 4 one by one", lambda: [prior.generate(frames, generator=torch.Generator().manual_seed(s)) for s in range(4)], repeats)
-    return {"sounds": 4, "code_frames": frames, "batched_s": batched, "one_by_one_s": single}
+    batched, _ = timed(f"prior batch of {sounds}", lambda: sample_codes(prior, frames, settings, list(range(sounds))), repeats)
+    single, _ = timed(f"prior {sounds} one by one", lambda: [sample_codes(prior, frames, settings, s) for s in range(sounds)], repeats)
+    return {"sounds": sounds, "code_frames": frames, "batched_s": batched, "one_by_one_s": single}
 
 
 def memorisation(loaded, prior, duration: float, sounds: int) -> dict:

@@ -1,7 +1,7 @@
 """Note-on to sound: how long a note takes to reach a listener, through a real JACK server.
 
     .venv/bin/python bench/latency.py --home DISTILL_HOME --model NAME [--notes 200] [--chords 25] [--busy]
-        [--period 128] [--threads 2]
+        [--period 128] [--threads N] [--ping-every 0.02]
 
 Starts a private JACK server with its dummy backend (`jackd -d dummy`, Debian's jackd2: it paces process
 cycles like a sound card), runs an `Engine` playing on it, and records the engine's output ports with a
@@ -11,14 +11,19 @@ a listener waits for except the sound card's own buffer. The model needs a prior
 
 - `--notes`: single notes at a musician's pace (one every 0.3 s, 0.2 s long, keys from a 16-pad range);
 - `--chords`: 8 keys at once, one chord every 0.6 s; each key of a chord is measured;
-- `--busy`: another process keeps one core busy throughout (as a DAW does).
-Keys are rendered ahead first (the engine does this on its own after the first note); the report says how
-many notes found their key ready. Prints p50 / p95 / max in milliseconds.
+- `--busy`: another process keeps one core busy throughout (as a DAW does);
+- while the notes play, an OSC client in another process sends `/distill/ping` to the engine's OSC server
+  every `--ping-every` seconds and times each `/distill/pong`.
+The engine is set up as `distill serve` sets it up (torch threads, default `serve`'s; the GIL switch
+interval) and serves OSC on a free loopback port. Keys are rendered ahead first (the engine does this on its
+own after the first note); the report says how many notes found their key ready. Prints p50 / p95 / max of
+the notes and p50 / p99 / max of the pings, in milliseconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -78,6 +83,26 @@ def summary(frames: list[int]) -> str:
     return f"n={len(ms)} p50 {np.percentile(ms, 50):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms, max {ms.max():.1f} ms"
 
 
+def pinger(address: tuple[str, int], every: float, stop, results) -> None:
+    """Round trips of `/distill/ping` -> `/distill/pong`, one every `every` seconds until `stop` is set (a process)."""
+    from engine.osc.client import OscClient
+
+    client = OscClient(address)
+    times = []
+    while not stop.is_set():
+        started = time.perf_counter()
+        client.request("/distill/ping", reply="/distill/pong")
+        times.append(time.perf_counter() - started)
+        time.sleep(every)
+    client.close()
+    results.put(times)
+
+
+def ping_summary(seconds: list[float]) -> str:
+    ms = np.array(seconds) * 1000
+    return f"n={len(ms)} p50 {np.percentile(ms, 50):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms, max {ms.max():.1f} ms"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", required=True)
@@ -86,7 +111,8 @@ def main() -> None:
     parser.add_argument("--chords", type=int, default=25)
     parser.add_argument("--busy", action="store_true")
     parser.add_argument("--period", type=int, default=128, help="JACK frames per cycle")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, help="torch threads (default: distill serve's)")
+    parser.add_argument("--ping-every", type=float, default=0.02, help="seconds between pings while playing")
     args = parser.parse_args()
 
     server = f"distill-latency-{os.getpid()}"
@@ -99,20 +125,30 @@ def main() -> None:
     import torch
 
     from engine.audio.playback import AudioOut
+    from engine.cli.serve import DEFAULT_TORCH_THREADS, SWITCH_INTERVAL_S
     from engine.core import Engine
+    from engine.osc.server import OscServer
 
-    torch.set_num_threads(args.threads)
+    threads = args.threads or DEFAULT_TORCH_THREADS
+    torch.set_num_threads(threads)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     engine = Engine(audio=AudioOut())
+    osc = OscServer(engine, "127.0.0.1", 0)
+    osc.start()
     onsets = Onsets(server)
+    context = multiprocessing.get_context("spawn")
+    stop_pings, pings = context.Event(), context.Queue()
+    pinging = context.Process(target=pinger, args=(osc.address, args.ping_every, stop_pings, pings))
     try:
         engine.load_model(args.model)
         engine.set_param("duration", 0.2)
         engine.note(PADS[0], 0)  # makes the instrument: it renders every key ahead
         onsets.connect_from("PortAudio")
-        while engine._instrument.ready_count < len(PADS):
+        while engine._instrument.ready_count < PADS.stop:  # keys are rendered ahead from 0 up: the pads are ready
             time.sleep(0.1)
         rng = np.random.default_rng(0)
         ready = 0
+        pinging.start()
         for _ in range(args.notes):
             onsets.mark()
             ready += engine.note(int(rng.choice(PADS)), 100)
@@ -124,11 +160,18 @@ def main() -> None:
                 ready += engine.note(int(key), 100)
             wait_silent(0.6)
         chords = onsets.latencies[len(single) :]
+        stop_pings.set()
+        round_trips = pings.get(timeout=30)
         print(f"JACK dummy {RATE} Hz, {args.period} frames per cycle; {'one core busy' if args.busy else 'idle'}; "
-              f"{ready} of {args.notes + 8 * args.chords} notes found their key ready")
+              f"{threads} torch thread(s), {os.cpu_count()} cores; {ready} of {args.notes + 8 * args.chords} notes found their key ready")
         print(f"single notes: {summary(single)}")
         print(f"8-note chords: {summary(chords)}")
+        print(f"/distill/ping while playing, every {args.ping_every:g} s: {ping_summary(round_trips)}")
     finally:
+        stop_pings.set()
+        if pinging.is_alive():
+            pinging.join(10)
+        osc.close()
         engine.shutdown()
         onsets.close()
         if busy is not None:

@@ -35,7 +35,7 @@ import secrets
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -60,10 +60,14 @@ from engine.events import (
     ModelInfo,
     ModelLoaded,
     ModelRenamed,
+    NoteSettingsChanged,
+    PARAM_NAMES,
     ParamChanged,
+    Playing,
     PresetDeleted,
     PresetSaved,
     Previewed,
+    TrainDefaults,
     TrainDone,
     TrainOptionChanged,
     TrainStarted,
@@ -72,7 +76,7 @@ from engine.generation.settings import GenerationSettings, InvalidSettings
 from engine.library import Library, ModelEntry, model_facts
 from engine.limits import MAX_HISTORY_LIST, MAX_SEED
 from engine.paths import outputs_dir
-from engine.training.health import LevelHealth
+from engine.model_health import LevelHealth, ModelHealth
 from engine.training.runs import (
     Budget,
     TrainOptions,
@@ -87,7 +91,7 @@ from engine.training.runs import (
 
 if TYPE_CHECKING:  # heavy imports stay lazy so `distill --help` and adapters start fast
     from engine.audio.playback import AudioOut
-    from engine.instrument import Instrument
+    from engine.instrument import Instrument, NoteSettings
     from engine.model.persist import LoadedModel
     from engine.prior.model import CodePrior
     from engine.store import GenerationRecord, Preset
@@ -96,7 +100,6 @@ log = logging.getLogger("distill.engine")
 
 SLOT_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 WORKER_NICENESS = 10  # how much lower the torch worker and training threads run than the network thread
-PARAM_NAMES = ("temperature", "top_k", "top_p", "seed", "duration")
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ class Engine:
         self._train_thread: threading.Thread | None = None
         self._train_stop = threading.Event()
         self._instrument: Instrument | None = None  # made on the first note: rendering ahead costs CPU
+        self._note_settings: NoteSettings | None = None  # None: the instrument's defaults
         self._variations: tuple[str, str] | None = None  # (slot, kind): notes play variations of the slot (`vary`)
         self._variation_rounds = itertools.count()  # every retune for variations starts a new round (a new token)
 
@@ -219,7 +223,8 @@ class Engine:
         When the loaded model is that file, it follows and is announced again as `ModelLoaded` under its new
         name (a loaded model of the same name from elsewhere is another model and keeps its name).
         """
-        old_path = self.library.get(old).path.resolve()
+        before = self.library.get(old)  # names ignore case: announce the library's spelling
+        old, old_path = before.name, before.path.resolve()
         entry = self.library.rename(old, new)
         followed = None
         with self._lock:
@@ -234,19 +239,30 @@ class Engine:
 
     def delete_model(self, name: str) -> None:
         """Delete library model `name` (its file) and announce it; a loaded copy stays loaded in memory."""
+        name = self.library.get(name).name  # names ignore case: announce the library's spelling
         self.library.delete(name)
         self._emit(ModelDeleted(name))
 
+    def describe_model(self, name: str, text: str) -> tuple[str, str]:
+        """Set library model `name`'s description -> (its name, the description as stored)."""
+        entry = self.library.set_description(name, text)
+        return entry.name, entry.description
+
+    def tag_model(self, name: str, add: list[str] = (), remove: list[str] = ()) -> tuple[str, list[str]]:
+        """Add and remove tags of library model `name` -> (its name, its tags now)."""
+        entry = self.library.edit_tags(name, add=add, remove=remove)
+        return entry.name, entry.tags
+
     def load_model(self, name_or_path: str) -> ModelInfo:
         """Load a library model or model file with its prior (on the torch worker) and wait for it."""
-        return self.load_model_async(name_or_path).result()
+        return self.load_model_async(name_or_path).result().info
 
-    def load_model_async(self, name_or_path: str) -> Future[ModelInfo]:
-        """Load a model on the torch worker; the future gives its `ModelInfo` (also sent as `ModelLoaded`)."""
+    def load_model_async(self, name_or_path: str) -> Future[ModelLoaded]:
+        """Load a model on the torch worker; the future gives the `ModelLoaded` event it also sends."""
         path = self.library.resolve(name_or_path)
         return self._worker.submit(self._load_job, path)
 
-    def _load_job(self, path: Path) -> ModelInfo:
+    def _load_job(self, path: Path) -> ModelLoaded:
         from engine.model.persist import load_vqvae
         from engine.prior.bundle import load_prior
 
@@ -261,8 +277,9 @@ class Engine:
         with self._lock:
             self._model = _Model(loaded, prior, prior_error, info)
         self._retune()
-        self._emit(ModelLoaded(info))
-        return info
+        event = ModelLoaded(info)
+        self._emit(event)
+        return event
 
     @property
     def model(self) -> ModelInfo | None:
@@ -279,19 +296,19 @@ class Engine:
     def health(self) -> list[LevelHealth]:
         """Codebook health per level of the loaded model, as recorded when it was trained."""
         current = self._require_model()
-        levels = (current.loaded.metadata.get("health") or {}).get("levels")
+        levels = ModelHealth.from_metadata(current.loaded.metadata).levels
         if not levels:
             raise DistillError(f"model '{current.info.name}' has no codebook health recorded")
-        return [LevelHealth(**entry) for entry in levels]
+        return list(levels)
 
     def usage(self, level: Level) -> tuple[int, list[int]]:
         """(level index, how often each code of that level was used) for the loaded model, as recorded in training."""
         current = self._require_model()
         level = resolve_level(level, current.info.labels)
-        usage = (current.loaded.metadata.get("health") or {}).get("usage")
-        if not usage:
+        usage = ModelHealth.from_metadata(current.loaded.metadata).usage
+        if len(usage) != current.info.levels:
             raise DistillError(f"model '{current.info.name}' has no code usage recorded")
-        return level, [int(count) for count in usage[level]]
+        return level, list(usage[level])
 
     # -- parameters ---------------------------------------------------------------------------------------
 
@@ -422,21 +439,23 @@ class Engine:
 
     def _replay_job(self, record: GenerationRecord, history) -> Generated:
         from engine.generation.files import regenerate
+        from engine.outputs import gone_note
 
-        self._emit(JobProgress("generate", 0.0, f"making generation #{record.id} again"))
+        note = gone_note(record)
+        self._emit(JobProgress("generate", 0.0, f"making generation #{record.id} again" + (f" ({note})" if note else "")))
         new = regenerate(record.id, out=self.out_dir, history=history)
         event = Generated(new.path, new.settings.duration_s, new.seed)
         self._emit(JobProgress("generate", 1.0, new.path.name))
         self._emit(event)
         return event
 
-    def encode(self, slot: str, path: str) -> Future[tuple[int, int]]:
-        """Encode a sound file into `slot` (replacing its grid and history); the future gives (levels, frames)."""
+    def encode(self, slot: str, path: str) -> Future[Encoded]:
+        """Encode a sound file into `slot` (replacing its grid and history); the future gives the `Encoded` event."""
         check_slot(slot)
         current = self._require_model()
         return self._worker.submit(self._encode_job, current, slot, str(path))
 
-    def _encode_job(self, current: _Model, slot: str, path: str) -> tuple[int, int]:
+    def _encode_job(self, current: _Model, slot: str, path: str) -> Encoded:
         from engine.codes.codec import encode_file
 
         self._emit(JobProgress("encode", 0.0, f"encoding {Path(path).name} into {slot}"))
@@ -446,11 +465,12 @@ class Engine:
         if self._variations is not None and self._variations[0] == slot:
             self._retune()  # the keys vary the new grid
         self._emit(JobProgress("encode", 1.0, slot))
-        self._emit(Encoded(slot, grid.levels, grid.columns))
-        return grid.levels, grid.columns
+        event = Encoded(slot, grid.levels, grid.columns)
+        self._emit(event)
+        return event
 
-    def decode(self, slot: str) -> Future[Path]:
-        """Decode `slot`'s grid as it is now into a sound file; the future gives its path."""
+    def decode(self, slot: str) -> Future[Decoded]:
+        """Decode `slot`'s grid as it is now into a sound file; the future gives the `Decoded` event."""
         current, grid = self._decodable(slot)
         return self._worker.submit(self._decode_job, current, slot, grid, None)
 
@@ -462,7 +482,7 @@ class Engine:
         check_model(current.loaded, grid)
         return current, grid
 
-    def _decode_job(self, current: _Model, slot: str, grid: CodeGrid, play_gain: float | None) -> Path:
+    def _decode_job(self, current: _Model, slot: str, grid: CodeGrid, play_gain: float | None) -> Decoded:
         from engine.audio.io import write_audio
         from engine.codes.codec import decode_wave
 
@@ -470,13 +490,14 @@ class Engine:
         wave = decode_wave(current.loaded, grid)  # [N]
         path = write_audio(self._new_path(f"{current.info.name}_{slot}"), wave, grid.sample_rate)
         self._emit(JobProgress("decode", 1.0, path.name))
-        self._emit(Decoded(slot, path))
+        event = Decoded(slot, path)
+        self._emit(event)
         if play_gain is not None:
             self._sound(wave, grid.sample_rate, play_gain)
-        return path
+        return event
 
-    def preview(self, level: Level, index: int) -> Future[Path]:
-        """Write a short clip of codebook entry `index` of `level`; the future gives its path."""
+    def preview(self, level: Level, index: int) -> Future[Previewed]:
+        """Write a short clip of codebook entry `index` of `level`; the future gives the `Previewed` event."""
         from engine.codes.ops import check_index
 
         current = self._require_model()
@@ -484,14 +505,15 @@ class Engine:
         index = check_index(index, current.info.codebook_size)
         return self._worker.submit(self._preview_job, current, level, index)
 
-    def _preview_job(self, current: _Model, level: int, index: int) -> Path:
+    def _preview_job(self, current: _Model, level: int, index: int) -> Previewed:
         from engine.audio.io import write_audio
         from engine.codes.codec import preview_wave
 
         wave = preview_wave(current.loaded, level, index)  # [N]
         path = write_audio(self._new_path(f"{current.info.name}_{current.info.labels[level]}{index}"), wave, current.info.sample_rate)
-        self._emit(Previewed(level, index, path))
-        return path
+        event = Previewed(level, index, path)
+        self._emit(event)
+        return event
 
     def _new_path(self, stem: str) -> Path:
         """A fresh .wav name in the output folder (jobs run one at a time, so no two share a name)."""
@@ -563,8 +585,8 @@ class Engine:
 
     # -- playback -----------------------------------------------------------------------------------------
 
-    def play(self, path_or_slot: str, gain: float = 1.0) -> Future[Path]:
-        """Play a filled slot (decoded first) or a sound file at `gain` (0-1); the future gives the file played.
+    def play(self, path_or_slot: str, gain: float = 1.0) -> Future[Playing]:
+        """Play a filled slot (decoded first) or a sound file at `gain` (0-1); the future gives `Playing`.
 
         A name that is a filled slot means the slot. No audio output is a DistillError.
         """
@@ -576,13 +598,13 @@ class Engine:
             raise DistillError(f"no audio output: {self._audio.unavailable_reason}")
         if path_or_slot in self._slots.names():
             current, grid = self._decodable(path_or_slot)
-            return self._worker.submit(self._decode_job, current, path_or_slot, grid, gain)
+            return self._worker.submit(lambda: Playing(self._decode_job(current, path_or_slot, grid, gain).path))
         path = Path(path_or_slot).expanduser()
         if not path.is_file():
             raise DistillError(f"'{path_or_slot}' is neither a filled slot nor a sound file")
         return self._player.submit(self._play_file, path, gain)
 
-    def _play_file(self, path: Path, gain: float) -> Path:
+    def _play_file(self, path: Path, gain: float) -> Playing:
         import soundfile as sf
 
         from engine.errors import AudioFileError
@@ -592,7 +614,7 @@ class Engine:
         except (sf.SoundFileError, RuntimeError) as error:
             raise AudioFileError(f"cannot play '{path}': it is not a readable sound file") from error
         self._sound(audio, rate, gain)
-        return path
+        return Playing(path)
 
     def _sound(self, audio: np.ndarray, rate: int, gain: float) -> None:
         """Play `audio`; a DistillError with the reason if the device turned out to be unusable when opened for it."""
@@ -604,7 +626,8 @@ class Engine:
         """Play key `key` (0-127) at `velocity` (1-127; 0 is a note-off) from memory, writing no file.
 
         The key's sound is what `generate(seed=key)` would make with the current parameters; see
-        `engine.instrument`. True if it sounded at once, False if it sounds once rendered. DistillError for
+        `engine.instrument`. True if it sounded at once from memory, False if it streams from its render
+        (which jumps the queue, after the render under way). DistillError for
         out-of-range values, no audio output, or no model with a prior.
         """
         from engine.instrument import Instrument
@@ -614,12 +637,33 @@ class Engine:
         with self._lock:
             if self._instrument is None:
                 self._instrument = Instrument(self._audio, on_thread_start=lower_thread_priority)
+                if self._note_settings is not None:
+                    self._instrument.settle(self._note_settings)
                 created = True
             else:
                 created = False
         if created:
             self._retune()
         return self._instrument.note(key, velocity)
+
+    def note_settings(self, mode: str | None = None, release: float | None = None) -> NoteSettings:
+        """Set how notes behave from the next note on (None keeps that setting) and announce it; returns the
+        settings. `mode` "one-shot" or "gate", `release` 0-10 seconds of fade after a gate note-off; out of
+        range is a DistillError and changes nothing. Both None: only reports them.
+        """
+        from engine.instrument import NoteSettings
+
+        with self._lock:
+            settings = self._note_settings or NoteSettings()
+            if mode is None and release is None:
+                return settings
+            settings = NoteSettings(settings.mode if mode is None else mode, settings.release if release is None else release)
+            self._note_settings = settings
+            instrument = self._instrument
+        if instrument is not None:
+            instrument.settle(settings)
+        self._emit(NoteSettingsChanged(settings.mode, settings.release))
+        return settings
 
     def vary(self, slot: str | None, kind: str = "timbre") -> None:
         """From the next note on, every note plays a new variation of `slot` (None: notes play generations again).
@@ -652,12 +696,13 @@ class Engine:
         if variations is not None:
             self._retune_variations(instrument, current, settings, *variations)
             return
-        from engine.generation.pipeline import generate_audio
+        from engine.generation.pipeline import stream_audio
+        from engine.instrument import NOTE_CHUNK_FRAMES
 
-        def render(key: int, rate: int) -> np.ndarray:
-            return generate_audio(
+        def render(key: int, rate: int) -> Iterator[np.ndarray]:
+            return stream_audio(
                 current.loaded, current.prior, duration_s=settings.duration_s, temperature=settings.temperature,
-                top_k=settings.top_k, top_p=settings.top_p, seed=key, sample_rate=rate,
+                top_k=settings.top_k, top_p=settings.top_p, seed=key, sample_rate=rate, chunk_frames=NOTE_CHUNK_FRAMES,
             )
 
         instrument.retune((id(current), settings), render)
@@ -679,9 +724,9 @@ class Engine:
             return
         counts = collections.defaultdict(itertools.count)  # key -> its renders so far (renders run on one thread)
 
-        def render(key: int, rate: int) -> np.ndarray:
+        def render(key: int, rate: int) -> list[np.ndarray]:
             variation = vary(grid, current.prior, kind, settings, variation_seed(key, next(counts[key])))
-            return resample(decode_wave(current.loaded, variation), grid.sample_rate, rate)
+            return [resample(decode_wave(current.loaded, variation), grid.sample_rate, rate)]  # one piece: not streamed
 
         instrument.retune(("variations", next(self._variation_rounds)), render, fresh=True)
 
@@ -711,16 +756,17 @@ class Engine:
         self._emit(TrainOptionChanged(key, value))
         return value
 
-    def train_defaults(self, dataset: str) -> Future[int]:
+    def train_defaults(self, dataset: str) -> Future[TrainDefaults]:
         """Inspect the sound folder `dataset` on the files thread and set the training options to its defaults.
 
         Every option but the seed takes `adaptive_config`'s value for the folder's count of usable sound
-        files, those training would use (each announced); minutes becomes the trainer's default budget. The future gives that count.
+        files, those training would use (each announced); minutes becomes the trainer's default budget. The
+        future gives `TrainDefaults` with that count and `dataset` as asked.
         """
         folder = dataset_folder(dataset)
-        return self._files.submit(self._defaults_job, folder)
+        return self._files.submit(self._defaults_job, dataset, folder)
 
-    def _defaults_job(self, folder: Path) -> int:
+    def _defaults_job(self, dataset: str, folder: Path) -> TrainDefaults:
         from engine.audio.mel import MelConfig
         from engine.data.dataset import count_usable
         from engine.model.config import adaptive_config
@@ -733,7 +779,7 @@ class Engine:
             self._train_options = options
         for key, value in asdict(options).items():
             self._emit(TrainOptionChanged(key, value))
-        return files
+        return TrainDefaults(dataset, files)
 
     def train_start(self, dataset: str, name: str, minutes: float | None = None, **options) -> None:
         """Start training a new model `name` on the sound folder `dataset` in the training thread.

@@ -1,9 +1,12 @@
-"""What the resident engine tells its listeners (OSC subscribers, the MIDI adapter, the TUI).
+"""What the resident engine tells its listeners (OSC subscribers, the MIDI adapter, the TUI), and what its jobs return.
 
 Every event is a small frozen dataclass; `Engine.subscribe(listener)` calls `listener(event)` on the thread
 that caused it (a client's thread for parameter changes and edits, the torch worker for jobs, the training
 thread for training), with no engine lock held, so listeners must be quick and must not call back into
 long engine work. A listener that raises is logged by the engine; the edit, job or run goes on.
+
+Every job (an engine method that returns a `Future`) gives the event it announced, or, for `play` and
+`train_defaults`, whose results only their caller hears, a `Playing` or `TrainDefaults`.
 """
 
 from __future__ import annotations
@@ -36,9 +39,12 @@ class ModelLoaded:
     info: ModelInfo
 
 
+PARAM_NAMES = ("temperature", "top_k", "top_p", "seed", "duration")  # the sampling parameters
+
+
 @dataclass(frozen=True)
 class ParamChanged:
-    """A sampling parameter was set (also sent when it was set to the value it had)."""
+    """A sampling parameter (one of PARAM_NAMES) was set (also sent when it was set to the value it had)."""
 
     name: str
     value: float | int
@@ -116,6 +122,13 @@ class Previewed:
 
 
 @dataclass(frozen=True)
+class Playing:
+    """A sound file (or a slot, decoded to this file) started playing; `play`'s result, not announced."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
 class ModelRenamed:
     """A library model was renamed (the loaded model's name follows when it was that one)."""
 
@@ -139,6 +152,14 @@ class TrainOptionChanged:
 
 
 @dataclass(frozen=True)
+class TrainDefaults:
+    """`train_defaults`' result, not announced (the options it set are, each as `TrainOptionChanged`)."""
+
+    dataset: str  # the folder as the caller named it
+    files: int  # readable sound files in it
+
+
+@dataclass(frozen=True)
 class TrainStarted:
     """A training run started in the training thread; `job` is "train" (VQ-VAE) or "prior/train"."""
 
@@ -158,6 +179,8 @@ class TrainProgress:
     best: bool  # these weights are the best so far
     health: tuple[LevelHealth, ...]  # codebook health per level over the epoch
     warnings: tuple[str, ...]  # codebook collapse warnings of the epoch
+    phase: str = "spectral"  # the trainer's phase: "spectral", then "adversarial"
+    losses: tuple[tuple[str, float], ...] = ()  # the phase's own mean losses by name (the adversarial phase's)
 
 
 @dataclass(frozen=True)
@@ -197,6 +220,14 @@ class TrainDone:
 
 
 @dataclass(frozen=True)
+class NoteSettingsChanged:
+    """How notes behave was set: `mode` "one-shot" or "gate", `release` seconds of fade after a gate note-off."""
+
+    mode: str
+    release: float
+
+
+@dataclass(frozen=True)
 class PresetSaved:
     """The sampling parameters were saved as a preset."""
 
@@ -213,5 +244,5 @@ class PresetDeleted:
 Event = (
     ModelLoaded | ModelRenamed | ModelDeleted | ParamChanged | GridEdited | Encoded | JobProgress | JobFailed
     | Generated | Decoded | Previewed | TrainOptionChanged | TrainStarted | TrainProgress | PriorTrainProgress
-    | TrainDone | PresetSaved | PresetDeleted
+    | TrainDone | PresetSaved | PresetDeleted | NoteSettingsChanged
 )

@@ -4,7 +4,8 @@ Key k plays the sound the current model, prior and sampling parameters generate 
 `generate(seed=k)` writes to a file, but nothing is written: `ReadySounds` renders every key ahead, in the
 background at low priority, at the output's sample rate, and a note hands the ready sound to the mixer
 (`AudioOut.start`), so it sounds at the next audio block. A key that is not ready yet jumps the rendering
-queue and sounds as soon as it is rendered.
+queue and streams: its voice starts with the first rendered piece (one inversion chunk of NOTE_CHUNK_FRAMES)
+and grows as the rest is rendered (`AudioOut.extend`); once done, the whole sound is ready for the next note.
 
 In variations mode (`Engine.vary`) key k's n-th note plays the n-th variation of a slot drawn for that
 key (seed `variation_seed(k, n)`), rendered ahead one per key and again after every note.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -27,6 +28,10 @@ from engine.errors import DistillError
 from engine.generation.ready import KEYS, ReadySounds
 
 MODES = ("one-shot", "gate")
+# Inversion chunk of a note's render (mel frames, the smallest `invert_mel` takes): a streamed note starts after
+# the codes, the log-mel and its first chunk; smaller chunks than files' CHUNK_FRAMES make that sooner, at
+# the cost of more inversion in all (each chunk inverts context frames on both sides).
+NOTE_CHUNK_FRAMES = 128
 MAX_RELEASE_S = 10.0
 VELOCITY_MAX = 127
 
@@ -45,7 +50,7 @@ class NoteSettings:
             raise DistillError(f"release must be from 0 to {MAX_RELEASE_S:g} seconds, not {self.release!r}")
 
 
-Renderer = Callable[[int, int], np.ndarray]  # (key, sample rate) -> float32 audio
+Renderer = Callable[[int, int], Iterable[np.ndarray]]  # (key, sample rate) -> float32 audio in pieces, in order
 
 
 class Instrument:
@@ -55,7 +60,7 @@ class Instrument:
         self.audio = audio
         self.settings = NoteSettings()
         self._ready = ReadySounds(on_thread_start=on_thread_start)
-        self._voices: dict[int, list[int]] = {}  # key -> voice ids still sounding in gate mode
+        self._notes: dict[int, list[_Note]] = {}  # key -> its notes not yet released, in gate mode
         self._lock = threading.Lock()
 
     @property
@@ -78,7 +83,7 @@ class Instrument:
         self._ready.retune((token, rate), lambda key: render(key, rate), fresh=fresh)
 
     def note(self, key: int, velocity: int) -> bool:
-        """Play `key` at `velocity` (0: note-off). True if it sounded from memory, False if it waits for its render.
+        """Play `key` at `velocity` (0: note-off). True if it sounded from memory, False if it streams or waits.
 
         DistillError for a key or velocity out of range, no audio output, or no model with a prior.
         """
@@ -90,11 +95,14 @@ class Instrument:
             return True
         if not self.audio.available:
             raise DistillError(f"no audio output: {self.audio.unavailable_reason}")
-        gain = velocity / VELOCITY_MAX
-        sound = self._ready.take(key, lambda ready: self._start(key, ready, gain))
+        note = _Note(velocity / VELOCITY_MAX)
+        if self.settings.mode == "gate":
+            with self._lock:
+                self._notes.setdefault(key, []).append(note)
+        sound = self._ready.take(key, lambda audio, last: self._hear(note, audio, last))
         if sound is None:
             return False
-        self._start(key, sound, gain)
+        self._hear(note, sound, True)
         return True
 
     def settle(self, settings: NoteSettings) -> None:
@@ -105,14 +113,31 @@ class Instrument:
         """Stop rendering."""
         self._ready.close()
 
-    def _start(self, key: int, sound: np.ndarray, gain: float) -> None:
-        voice = self.audio.start(sound, gain)
-        if voice is not None and self.settings.mode == "gate":
-            with self._lock:
-                self._voices.setdefault(key, []).append(voice)
+    def _hear(self, note: _Note, audio: np.ndarray, last: bool) -> None:
+        """More of `note`'s sound (`last`: the end): its voice starts with the first audio and grows with the rest.
+
+        A note released before its first audio never sounds.
+        """
+        if note.voice is not None:  # set on this same (rendering) thread
+            self.audio.extend(note.voice, audio, last=last)
+            return
+        with self._lock:
+            if audio.size and not note.released:
+                note.voice = self.audio.start(audio, note.gain, more=not last)
 
     def _release(self, key: int) -> None:
         with self._lock:
-            voices = self._voices.pop(key, [])
-        for voice in voices:
-            self.audio.release(voice, self.settings.release)
+            notes = self._notes.pop(key, [])
+            for note in notes:
+                note.released = True
+                if note.voice is not None:
+                    self.audio.release(note.voice, self.settings.release)
+
+
+@dataclass
+class _Note:
+    """One note-on: its gain, its voice once it sounds, whether its note-off came."""
+
+    gain: float
+    voice: int | None = None
+    released: bool = False

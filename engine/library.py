@@ -20,6 +20,7 @@ built in memory instead, so listing, searching and deleting (which frees space) 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import math
 import os
@@ -35,11 +36,14 @@ from urllib.parse import unquote
 
 from engine.errors import LibraryError, ModelFileError
 from engine.fileio import atomic_path, remove_stale_temporaries
+from engine.limits import MAX_DESCRIPTION_CHARS, MAX_TAG_CHARS, MAX_TAGS
+from engine.model_health import ModelHealth
 from engine.modelfile import read_model_file, read_model_metadata, save_model_file, update_model_metadata
 from engine.paths import distill_home, models_dir
 
 MODEL_SUFFIX = ".sda"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+SUGGEST_CUTOFF = 0.6  # difflib similarity from which a not-found name is answered with "did you mean"
 _NAME_RULE = "1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit"
 
 # Bumped whenever the tables change; an index of another version is dropped and rebuilt from the files.
@@ -59,8 +63,6 @@ _SCHEMA = (
 )
 # bm25 weights for the search columns (name, description, tags, dataset): a hit in the name counts most.
 _RANKING = "bm25(search, 10.0, 2.0, 5.0, 1.0)"
-# Worst traffic light first wins the health summary; an unknown light counts as a warning.
-_LIGHT_RANK = {"green": 0, "yellow": 1, "amber": 1, "orange": 1, "red": 2}
 
 
 @dataclass
@@ -108,7 +110,7 @@ def entry_from_metadata(name: str, path: Path, size_bytes: int, metadata: dict) 
         duration_s=_float(dataset.get("duration_s")),
         has_prior=bool(metadata.get("prior")),
         size_bytes=size_bytes,
-        health_summary=_health_summary(_section(metadata, "health")),
+        health_summary=_health_summary(metadata),
         metadata=metadata,
     )
 
@@ -197,20 +199,27 @@ class Library:
             return dict(rows.fetchall())
 
     def resolve(self, name_or_path: str | os.PathLike) -> Path:
-        """The model file (absolute path) meant by a file path or a library name; an existing path wins.
+        """The model file (absolute path) meant by a file path or a library name (any case); an existing path wins.
 
-        The file is not read here; whoever opens it reports a damaged file.
+        The file is not read here; whoever opens it reports a damaged file. LibraryError names the closest
+        library name when there is one.
         """
         candidate = Path(name_or_path).expanduser()
         if candidate.is_file():
             return candidate.absolute()
-        if NAME_PATTERN.fullmatch(str(name_or_path)):
-            library_path = self.models_dir / f"{name_or_path}{MODEL_SUFFIX}"
-            if library_path.is_file():
-                return library_path
-        raise LibraryError(
-            f"'{name_or_path}' is neither a model file nor a model in the library (see `distill models list`)"
-        )
+        with self._reader() as conn:
+            if NAME_PATTERN.fullmatch(str(name_or_path)):
+                row = self._lookup(conn, str(name_or_path))
+                if row is not None:
+                    return self.models_dir / row[1]
+            hint = self._closest(conn, str(name_or_path))
+        raise LibraryError(f"'{name_or_path}' is neither a model file nor a model in the library{hint}")
+
+    def canonical_name(self, name: str) -> str:
+        """The library's spelling of model `name` when a model of that name (any case) exists, else `name`."""
+        with self._reader() as conn:
+            row = self._lookup(conn, name)
+        return name if row is None else row[0]
 
     def find(self, name_or_path: str | os.PathLike) -> ModelEntry:
         """The entry for a library name or any model file path, read from the file's header."""
@@ -242,7 +251,7 @@ class Library:
         new_path = self.path_for(new)
         with self._locked() as conn:
             entry = self._get(conn, old)
-            if new == old:
+            if new == entry.name:
                 return entry
             self._refuse_taken(conn, new, ignore_file=entry.path.name)
             update_model_metadata(entry.path, {**read_model_metadata(entry.path), "name": new})
@@ -252,17 +261,38 @@ class Library:
             return self._get(conn, new)
 
     def set_description(self, name: str, text: str) -> ModelEntry:
-        """Replace the description of model `name` (written into its file)."""
+        """Replace the description of model `name` (written into its file); at most MAX_DESCRIPTION_CHARS."""
         if not isinstance(text, str):
             raise TypeError(f"a description must be a string, not {type(text).__name__}")
-        return self._edit_metadata(name, {"description": text.strip()})
+        text = text.strip()
+        if len(text) > MAX_DESCRIPTION_CHARS:
+            raise LibraryError(f"a description holds at most {MAX_DESCRIPTION_CHARS} characters, not {len(text)}")
+        return self._edit_metadata(name, lambda metadata: {"description": text})
 
     def set_tags(self, name: str, tags: list[str]) -> ModelEntry:
         """Replace the tags of model `name` (written into its file); blanks and repeats are dropped."""
-        if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
-            raise TypeError("tags must be a list of strings")
-        cleaned = list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))
-        return self._edit_metadata(name, {"tags": cleaned})
+        cleaned = _check_tags(_clean_tags(tags))
+        return self._edit_metadata(name, lambda metadata: {"tags": cleaned})
+
+    def edit_tags(self, name: str, add: list[str] = (), remove: list[str] = ()) -> ModelEntry:
+        """Add tags to and remove tags from model `name`, reading and writing its file under the library's lock.
+
+        Tags are compared ignoring case: adding a tag the model has changes nothing, removing one it does not
+        have is refused with the tags it has (a typo should not pass silently).
+        """
+        adding, removing = _clean_tags(add), _clean_tags(remove)
+
+        def change(metadata: dict) -> dict:
+            tags = _strings(metadata.get("tags"))
+            missing = [tag for tag in removing if tag.lower() not in {have.lower() for have in tags}]
+            if missing:
+                held = ", ".join(tags) or "none"
+                raise LibraryError(f"model '{metadata.get('name', name)}' has no tag '{missing[0]}' (its tags: {held})")
+            kept = [tag for tag in tags if tag.lower() not in {gone.lower() for gone in removing}]
+            new = [tag for tag in adding if tag.lower() not in {have.lower() for have in kept}]
+            return {"tags": _check_tags(kept + new)}
+
+        return self._edit_metadata(name, change)
 
     def import_file(self, path: str | os.PathLike, name: str | None = None) -> ModelEntry:
         """Copy the model file at `path` into the library as `name` (default: its stated name, else its stem).
@@ -462,14 +492,33 @@ class Library:
             conn.execute("DELETE FROM files WHERE rowid = ?", row)
 
     def _get(self, conn: sqlite3.Connection, name: str) -> ModelEntry:
-        row = conn.execute(
-            "SELECT name, file, size_bytes, metadata, problem FROM files WHERE name = ?", (name,)
-        ).fetchone()
+        row = self._lookup(conn, name)
         if row is None:
-            raise LibraryError(f"no model named '{name}' in the library (see `distill models list`)")
+            raise LibraryError(f"no model named '{name}' in the library{self._closest(conn, name)}")
         if row[4] is not None:
             raise ModelFileError(row[4])
         return self._entry(row[:4])
+
+    def _lookup(self, conn: sqlite3.Connection, name: str) -> tuple | None:
+        """The index row (name, file, size_bytes, metadata, problem) of model `name`, ignoring case.
+
+        Names are unique ignoring case (see `_refuse_taken`); should files differing only in case have been
+        put in the folder by hand, the exact spelling wins.
+        """
+        return conn.execute(
+            "SELECT name, file, size_bytes, metadata, problem FROM files WHERE name = ? COLLATE NOCASE"
+            " ORDER BY name = ? DESC, name LIMIT 1",
+            (name, name),
+        ).fetchone()
+
+    def _closest(self, conn: sqlite3.Connection, name: str) -> str:
+        """The end of a not-found sentence: '; did you mean 'x'?' with the closest model name, or where to look."""
+        names = [row[0] for row in conn.execute("SELECT name FROM files WHERE problem IS NULL")]
+        by_lower = {known.lower(): known for known in names}
+        close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1, cutoff=SUGGEST_CUTOFF)
+        if close:
+            return f"; did you mean '{by_lower[close[0]]}'?"
+        return " (see `distill models list`)"
 
     def _refuse_taken(self, conn: sqlite3.Connection, name: str, ignore_file: str | None = None) -> None:
         """LibraryError if `name` is in use, ignoring case so the library survives case-blind file systems."""
@@ -487,11 +536,15 @@ class Library:
             candidate = check_name(f"{name[: 63 - len(str(number))]}-{number}")
         return candidate
 
-    def _edit_metadata(self, name: str, changes: dict) -> ModelEntry:
-        """Rewrite model `name`'s file with `changes` merged into its metadata, and re-index it."""
+    def _edit_metadata(self, name: str, change: Callable[[dict], dict]) -> ModelEntry:
+        """Rewrite model `name`'s file with `change(its metadata)` merged into its metadata, and re-index it.
+
+        The file is read and written under the library's lock, so no other writer's change is lost.
+        """
         with self._locked() as conn:
             entry = self._get(conn, name)
-            update_model_metadata(entry.path, {**read_model_metadata(entry.path), **changes})
+            metadata = read_model_metadata(entry.path)
+            update_model_metadata(entry.path, {**metadata, **change(metadata)})
             self._index(conn, entry.path.name)
             return self._get(conn, name)
 
@@ -617,15 +670,31 @@ def _search_columns(name: str, metadata: dict) -> tuple[str, str, str, str]:
     return name, _text(metadata.get("description")), " ".join(tags), " ".join(dataset_words)
 
 
-def _health_summary(health: dict) -> str | None:
-    levels = health.get("levels")
-    if not isinstance(levels, list):
-        return None
-    rated = [level for level in levels if isinstance(level, dict) and level.get("status")]
-    if not rated:
-        return None
-    worst = max(rated, key=lambda level: _LIGHT_RANK.get(level.get("light"), 1))
-    return str(worst["status"])
+def _clean_tags(tags: list[str]) -> list[str]:
+    """`tags` stripped, blanks and repeats (ignoring case) dropped; TypeError unless a list of strings."""
+    if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
+        raise TypeError("tags must be a list of strings")
+    unique: dict[str, str] = {}
+    for tag in (tag.strip() for tag in tags):
+        if tag:
+            unique.setdefault(tag.lower(), tag)
+    return list(unique.values())
+
+
+def _check_tags(tags: list[str]) -> list[str]:
+    """`tags` if each fits MAX_TAG_CHARS without commas or control characters and there are at most MAX_TAGS."""
+    for tag in tags:
+        if len(tag) > MAX_TAG_CHARS or "," in tag or not tag.isprintable():
+            raise LibraryError(f"'{tag}' is not a usable tag: use up to {MAX_TAG_CHARS} printable characters without commas")
+    if len(tags) > MAX_TAGS:
+        raise LibraryError(f"a model holds at most {MAX_TAGS} tags, not {len(tags)}")
+    return tags
+
+
+def _health_summary(metadata: dict) -> str | None:
+    """The worst level's status, or None when no health is recorded."""
+    worst = ModelHealth.from_metadata(metadata).worst
+    return worst.status if worst is not None else None
 
 
 def _section(metadata: dict, key: str) -> dict:

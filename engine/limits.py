@@ -9,6 +9,7 @@ are generous for real use and far below what exhausts a machine's memory.
 MAX_SEED = 2**31 - 1  # seeds travel as OSC 'i' (int32)
 MAX_TRAIN_MINUTES = 24 * 60
 MAX_HISTORY_LIST = 1000  # generations `Engine.generations()` lists at most
+MAX_CLEAN_AGE_DAYS = 36500  # `distill outputs clean --older-than` takes 0 to 100 years
 
 # Sound files: the header's duration and sample count (frames x channels) are checked before any sample is read.
 MAX_AUDIO_SECONDS = 20 * 60
@@ -36,3 +37,8 @@ MODEL_FILE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
     },
 }
 MAX_METADATA_DEPTH = 32  # nesting of a model file's metadata JSON (real files use 5)
+
+# Model descriptions and tags, stored in the model file and shown and searched by every front end.
+MAX_DESCRIPTION_CHARS = 2000
+MAX_TAGS = 32
+MAX_TAG_CHARS = 40  # printable characters, no commas (facts list tags comma-joined)

@@ -36,6 +36,15 @@ def printable(text: str) -> str:
     return raw.decode("utf-8", "replace")
 
 
+def free_path(path: Path) -> Path:
+    """`path`, or the first of `<stem>-2<suffix>`, `<stem>-3<suffix>`, ... beside it that does not exist yet."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
+
+
 def distill_home() -> Path:
     """The data folder (library, outputs, checkpoints), created on first use."""
     configured = os.environ.get("DISTILL_HOME")

@@ -2,7 +2,9 @@
 
 `jackd -d dummy` paces process cycles like hardware does, PortAudio (so sounddevice, so `AudioOut`) sees it
 as the device "system", and `Recorder`, a second JACK client (python JACK-Client), records whatever is
-connected to its two inputs, stamped with JACK's frame clock.
+connected to its two inputs. The server runs in synchronous mode (`--sync`): each cycle waits for every
+client, so what the recorder gets in a cycle is what the engine wrote in that cycle (in JACK2's default
+asynchronous mode, a client late under load leaves its previous block, and recordings repeat or drop blocks).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def jack_server():
     previous = os.environ.get("JACK_DEFAULT_SERVER")
     os.environ["JACK_DEFAULT_SERVER"] = SERVER
     process = subprocess.Popen(
-        ["jackd", "--no-realtime", "-n", SERVER, "-d", "dummy", "-r", str(RATE), "-p", str(PERIOD)],
+        ["jackd", "--no-realtime", "--sync", "-n", SERVER, "-d", "dummy", "-r", str(RATE), "-p", str(PERIOD)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
@@ -59,14 +61,19 @@ def jack_server():
 
 
 class Recorder:
-    """A JACK client that records two inputs; `connect_from(client)` wires another client's outputs to them."""
+    """A JACK client that records two inputs; `connect_from(client)` wires another client's outputs to them.
+
+    Positions are counted in recorded samples after a mark (`blocks_recorded`), never on JACK's frame clock:
+    on a loaded machine cycles are skipped (the clock jumps) and blocks arrive late, stamped before "now".
+    A block recorded after the mark was made after it, so a sound started after the mark is all there.
+    """
 
     def __init__(self):
         import jack
 
         self.client = jack.Client("distill-recorder", no_start_server=True, servername=SERVER)
         self.inputs = [self.client.inports.register(f"in_{i}") for i in range(2)]
-        self.blocks: list[tuple[int, np.ndarray]] = []  # (frame time of the block's first frame, [frames, 2])
+        self.blocks: list[np.ndarray] = []  # [frames, 2] each, in the order recorded
         self.lock = threading.Lock()
         self.client.set_process_callback(self._process)
         self.client.activate()
@@ -74,7 +81,7 @@ class Recorder:
     def _process(self, frames: int) -> None:
         block = np.stack([port.get_array() for port in self.inputs], axis=1).copy()  # [frames, 2]
         with self.lock:
-            self.blocks.append((self.client.last_frame_time, block))
+            self.blocks.append(block)
 
     def connect_from(self, client_name: str) -> None:
         """Connect every audio output port of `client_name` to the inputs, in order."""
@@ -84,39 +91,32 @@ class Recorder:
             self.client.connect(source, target)
 
     @property
-    def now(self) -> int:
-        """JACK's frame clock now."""
-        return self.client.frame_time
-
-    def audio(self, since: int = 0) -> tuple[int, np.ndarray]:
-        """(first frame, samples [N, 2]) of the blocks recorded from frame `since` on, back to back (the frame
-        clock may jump between blocks where JACK skipped cycles)."""
+    def blocks_recorded(self) -> int:
+        """How many blocks are recorded so far: a mark for `after`."""
         with self.lock:
-            blocks = [(start, block) for start, block in self.blocks if start + len(block) > since]
-        if not blocks:
-            return since, np.zeros((0, 2), dtype=np.float32)
-        return blocks[0][0], np.concatenate([block for _, block in blocks])
+            return len(self.blocks)
 
-    def wait_recorded(self, since: int, frames: int, timeout: float = 30) -> None:
-        """Wait until `frames` samples from frame `since` on are recorded. Counted in samples, not on JACK's clock:
-        a loaded machine skips cycles (xruns), and then the clock jumps while the engine's sound goes on."""
+    def after(self, mark: int) -> np.ndarray:
+        """The samples [N, 2] of the blocks recorded after `mark`, back to back."""
+        with self.lock:
+            blocks = self.blocks[mark:]
+        return np.concatenate(blocks) if blocks else np.zeros((0, 2), dtype=np.float32)
+
+    def wait_after(self, mark: int, frames: int, timeout: float = 30) -> np.ndarray:
+        """The samples after `mark` once there are at least `frames` of them."""
         deadline = time.monotonic() + timeout
-        while True:
-            start, samples = self.audio(since)
-            if len(samples) - max(0, since - start) >= frames:
-                return
+        while len(samples := self.after(mark)) < frames:
             assert time.monotonic() < deadline, f"JACK did not record {frames} frames"
             time.sleep(0.01)
+        return samples
 
-    def first_sound(self, since: int, threshold: float = 1e-4, timeout: float = 60) -> int:
-        """The frame at which the recording first exceeds `threshold` after frame `since`."""
+    def first_sound(self, mark: int, threshold: float = 1e-4, timeout: float = 60) -> int:
+        """The index, in the samples after `mark`, where the recording first exceeds `threshold`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            start, samples = self.audio(since)
-            loud = np.flatnonzero(np.abs(samples).max(axis=1) > threshold)
-            loud = loud[start + loud >= since]
+            loud = np.flatnonzero(np.abs(self.after(mark)).max(axis=1) > threshold)
             if loud.size:
-                return start + int(loud[0])
+                return int(loud[0])
             time.sleep(0.01)
         raise AssertionError("no sound reached the recorder")
 

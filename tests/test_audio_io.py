@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from engine.audio.io import AUDIO_EXTENSIONS, TRIM_MARGIN_S, load_audio, write_audio
+from engine.audio.io import AUDIO_EXTENSIONS, TRIM_MARGIN_S, load_audio, resample, resample_pieces, write_audio
 from engine.errors import AudioFileError
 
 SR = 44100
@@ -301,3 +301,12 @@ def test_a_name_that_is_not_utf8_is_one_sentence(tmp_path):
     os.rename(path, latin1)
     with pytest.raises(AudioFileError, match="caf\ufffd.wav' has a name that is not valid UTF-8; rename it to use it"):
         load_audio(latin1, 44100)
+
+
+@pytest.mark.parametrize("rates", [(22050, 48000), (48000, 44100), (44100, 44100)])
+def test_resampling_in_pieces_gives_the_one_shot_samples(rates):
+    wave = np.random.default_rng(1).standard_normal(30011).astype(np.float32) * 0.1
+    pieces = np.array_split(wave, [7, 5000, 5001, 20000])
+    streamed = list(resample_pieces(pieces, *rates))
+    assert all(piece.size for piece in streamed)
+    assert np.array_equal(np.concatenate(streamed), resample(wave, *rates))

@@ -89,6 +89,16 @@ def test_encode_edit_undo_decode_preview(library, sound_folder, tmp_path, capsys
     assert np.abs(sf.read(clip)[0]).max() > 1e-3
 
 
+def test_encode_without_out_writes_the_sounds_name_in_the_outputs_folder(library, sound_folder, home, capsys):
+    first, second = home / "outputs" / "pad_1.json", home / "outputs" / "pad_1-2.json"
+    code, out, _ = run(capsys, "encode", "TINY", sound_folder / "pad_1.wav")  # names ignore case
+    assert code == 0 and out.rstrip().endswith(f"-> {first}")
+    assert load_codes(first).grid.source == "pad_1.wav"
+    code, out, _ = run(capsys, "encode", "tiny", sound_folder / "pad_1.wav")
+    assert code == 0 and out.rstrip().endswith(f"-> {second}")  # never over an earlier grid
+    assert first.is_file() and second.is_file()
+
+
 def test_copy_into_another_position(library, sound_folder, tmp_path, capsys):
     pad, kick = tmp_path / "pad.json", tmp_path / "kick.json"
     run(capsys, "encode", "tiny", sound_folder / "pad_1.wav", "--out", pad)

@@ -62,6 +62,14 @@ def test_export_flags_reach_the_file(library, capsys, tmp_path):
     assert code == 0 and Path(out.strip()).suffix == ".ogg" and Path(out.strip()).parent == tmp_path / "folder"
 
 
+@pytest.mark.parametrize("name", ["pad.aiff", "pad.AIF"])
+def test_the_format_follows_the_out_extension(library, capsys, tmp_path, name):
+    code, out, err = run(capsys, "generate", "tiny", "--duration", "0.3", "--seed", "1", "--out", str(tmp_path / name))
+    assert (code, err) == (0, "") and Path(out.strip()) == (tmp_path / name).resolve()
+    assert sf.info(tmp_path / name).format == "AIFF"
+    assert History().list()[0].export.format == "aiff"
+
+
 def test_presets_save_list_show_use_delete(library, capsys):
     code, out, _ = run(capsys, "presets", "list")
     assert code == 0 and "No presets yet" in out
@@ -106,6 +114,8 @@ def test_history_regenerate_reproduces_the_file(library, capsys, tmp_path):
         (("generate", "tiny", "--preset", "nope"), "error: no preset named 'nope' (see `distill presets list`)\n"),
         (("generate", "nope"), "error: 'nope' is neither a model file nor a model in the library (see `distill models list`)\n"),
         (("history", "regenerate", "5"), "error: no generation #5 in the history (see `distill history list`)\n"),
+        (("generate", "tiny", "--out", "x.xyz"), "error: distill cannot write sound files ending in .xyz (x.xyz); name it .wav, .flac, .ogg, .mp3, .aiff or .aif\n"),
+        (("generate", "tiny", "--format", "wav", "--out", "x.aiff"), "error: the output file x.aiff is to be wav, so its name must end in .wav\n"),
     ],
 )
 def test_mistakes_are_one_line_and_status_1(library, capsys, argv, message):

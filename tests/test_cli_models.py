@@ -159,6 +159,42 @@ def test_unknown_model_is_one_error_line(home, capsys):
     assert err == "error: 'nope' is neither a model file nor a model in the library (see `distill models list`)\n"
 
 
+def test_names_ignore_case_and_a_near_miss_suggests_the_closest(home, capsys):
+    add(home, "mykit", description="punchy kit")
+
+    code, out, err = run(capsys, "show", "MyKit")
+    assert (code, err) == (0, "") and out.splitlines()[0] == "mykit" and "punchy kit" in out
+    code, out, err = run(capsys, "show", "mikit")
+    assert (code, out) == (1, "")
+    assert err == "error: 'mikit' is neither a model file nor a model in the library; did you mean 'mykit'?\n"
+    assert run(capsys, "rename", "MYKIT", "kit-a") == (0, "Renamed 'mykit' to 'kit-a'.\n", "")
+    code, _, err = run(capsys, "delete", "kit-b", "--yes")
+    assert code == 1 and "did you mean 'kit-a'?" in err
+    assert run(capsys, "delete", "KIT-A", "--yes") == (0, "Deleted 'kit-a'.\n", "")
+
+
+def test_tag_and_describe_are_shown_and_searched(home, capsys):
+    add(home, "drums", tags=[])
+
+    assert run(capsys, "tag", "Drums", "vinyl", "breaks") == (0, "'drums' is tagged vinyl, breaks.\n", "")
+    assert run(capsys, "tag", "drums", "VINYL", "dusty") == (0, "'drums' is tagged vinyl, breaks, dusty.\n", "")
+    assert run(capsys, "tag", "drums", "breaks", "--remove") == (0, "'drums' is tagged vinyl, dusty.\n", "")
+    assert run(capsys, "tag", "drums") == (0, "'drums' is tagged vinyl, dusty.\n", "")
+    code, _, err = run(capsys, "tag", "drums", "tape", "--remove")
+    assert code == 1 and err == "error: model 'drums' has no tag 'tape' (its tags: vinyl, dusty)\n"
+    code, _, err = run(capsys, "tag", "drums", "lo,fi")
+    assert code == 1 and err.startswith("error: 'lo,fi' is not a usable tag") and err.count("\n") == 1
+
+    assert run(capsys, "describe", "drums", "dusty", "breakbeats") == (0, "'drums' is described as: dusty breakbeats\n", "")
+    code, out, _ = run(capsys, "show", "drums")
+    assert "  description  dusty breakbeats" in out.splitlines() and "  tags         vinyl, dusty" in out.splitlines()
+    assert read_model_metadata(home / "models" / "drums.sda")["tags"] == ["vinyl", "dusty"]
+    code, out, _ = run(capsys, "search", "breakbeats", "vinyl")
+    assert code == 0 and out.splitlines()[1].startswith("drums")
+    assert run(capsys, "describe", "drums", "") == (0, "'drums' has no description now.\n", "")
+    assert read_model_metadata(home / "models" / "drums.sda")["description"] == ""
+
+
 def test_delete_with_yes(home, capsys):
     add(home, "drums")
     assert run(capsys, "delete", "drums", "--yes") == (0, "Deleted 'drums'.\n", "")

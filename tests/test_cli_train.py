@@ -14,6 +14,7 @@ import numpy as np
 import soundfile
 
 from engine.cli import main
+from engine.heatmap import legend_text
 from engine.library import Library
 
 DISTILL = Path(sys.executable).with_name("distill")
@@ -35,11 +36,20 @@ def test_train_then_health_and_list(home, sound_folder, capsys):
 
     assert main(["health", "kit"]) == 0
     out = capsys.readouterr().out
-    assert "overall" in out and "Timbre" in out and "legend: x dead" in out
-    assert out.count("|") >= 6  # one heatmap row per level, framed
+    assert "overall" in out and "Timbre" in out and legend_text() in out  # the terminal app's legend
+    assert out.count("│") >= 6  # one heatmap row per level, framed
 
     assert main(["models", "list"]) == 0
     assert "kit" in capsys.readouterr().out
+
+    # Names ignore case: KIT is the run and model kit, refused as an exact repeat is; so is a library model.
+    assert main(["train", str(sound_folder), "--name", "KIT", "--epochs", "1", *TINY]) == 1
+    assert capsys.readouterr().err.startswith("error: a training run named 'kit' already exists; add --resume")
+    (home / "models" / "pads.sda").write_bytes((home / "models" / "kit.sda").read_bytes())  # dropped in by hand
+    assert main(["train", str(sound_folder), "--name", "PADS", "--epochs", "1", *TINY]) == 1
+    assert capsys.readouterr().err == "error: a model named 'pads' is already in the library; choose another --name\n"
+    assert [entry.name for entry in Library().list()] == ["kit", "pads"]
+    assert sorted(path.name for path in (home / "checkpoints").iterdir()) == ["kit", "pads"]
 
 
 def test_bad_dataset_is_one_line_error(home, tmp_path, capsys):

@@ -12,7 +12,6 @@ from engine.codes.errors import CodeEditError
 from engine.core import Engine, changed_cells
 from engine.errors import DistillError
 from engine.events import (
-    Decoded,
     Encoded,
     Generated,
     GridEdited,
@@ -95,7 +94,7 @@ def test_edits_report_exactly_the_changed_cells(engine, tiny_prior_file, sound_f
     events = []
     engine.subscribe(events.append)
     wavs = sorted(sound_folder.glob("*.wav"))
-    assert engine.encode("A", str(wavs[0])).result() == (3, engine.grid("A").columns)
+    assert engine.encode("A", str(wavs[0])).result() == Encoded("A", 3, engine.grid("A").columns)
     engine.encode("B", str(wavs[1])).result()
     assert Encoded("A", 3, engine.grid("A").columns) in events
     old = engine.grid("A").codes[2, 1]
@@ -108,8 +107,8 @@ def test_edits_report_exactly_the_changed_cells(engine, tiny_prior_file, sound_f
     assert blended.undo_depth == 3 and all(engine.grid("A").codes[l, c] == code for l, c, code in blended.cells)
     undone = engine.undo("A")
     assert {c[:2] for c in undone.cells} == {c[:2] for c in blended.cells} and undone.redo_depth == 1
-    path = engine.decode("A").result(timeout=60)
-    assert Decoded("A", path) in events and path.is_file()
+    decoded = engine.decode("A").result(timeout=60)
+    assert decoded in events and decoded.slot == "A" and decoded.path.is_file()
 
 
 def test_shutdown_finishes_the_running_job_and_its_file(home, tmp_path, tiny_prior_file):

@@ -23,7 +23,12 @@ from engine.generation.pipeline import (
     chunk_bounds,
     decode_codes,
     generate_audio,
+    generate_audio_batch,
     invert_mel,
+    invert_mel_pieces,
+    num_samples,
+    sample_codes,
+    stream_audio,
 )
 from engine.generation.settings import (
     LEGACY_INVERSION,
@@ -82,7 +87,7 @@ def test_bad_generation_settings_are_refused_with_the_setting_named(changes, wor
 
 @pytest.mark.parametrize(
     "changes, words",
-    [({"format": "aiff"}, "format"), ({"bit_depth": 8}, "bit depth"), ({"sample_rate": 4000}, "sample rate"),
+    [({"format": "aac"}, "format"), ({"bit_depth": 8}, "bit depth"), ({"sample_rate": 4000}, "sample rate"),
      ({"format": "mp3", "sample_rate": 96000}, "mp3")],
 )
 def test_bad_export_settings_are_refused(changes, words):
@@ -166,6 +171,24 @@ def test_chunked_inversion_has_no_seam(generator, long_mel):
         if np.sum(r**2) > 1e-6
     )
     assert worst < 40.0
+
+
+def test_inversion_pieces_come_one_per_chunk_and_join_to_the_whole_inversion(generator, long_mel):
+    loaded, _ = generator
+    log_mel, n_samples = long_mel
+    pieces = list(invert_mel_pieces(log_mel, loaded, n_samples, chunk_frames=SEAM_CHUNK))
+    assert len(pieces) == len(chunk_bounds(log_mel.shape[-1], SEAM_CHUNK)) - 1
+    assert np.array_equal(np.concatenate(pieces), invert_mel(log_mel, loaded, n_samples, chunk_frames=SEAM_CHUNK))
+
+
+@pytest.mark.parametrize("rate", [None, 48000])
+def test_a_streamed_sound_is_the_generated_sound_sample_for_sample(generator, rate):
+    loaded, prior = generator
+    duration = 1.2 * CHUNK_FRAMES * loaded.mel.hop_length / loaded.mel.sample_rate  # two chunks
+    settings = dict(duration_s=duration, temperature=0.9, top_k=8, seed=5, sample_rate=rate)
+    pieces = list(stream_audio(loaded, prior, **settings))
+    assert len(pieces) >= 2 and all(piece.size for piece in pieces)
+    assert np.array_equal(np.concatenate(pieces), generate_audio(loaded, prior, **settings))
 
 
 def test_chunk_bounds_are_even_and_cover_everything():
@@ -274,7 +297,7 @@ def test_count_makes_consecutive_seeds_each_as_made_alone(library, tmp_path):
 
 
 def test_output_paths_are_checked(library, tmp_path):
-    with pytest.raises(InvalidSettings, match="does not end in .flac"):
+    with pytest.raises(InvalidSettings, match="x.wav is to be flac, so its name must end in .flac"):
         generate_files("tiny", GenerationSettings(duration_s=0.2), ExportSettings(format="flac"), seed=0, out=tmp_path / "x.wav")
     with pytest.raises(InvalidSettings, match="need an output folder"):
         generate_files("tiny", GenerationSettings(duration_s=0.2), ExportSettings(), seed=0, count=2, out=tmp_path / "x.wav")
@@ -327,3 +350,32 @@ def test_regeneration_refuses_a_changed_model_or_prior(library, tmp_path):
     with pytest.raises(DistillError, match="prior of model 'tiny' was retrained"):
         regenerate(changed_prior.id, out=tmp_path)
     assert record.prior_id == prior_id(load_vqvae(library.resolve("tiny")))
+
+
+def test_a_batch_draws_each_seed_s_own_codes_and_sounds(generator):
+    loaded, prior = generator
+    settings = GenerationSettings(duration_s=1.0, temperature=0.9, top_k=8)
+    columns = loaded.model.num_columns(num_samples(1.0, loaded.mel.sample_rate) // loaded.mel.hop_length + 1)
+    batch = sample_codes(prior, columns, settings, [3, 4, 5])  # [3, L, F]
+    alone = torch.cat([sample_codes(prior, columns, settings, seed) for seed in (3, 4, 5)])  # [3, L, F]
+    assert torch.equal(batch, alone) and not torch.equal(batch[0], batch[1])
+    sounds = generate_audio_batch(loaded, prior, settings, [3, 4], sample_rate=48000)
+    for seed, sound in zip((3, 4), sounds):
+        single = generate_audio(loaded, prior, **settings.to_dict(), seed=seed, sample_rate=48000)
+        assert sound.shape == single.shape and np.allclose(sound, single, atol=1e-4)
+    with pytest.raises(ValueError, match="2 generators for a batch of 3"):
+        prior.generate(4, batch=3, generator=[torch.Generator(), torch.Generator()])
+
+
+def test_count_in_batches_writes_and_records_every_seed(library, tmp_path, monkeypatch):
+    import engine.generation.files as files
+
+    monkeypatch.setattr(files, "batch_size", lambda loaded: 3)  # as on a GPU, in batches of 3
+    settings = GenerationSettings(duration_s=0.3, temperature=0.8)
+    records = generate_files("tiny", settings, ExportSettings(), seed=20, count=5, out=tmp_path / "batched")
+    assert [r.seed for r in records] == [20, 21, 22, 23, 24]
+    assert [r.id for r in History().list()] == [5, 4, 3, 2, 1]
+    loaded, prior = load_generator("tiny")
+    for record in records:
+        single = generate_audio(loaded, prior, **settings.to_dict(), seed=record.seed)
+        assert np.allclose(sf.read(record.path, dtype="float32")[0], single / max(1.0, np.abs(single).max() / 0.999), atol=1e-3)

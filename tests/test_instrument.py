@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from engine.errors import DistillError
-from engine.generation.pipeline import generate_audio
-from engine.instrument import NoteSettings
+from engine.generation.pipeline import generate_audio, stream_audio
+from engine.instrument import NOTE_CHUNK_FRAMES, NoteSettings
 from jack_support import RATE, Recorder, jack_server
 
 
@@ -51,11 +51,12 @@ def expected_sound(engine, key: int) -> np.ndarray:
                           top_k=settings.top_k, top_p=settings.top_p, seed=key, sample_rate=RATE)
 
 
-def aligned(recorder, onset: int, reference: np.ndarray) -> np.ndarray:
-    """The recorded left channel from where it best matches `reference` (within 10 ms of `onset`), as long."""
-    start, samples = recorder.audio(onset - 480)
-    left = samples[:, 0]
-    lags = range(0, min(960, len(left) - len(reference)))
+def aligned(recorder, mark: int, reference: np.ndarray) -> np.ndarray:
+    """The recorded left channel from where it best matches `reference` (within 10 ms of the first sound recorded
+    after `mark`), as long."""
+    onset = recorder.first_sound(mark)
+    left = recorder.wait_after(mark, onset + 480 + len(reference))[:, 0]
+    lags = range(max(0, onset - 480), onset + 480)
     best = max(lags, key=lambda lag: float(np.dot(left[lag : lag + len(reference)], reference)))
     return left[best : best + len(reference)]
 
@@ -71,12 +72,10 @@ def test_a_note_sounds_the_keys_generation_at_its_velocity_and_writes_no_file(pl
     engine, recorder = played
     wait_ready(engine, 4)
     files = set(engine.out_dir.iterdir())
-    since = recorder.now
+    mark = recorder.blocks_recorded
     assert engine.note(2, 64) is True  # ready: from memory
-    onset = recorder.first_sound(since)
     reference = expected_sound(engine, 2) * 64 / 127  # [N]
-    recorder.wait_recorded(onset, len(reference) + 2000)  # the note has ended
-    heard = aligned(recorder, onset, reference)
+    heard = aligned(recorder, mark, reference)
     fade = int(0.005 * RATE)
     body = slice(fade, len(reference) - fade)  # the mixer fades each voice in and out over 5 ms
     assert np.allclose(heard[body], reference[body], atol=2e-3)
@@ -85,22 +84,42 @@ def test_a_note_sounds_the_keys_generation_at_its_velocity_and_writes_no_file(pl
 
 def test_a_key_not_yet_rendered_sounds_once_it_is(played):
     engine, recorder = played
-    since = recorder.now
+    mark = recorder.blocks_recorded
     engine.note(127, 100)  # the last key rendered ahead: it jumps the queue
-    recorder.first_sound(since)
+    recorder.first_sound(mark)
+
+
+def test_a_key_not_ready_streams_from_its_first_chunk_and_sounds_as_its_full_render(played, monkeypatch):
+    """The voice starts with fewer samples than the sound has, grows as chunks arrive, and is heard whole."""
+    engine, recorder = played
+    engine.set_param("duration", 2.5)  # three inversion chunks of a note
+    key = 127  # rendered ahead last: not ready
+    current, settings = engine._model, engine.params.settings()
+    full = np.concatenate(list(stream_audio(
+        current.loaded, current.prior, duration_s=settings.duration_s, temperature=settings.temperature,
+        top_k=settings.top_k, top_p=settings.top_p, seed=key, sample_rate=RATE, chunk_frames=NOTE_CHUNK_FRAMES,
+    )))  # [N]: the full render
+    assert np.allclose(full, expected_sound(engine, key), atol=1e-3)  # the file's sound, within chunk joins
+    started, start = [], engine._audio.start
+    monkeypatch.setattr(engine._audio, "start", lambda audio, gain, more=False: started.append((len(audio), more)) or start(audio, gain, more=more))
+    mark = recorder.blocks_recorded
+    assert engine.note(key, 127) is False  # not ready: it streams
+    heard = aligned(recorder, mark, full)
+    assert started[0][1] and started[0][0] < len(full)  # it began before the whole sound was rendered
+    fade = int(0.005 * RATE)
+    assert np.allclose(heard[fade:-fade], full[fade:-fade], atol=2e-3)  # no gap and no click at the joins
+    assert np.array_equal(engine._instrument._ready.take(key, lambda audio, last: None), full)  # kept whole
 
 
 def test_an_eight_note_chord_is_mixed_without_clicks(played):
     engine, recorder = played
     wait_ready(engine, 8)
-    since = recorder.now
+    mark = recorder.blocks_recorded
     for key in range(8):
         engine.note(key, 127)
-    onset = recorder.first_sound(since)
+    onset = recorder.first_sound(mark)
     length = int(0.3 * RATE)
-    recorder.wait_recorded(onset, length + 4800)
-    start, samples = recorder.audio(onset)
-    mix = samples[onset - start : onset - start + length + 4800, 0]
+    mix = recorder.wait_after(mark, onset + length + 4800)[onset : onset + length + 4800, 0]
     assert np.abs(mix).max() <= 1.0
     assert np.abs(mix[length + 2400 :]).max() < 1e-4  # all voices ended
     steps = np.abs(np.diff(mix[:200]))
@@ -108,21 +127,20 @@ def test_an_eight_note_chord_is_mixed_without_clicks(played):
 
 
 def test_gate_mode_releases_a_key_on_note_off(played):
+    """A 2 s note released after 0.2 s ends with the release, counted in recorded samples (not on JACK's clock)."""
     engine, recorder = played
     engine.set_param("duration", 2.0)
-    wait_ready(engine, 1)
     engine._instrument.settle(NoteSettings(mode="gate", release=0.05))
-    since = recorder.now
-    engine.note(0, 127)
-    onset = recorder.first_sound(since)
-    recorder.wait_recorded(onset, int(0.2 * RATE))
-    off = recorder.now
+    mark = recorder.blocks_recorded
+    engine.note(0, 127)  # ready or streamed: either way it is released
+    onset = recorder.first_sound(mark)
+    recorder.wait_after(mark, onset + int(0.2 * RATE))
     engine.note(0, 0)
-    recorder.wait_recorded(off, int(0.3 * RATE))
-    start, samples = recorder.audio(off)
-    after = samples[off - start + int(0.1 * RATE) :, 0]  # 100 ms after the note-off: a block of latency + 50 ms release
-    assert after.size and np.abs(after).max() < 1e-4
-    assert onset < off
+    samples = recorder.wait_after(mark, onset + int(2.5 * RATE))
+    loud = np.flatnonzero(np.abs(samples[:, 0]) > 1e-4)
+    assert loud[-1] - loud[0] < int(1.0 * RATE)  # far shorter than the sound: it was released
+    steps = np.abs(np.diff(samples[loud[-1] - 2400 : loud[-1] + 10, 0]))
+    assert steps.max() < 0.05  # it faded out
 
 
 def test_bad_notes_are_refused_in_one_sentence(played):

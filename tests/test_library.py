@@ -32,9 +32,9 @@ def sample_metadata(name: str = "drums", **changes) -> dict:
         "training": {"epochs": 40, "seconds": 120.0, "best_val_loss": 0.31, "history": []},
         "health": {
             "levels": [
-                {"level": 0, "label": "Structure", "status": "Healthy", "light": "green"},
-                {"level": 1, "label": "Detail", "status": "Codebook collapse detected", "light": "red"},
-                {"level": 2, "label": "Texture", "status": "Some codes underused", "light": "yellow"},
+                {"level": 0, "label": "Structure", "utilisation": 0.8, "perplexity": 5.0, "dead": 12, "status": "Healthy", "light": "green"},
+                {"level": 1, "label": "Detail", "utilisation": 0.1, "perplexity": 5.0, "dead": 58, "status": "Codebook collapse detected", "light": "red"},
+                {"level": 2, "label": "Texture", "utilisation": 0.4, "perplexity": 5.0, "dead": 38, "status": "Some codes underused", "light": "yellow"},
             ]
         },
         "prior": None,
@@ -105,6 +105,35 @@ def test_get_unknown_name_points_to_the_list(library):
     with pytest.raises(LibraryError) as caught:
         library.get("nope")
     assert str(caught.value) == "no model named 'nope' in the library (see `distill models list`)"
+
+
+def test_names_ignore_case_and_a_near_miss_names_the_closest(library):
+    add_model(library, "mykit")
+    add_model(library, "pads")
+
+    assert library.get("MyKit").name == "mykit"
+    assert library.resolve("MYKIT") == library.models_dir / "mykit.sda"
+    assert library.canonical_name("MyKit") == "mykit" and library.canonical_name("other") == "other"
+    assert library.find("MyKit").name == "mykit"
+    with pytest.raises(LibraryError) as caught:
+        library.get("mykti")
+    assert str(caught.value) == "no model named 'mykti' in the library; did you mean 'mykit'?"
+    with pytest.raises(LibraryError, match="did you mean 'pads'"):
+        library.resolve("Pad")
+    with pytest.raises(LibraryError, match=r"see `distill models list`"):
+        library.resolve("zzzzzz")  # nothing close: where to look instead
+
+    assert library.rename("MYKIT", "MyKit").name == "MyKit"  # a change of case is a rename
+    assert folder_listing(library) == ["MyKit.sda", "pads.sda"]
+    library.delete("mykit")
+    assert [entry.name for entry in library.list()] == ["pads"]
+
+
+def test_the_exact_spelling_wins_over_a_file_differing_in_case(library):
+    add_model(library, "kit")
+    save_model_file(library.models_dir / "KIT.sda", sample_tensors(), sample_metadata("KIT", description="upper"))  # put there by hand
+
+    assert library.get("KIT").description == "upper" and library.get("kit").description == ""
 
 
 @pytest.mark.parametrize("name", ["a", "drums_v2.1-final", "X" * 64, "808"])
@@ -219,6 +248,36 @@ def test_description_and_tags_are_written_into_the_file(library):
     assert [e.name for e in library.search("dusty vinyl")] == ["drums"]
     with pytest.raises(TypeError):
         library.set_tags("drums", "breaks")
+
+
+def test_tags_are_added_and_removed_under_the_lock_ignoring_case(library):
+    add_model(library, "drums", tags=["Breaks"])
+
+    assert library.edit_tags("DRUMS", add=["vinyl", "breaks", " dusty "]).tags == ["Breaks", "vinyl", "dusty"]
+    assert library.edit_tags("drums", remove=["BREAKS"], add=["lofi"]).tags == ["vinyl", "dusty", "lofi"]
+    assert read_model_metadata(library.path_for("drums"))["tags"] == ["vinyl", "dusty", "lofi"]
+    assert [entry.name for entry in library.search("lofi")] == ["drums"]
+    with pytest.raises(LibraryError, match=r"model 'drums' has no tag 'tape' \(its tags: vinyl, dusty, lofi\)"):
+        library.edit_tags("drums", remove=["tape"])
+    assert library.get("drums").tags == ["vinyl", "dusty", "lofi"]  # a refused edit changes nothing
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda library: library.edit_tags("drums", add=["a,b"]), "'a,b' is not a usable tag"),
+        (lambda library: library.edit_tags("drums", add=["x" * 41]), "is not a usable tag: use up to 40"),
+        (lambda library: library.edit_tags("drums", add=["tab\there"]), "is not a usable tag"),
+        (lambda library: library.set_tags("drums", [f"t{i}" for i in range(33)]), "at most 32 tags, not 33"),
+        (lambda library: library.set_description("drums", "x" * 2001), "at most 2000 characters, not 2001"),
+    ],
+)
+def test_tags_and_descriptions_beyond_their_limits_are_refused(library, change, message):
+    add_model(library, "drums", description="kept", tags=["kept"])
+    with pytest.raises(LibraryError, match=message):
+        change(library)
+    entry = library.get("drums")
+    assert (entry.description, entry.tags) == ("kept", ["kept"])
 
 
 def test_delete_removes_file_and_entry(library):

@@ -207,17 +207,23 @@ class RecordingAudio(AudioOut):
 
     def __init__(self):
         super().__init__()
-        self.started: list[tuple[int, float]] = []
-        self.done = threading.Event()
+        self.started: list[list] = []  # per voice: [samples so far, gain]
+        self.done = threading.Event()  # set when a voice has all its samples
 
     @property
     def sample_rate(self):
         return 44100
 
-    def start(self, audio, gain=1.0):
-        self.started.append((len(audio), gain))
-        self.done.set()
+    def start(self, audio, gain=1.0, *, more=False):
+        self.started.append([len(audio), gain])
+        if not more:
+            self.done.set()
         return len(self.started)
+
+    def extend(self, voice, audio, *, last=False):
+        self.started[voice - 1][0] += len(audio)
+        if last:
+            self.done.set()
 
 
 @pytest.mark.slow
@@ -243,7 +249,7 @@ def test_real_engine_follows_ccs_and_plays_a_note_from_memory(home, tiny_prior_f
         assert audio.done.wait(60)
         current = engine._model
         expected = generate_audio(current.loaded, current.prior, duration_s=0.3, temperature=2.0, top_k=info.codebook_size, top_p=0.05, seed=64)
-        assert audio.started == [(len(expected), 100 / 127)]
+        assert audio.started == [[len(expected), 100 / 127]]  # one voice, streamed or not, with the whole sound
         assert set(engine.out_dir.iterdir()) == files_before  # a note writes no file
     finally:
         engine.shutdown()

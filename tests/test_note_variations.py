@@ -24,11 +24,15 @@ class RecordingOut:
         self.started: list[np.ndarray] = []
         self.changed = threading.Condition()
 
-    def start(self, sound, gain):
+    def start(self, sound, gain, *, more=False):
         with self.changed:
             self.started.append(np.array(sound))
             self.changed.notify_all()
             return len(self.started)
+
+    def extend(self, voice, sound, *, last=False):
+        with self.changed:
+            self.started[voice - 1] = np.concatenate([self.started[voice - 1], sound])
 
     def release(self, voice, seconds):
         pass

@@ -16,7 +16,7 @@ from engine.core import Engine
 from engine.osc import args as osc_args
 from engine.osc.client import OscClient
 from engine.osc.routes import ROUTES, routes_markdown
-from engine.osc.server import GRID_PAGE, MAX_REPLY_BYTES
+from engine.osc.messages import GRID_PAGE, MAX_REPLY_BYTES, messages_markdown
 from tui_support import FakeAudio
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "osc.md"
@@ -82,6 +82,7 @@ def test_ping_help_and_docs_come_from_one_table(client, home):
     assert {h[0]: h[1] for h in helps}["/distill/swap"] == "<slot_a:s> <slot_b:s> <start_frame:i> <end_frame:i> [<level:i> ...]"
     text = DOCS.read_text()
     assert routes_markdown() in text, "docs/osc.md is out of date: run `.venv/bin/python -m engine.osc.docs`"
+    assert messages_markdown() in text, "docs/osc.md is out of date: run `.venv/bin/python -m engine.osc.docs`"
     # every address of the issue exists
     for address in (
         "/distill/ping", "/distill/help", "/distill/model/load", "/distill/model/list", "/distill/param/temperature",

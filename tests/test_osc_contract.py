@@ -26,7 +26,7 @@ from engine.library import Library
 from engine.modelfile import read_model_metadata, update_model_metadata
 from engine.osc import args as osc_args
 from engine.osc.client import OscClient, OscErrorReply
-from engine.osc.server import MAX_REPLY_BYTES, MAX_TEXT_BYTES
+from engine.osc.messages import MAX_REPLY_BYTES, MAX_TEXT_BYTES
 from engine.store import History, Presets
 
 TINY_PRIOR = {"context": 16, "d_model": 32, "n_layers": 1, "variants": 1, "seed": 1}  # as small as the fixture's prior
@@ -175,6 +175,26 @@ def test_rename_and_delete_are_events_and_the_loaded_model_follows(library, engi
         listener.expect("/distill/model/renamed", timeout=0.2)  # failures announce nothing
 
 
+def test_tags_and_description_are_set_over_osc_and_shown_by_info(library, engine, client):
+    assert client.request("/distill/model/tag", "BARE", "vinyl", "Dusty", reply="/distill/model/tags") == ["bare", "vinyl,Dusty"]
+    assert client.request("/distill/model/tag", "bare", "dusty", "lofi", reply="/distill/model/tags") == ["bare", "vinyl,Dusty,lofi"]
+    assert client.request("/distill/model/untag", "bare", "vinyl", reply="/distill/model/tags") == ["bare", "Dusty,lofi"]
+    assert client.request("/distill/model/describe", "bare", " tape hiss ", reply="/distill/model/described") == ["bare", "tape hiss"]
+    entry = library.get("bare")
+    assert (entry.tags, entry.description) == (["Dusty", "lofi"], "tape hiss")  # written into the file
+    client.send("/distill/model/info", "bare")
+    facts = {values[1]: values[2] for address, values in until(client, "/distill/model/info/end")[:-1]}
+    assert (facts["tags"], facts["description"]) == ("Dusty,lofi", "tape hiss")
+    assert engine.search_models("lofi") == ["bare"]
+
+    assert error_of(client, "/distill/model/untag", "bare", "vinyl") == "model 'bare' has no tag 'vinyl' (its tags: Dusty, lofi)"
+    assert "is not a usable tag" in error_of(client, "/distill/model/tag", "bare", "a,b")
+    assert "at most 2000 characters" in error_of(client, "/distill/model/describe", "bare", "x" * 2001)
+    assert "did you mean 'bare'" in error_of(client, "/distill/model/tag", "baer", "x")
+    assert "must be text" in error_of(client, "/distill/model/tag", "bare", 3.0)
+    assert library.get("bare").tags == ["Dusty", "lofi"]
+
+
 # -- training options --------------------------------------------------------------------------------------------
 
 
@@ -278,8 +298,8 @@ def test_vqvae_training_uses_the_options_and_reports_levels_and_warnings(engine,
     assert messages[-1][1] == ["fresh", 0]
     progress = [values for address, values in messages if address == "/distill/train/progress"]
     assert len(progress) == 1  # one (shortened) epoch in 0.3 s
-    epoch, loss, seconds, val_l1, fraction, best = progress[0]
-    assert (epoch, best) == (1, 1) and loss > 0 and seconds >= 0.3 and val_l1 > 0 and fraction == pytest.approx(1.0)
+    epoch, loss, seconds, val_l1, fraction, best, phase = progress[0]
+    assert (epoch, best, phase) == (1, 1, "spectral") and loss > 0 and seconds >= 0.3 and val_l1 > 0 and fraction == pytest.approx(1.0)
     levels = [values for address, values in messages if address == "/distill/train/level"]
     assert [v[:3] for v in levels] == [[1, 0, "Structure"], [1, 1, "Detail"]]
     for _, _, _, utilisation, perplexity, dead, status, light in levels:

@@ -97,6 +97,38 @@ def test_many_voices_never_clip_and_extra_voices_are_stolen():
     assert mixer.active_voices == 4
 
 
+def test_a_growing_voice_plays_its_pieces_back_to_back_as_one_sound():
+    """Pieces added while the voice plays give the samples of the whole sound added at once, fades included."""
+    tone = (0.5 * np.sin(2 * np.pi * 220 * np.arange(2000) / RATE)).astype(np.float32)
+    whole = Mixer(RATE, channels=1, fade_s=0.002)
+    whole.add(tone, 0.5)
+    reference = render_all(whole, 2560)[:, 0]
+    mixer = Mixer(RATE, channels=1, fade_s=0.002)
+    voice = mixer.add(tone[:700], 0.5, more=True)
+    out = [mixer.render(64) for _ in range(8)]  # 512 frames: less than it has, so it never waits
+    mixer.extend(voice, tone[700:1500])
+    out += [mixer.render(64) for _ in range(10)]  # up to 1152
+    mixer.extend(voice, tone[1500:])
+    out += [mixer.render(64) for _ in range(4)]  # up to 1408: still growing, no end fade yet
+    mixer.extend(voice, np.zeros(0, dtype=np.float32), last=True)
+    out += [mixer.render(64) for _ in range(18)]
+    np.testing.assert_array_equal(np.concatenate(out)[:, 0], reference)
+    assert mixer.active_voices == 0
+
+
+def test_a_growing_voice_waits_silently_for_more_and_goes_on_from_there():
+    mixer = Mixer(RATE, channels=1, fade_s=0.002)
+    voice = mixer.add(np.full(100, 0.25, dtype=np.float32), more=True)
+    first = render_all(mixer, 256)[:, 0]
+    assert np.all(first[100:] == 0.0) and mixer.active_voices == 1  # starved, not ended
+    mixer.extend(voice, np.full(300, 0.25, dtype=np.float32), last=True)
+    second = render_all(mixer, 512)[:, 0]
+    assert second[0] == pytest.approx(0.25) and np.all(second[300:] == 0.0)
+    assert mixer.active_voices == 0
+    mixer.extend(voice, np.ones(10, dtype=np.float32))  # a gone voice: ignored
+    assert np.all(render_all(mixer, 64) == 0.0)
+
+
 def test_soft_clip_is_identity_below_the_knee_and_bounded_above():
     x = np.linspace(-5, 5, 10001, dtype=np.float32)
     y = soft_clip(x)

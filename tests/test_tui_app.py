@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from tui_support import wait_for
 
+from engine.events import Previewed
 from engine.osc.client import OscClient
+from engine.osc.messages import Error, ModelNames, ModelNamesEnd, Subscribed
 from tui.app import DistillApp
 from tui.launcher import OtherLibraryError, engine_at
 from tui.link import EngineError, EngineLink, engine_answers
@@ -102,14 +104,14 @@ async def test_no_engine_is_a_notification_not_a_crash(unused_udp_port):
 def test_link_request_raises_the_engines_error(served_engine):
     _, server, _ = served_engine
     heard = []
-    link = EngineLink(server.address, on_message=lambda address, values: heard.append(address))
+    link = EngineLink(server.address, on_message=lambda record, tag: heard.append((type(record), tag)))
     link.start()
     try:
         with pytest.raises(EngineError, match="level"):
-            link.request("/distill/preview", 99, 0, reply="/distill/previewed")
-        names, (count,) = link.request_list("/distill/model/list", item="/distill/model/list", end="/distill/model/list/end")
-        assert count == sum(len(page) for page in names)
-        assert "/distill/subscribed" in heard and "/distill/error" in heard
+            link.request("/distill/preview", 99, 0, reply=Previewed)
+        pages, end = link.request_list("/distill/model/list", item=ModelNames, end=ModelNamesEnd)
+        assert end.count == sum(len(page.names) for page in pages)
+        assert (Subscribed, "tag:1") in heard and (Error, "tag:2") in heard  # each request's replies carry its own tag
     finally:
         link.close()
 

@@ -117,6 +117,27 @@ async def test_count_two_generates_two_sounds_into_the_history(short_sounds):
         assert field(app, "seed").value == str(first + 2)  # the engine advanced it, and said so
 
 
+async def test_a_batch_counts_only_its_own_sounds_while_another_client_generates(short_sounds):
+    engine, server, _ = short_sounds
+    app = DistillApp(server.address)
+    other = OscClient(server.address)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await open_generate(pilot, app)
+            await type_into(pilot, app, "count", "2")
+            other.send("/distill/generate", 0.5, 999)  # queued before the batch: they arrive during it
+            other.send("/distill/generate", 0.5, 999)
+            await pilot.press("escape", "g")
+            await wait_for(pilot, lambda: len(engine.generations(10)) == 4 and app.screen._batch is None, timeout=60, what="all four sounds")
+            await pilot.pause(0.5)
+            own = sorted((r for r in engine.generations(10) if r.seed != 999), key=lambda r: r.seed)
+            assert len(own) == 2 and own[1].seed == own[0].seed + 1  # two asked for, no more, no fewer
+            assert status(app) == f"generated 2 of 2: {own[1].path.name}"  # the batch ended with its own second sound
+            other.expect("/distill/generated", 30)
+    finally:
+        other.close()
+
+
 async def test_stop_ends_a_batch_after_the_sound_being_made(short_sounds):
     engine, server, _ = short_sounds
     app = DistillApp(server.address)

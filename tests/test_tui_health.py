@@ -9,12 +9,13 @@ import pytest
 import torch
 from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
 
+from engine.heatmap import usage_kinds
 from engine.modelfile import read_model_metadata, update_model_metadata
 from engine.osc.client import OscClient
 from engine.training.health import level_health
 from tui.app import DistillApp
 from tui.screens.health import HealthScreen
-from tui.widgets.usage_heatmap import UsageHeatmap, usage_kinds
+from tui.widgets.usage_heatmap import UsageHeatmap
 
 SIZE = (120, 40)
 LABELS = ("Structure", "Timbre", "Detail")

@@ -10,6 +10,7 @@ from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
 from engine.demo_sounds import write_demo_dataset
 from engine.library import Library
 from engine.osc.client import OscClient
+from engine.osc.messages import TrainEpoch, TrainLevel, TrainLoss, TrainWarning
 from tui.app import DistillApp
 from tui.screens.base import EngineMessage
 from tui.screens.health import HealthScreen
@@ -145,7 +146,7 @@ async def test_esc_leaves_the_minutes_field_and_t_then_starts_training(served_en
             engine.train_option(key, value)
         await wait_for(pilot, lambda: screen.query_one(TrainOptions).known["hidden"] == FAST["hidden"], what="the fast options")
         sent, send = [], app.link.send
-        app.link.send = lambda address, *values: (sent.append((address, *values)), send(address, *values))
+        app.link.send = lambda address, *values, **tagged: (sent.append((address, *values)), send(address, *values, **tagged))
         await pilot.click("#option-minutes")
         screen.query_one("#option-minutes").value = ""
         await pilot.press("2", "escape")
@@ -238,18 +239,37 @@ async def test_the_30_percent_warning_shows_for_its_epoch_only(served_engine):
         screen = await open_train(pilot, app)
         run = screen.query_one("#model-run", RunProgress)
         warning = "Timbre level uses only 12% of its codes (below 30 %): codebook collapse"
-        for address, values in (
-            ("/distill/train/progress", [1, 0.9, 3.0, 1.2, 0.1, 1]),
-            ("/distill/train/level", [1, 1, "Timbre", 0.12, 3.5, 14, "Codebook collapse detected", "red"]),
-            ("/distill/train/warning", [warning]),
+        for record in (
+            TrainEpoch(1, 0.9, 3.0, 1.2, 0.1, True, "spectral"),
+            TrainLevel(1, 1, "Timbre", 0.12, 3.5, 14, "Codebook collapse detected", "red"),
+            TrainWarning(warning),
         ):
-            app.post_message(EngineMessage(address, values))
+            app.post_message(EngineMessage(record))
         await wait_for(pilot, lambda: run.warnings.display, what="the warning box")
         assert "augmented training batches" in str(run.caption.render())  # not the figures of F5 / distill health
         assert warning in str(run.warnings.render())
         assert run.table.get_row("1")[1:] == ["Timbre", "12%", "3.5", 14, "Codebook collapse detected"]
-        app.post_message(EngineMessage("/distill/train/progress", [2, 0.8, 6.0, 1.1, 0.2, 1]))
+        app.post_message(EngineMessage(TrainEpoch(2, 0.8, 6.0, 1.1, 0.2, True, "spectral")))
         await wait_for(pilot, lambda: not run.warnings.display, what="the next epoch without warnings")
+
+
+async def test_the_phase_and_its_losses_show_for_their_epoch(served_engine):
+    _, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_train(pilot, app)
+        run = screen.query_one("#model-run", RunProgress)
+        for record in (
+            TrainEpoch(9, 0.41, 30.0, 0.9, 0.8, True, "adversarial"),
+            TrainLoss(9, "adversarial", "reconstruction", 0.41),
+            TrainLoss(9, "adversarial", "feature_matching", 0.125),
+        ):
+            app.post_message(EngineMessage(record))
+        await wait_for(pilot, lambda: run.details.display, what="the losses line")
+        assert "epoch 9" in str(run.status.render()) and "adversarial" in str(run.status.render())
+        assert str(run.details.render()) == "adversarial losses: reconstruction 0.4100  ·  feature matching 0.1250"
+        app.post_message(EngineMessage(TrainEpoch(10, 0.4, 33.0, 0.9, 0.9, True, "adversarial")))
+        await wait_for(pilot, lambda: not run.details.display, what="the next epoch, its losses not yet in")
 
 
 async def start_prior(pilot, screen: TrainScreen, model: str, minutes: str = "") -> RunProgress:
@@ -283,7 +303,7 @@ async def test_stopping_the_prior_asks_the_engine_to_stop_that_run(served_engine
         run = await start_prior(pilot, screen, "bare")
         await wait_for(pilot, lambda: run.running, what="the prior run to start")
         sent, send = [], app.link.send
-        app.link.send = lambda address, *values: (sent.append(address), send(address, *values))
+        app.link.send = lambda address, *values, **tagged: (sent.append(address), send(address, *values, **tagged))
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: not run.running, timeout=60, what="the end of the prior run")
         assert sent == ["/distill/prior/train/stop"]

@@ -15,14 +15,25 @@ SNAPSHOT_SIZES = pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["12
 class FakeAudio:
     """Records what the engine plays (there is no sound device on test machines)."""
 
+    sample_rate = 16000  # the rate notes are rendered at
+
     def __init__(self):
-        self.played: list[tuple[int, int, float]] = []
+        self.played: list[tuple[int, int, float]] = []  # (samples, rate, gain) per sound played
+        self.voices: list[tuple[int, float]] = []  # (samples, gain) per voice started (notes)
+        self.released: list[tuple[int, float]] = []  # (voice, seconds) per voice released
         self.stops = 0
         self.available = True
         self.unavailable_reason = ""
 
     def play(self, audio, sample_rate, gain=1.0):
         self.played.append((len(audio), sample_rate, gain))
+
+    def start(self, audio, gain=1.0):
+        self.voices.append((len(audio), gain))
+        return len(self.voices)  # the voice number
+
+    def release(self, voice, seconds):
+        self.released.append((voice, seconds))
 
     def stop(self):
         self.stops += 1

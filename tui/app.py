@@ -13,6 +13,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 
+from engine.osc.messages import Error
 from tui.link import EngineError, EngineLink
 from tui.screens.base import EngineMessage
 from tui.screens.codes import CodesScreen
@@ -70,23 +71,21 @@ class DistillApp(App):
         if self._load_model:
             self.link.send("/distill/model/load", self._load_model)
 
-    def send(self, address: str, *values) -> None:
-        """Send one request to the engine; its answer or error arrives as a message."""
-        self.link.send(address, *values)
+    def send(self, address: str, *values, tag: str | None = None) -> None:
+        """Send one request to the engine (ending with `tag` when given); its answer or error arrives as a message."""
+        self.link.send(address, *values, tag=tag)
 
-    def _from_engine(self, address: str, values: list) -> None:  # on the link's receiving thread
-        self.post_message(EngineMessage(address, values))
+    def _from_engine(self, record, tag: str | None) -> None:  # on the link's receiving thread
+        self.post_message(EngineMessage(record, tag))
 
     def on_engine_message(self, message: EngineMessage) -> None:
-        address, values = message.address, message.values
-        if address == "/distill/error":
-            where = str(values[0]) if values else ""
-            text = str(values[1]) if len(values) > 1 else "the engine refused a request"
-            self.notify(text, title=where or "engine", severity="error", timeout=8)
-        if self.state.apply(address, values):
+        record = message.record
+        if isinstance(record, Error):
+            self.notify(record.message, title=record.address or "engine", severity="error", timeout=8)
+        if self.state.apply(record):
             self._show_status()
         for screen in list(self.listeners):
-            screen.post_message(EngineMessage(address, values))
+            screen.post_message(EngineMessage(record, message.tag))
 
     def _show_status(self) -> None:
         host, port = self.server

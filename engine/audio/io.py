@@ -10,6 +10,7 @@ and never clips.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +119,25 @@ def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     if from_rate == to_rate:
         return audio
     return soxr.resample(audio, from_rate, to_rate, quality="HQ")  # [round(N * to_rate / from_rate), ...]
+
+
+def resample_pieces(pieces: Iterable[np.ndarray], from_rate: int, to_rate: int) -> Iterator[np.ndarray]:
+    """`resample` of the concatenated mono `pieces` ([n_i] float32), as they come: non-empty pieces [m_i].
+
+    One soxr stream resamples them all; its output is the one-shot `resample`'s, sample for sample (soxr
+    runs the same filter; tests/test_audio_io.py checks it), only soxr holds back a few samples until the end.
+    """
+    if from_rate == to_rate:
+        yield from (piece for piece in pieces if piece.size)
+        return
+    stream = soxr.ResampleStream(from_rate, to_rate, 1, dtype="float32", quality="HQ")
+    for piece in pieces:
+        out = stream.resample_chunk(np.asarray(piece, dtype=np.float32), last=False)  # [m_i]
+        if out.size:
+            yield out
+    out = stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True)  # the samples held back
+    if out.size:
+        yield out
 
 
 def write_audio(

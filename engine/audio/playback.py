@@ -51,7 +51,9 @@ class _Voice:
     """One sound being played: its frames `[N, channels]`, where it is, and its release if stopped."""
 
     data: np.ndarray  # [N, channels] float32, gain already applied
+    gain: np.float32  # for the frames `extend` adds
     number: int = 0  # what `Mixer.add` returned for it
+    growing: bool = False  # more frames are coming (`Mixer.extend`): no end yet
     position: int = 0
     released: int | None = None  # frames of release done since stop; None while playing normally
     release_frames: int = 0  # length of the release once released
@@ -82,13 +84,39 @@ class Mixer:
         with self._lock:
             return len(self._voices)
 
-    def add(self, audio: np.ndarray, gain: float = 1.0) -> int:
+    def add(self, audio: np.ndarray, gain: float = 1.0, *, more: bool = False) -> int:
         """Start playing `audio` (`[N]` mono or `[N, C]`, at the mixer's rate) scaled by `gain` at the next block.
 
         Mono is sent to every channel; a channel count other than the mixer's is mixed down to mono first.
         When `max_voices` already play, the oldest voice that is not yet releasing is released. Returns the
-        voice's number, for `release`.
+        voice's number, for `release` and `extend`. With `more`, the voice grows: `extend` appends frames
+        until its `last` piece, and the voice gets its end fade only then (should it play all it has before
+        more arrives, it is silent meanwhile and goes on from there).
         """
+        gain = np.float32(gain)
+        voice = _Voice(self._frames(audio, gain), gain, next(self._numbers), growing=more)
+        with self._lock:
+            playing = [v for v in self._voices if v.released is None]
+            for old in playing[: max(0, len(playing) - self.max_voices + 1)]:
+                self._release(old, self.fade_frames)
+            self._voices.append(voice)
+        return voice.number
+
+    def extend(self, number: int, audio: np.ndarray, *, last: bool = False) -> None:
+        """Append `audio` (as for `add`; may be empty when `last`) to growing voice `number`; `last` ends it there.
+
+        Gone voices (finished, released, stolen) are ignored.
+        """
+        with self._lock:
+            voice = next((v for v in self._voices if v.number == number and v.growing), None)
+        if voice is None:
+            return
+        data = voice.data if audio.size == 0 else np.concatenate([voice.data, self._frames(audio, voice.gain)])  # [N', channels]
+        with self._lock:  # only this voice's extender replaces its data, so nothing was added meanwhile
+            voice.data, voice.growing = data, not last
+
+    def _frames(self, audio: np.ndarray, gain: np.float32) -> np.ndarray:
+        """`audio` as the mixer's frames [N, channels] float32 scaled by `gain`; ValueError for empty or non-finite audio."""
         data = np.asarray(audio, dtype=np.float32)
         if data.ndim not in (1, 2) or data.shape[0] == 0:
             raise ValueError(f"audio must be a non-empty [N] or [N, C] array, got shape {data.shape}.")
@@ -98,13 +126,7 @@ class Mixer:
             data = data.mean(axis=1)  # [N]
         if data.ndim == 1:
             data = np.repeat(data[:, None], self.channels, axis=1)  # [N, channels]
-        voice = _Voice(np.ascontiguousarray(data * np.float32(gain)), next(self._numbers))
-        with self._lock:
-            playing = [v for v in self._voices if v.released is None]
-            for old in playing[: max(0, len(playing) - self.max_voices + 1)]:
-                self._release(old, self.fade_frames)
-            self._voices.append(voice)
-        return voice.number
+        return np.ascontiguousarray(data * gain)
 
     def release(self, number: int, seconds: float | None = None) -> None:
         """Fade voice `number` out over `seconds` (at least the usual fade) from where it is; gone voices are ignored."""
@@ -143,7 +165,9 @@ class Mixer:
             return
         index = np.arange(voice.position, voice.position + n)  # [n] frame numbers within the voice
         fade = np.float32(self.fade_frames)
-        envelope = np.minimum(1.0, (index + 1) / fade) * np.minimum(1.0, (total - index) / fade)  # [n]
+        envelope = np.minimum(1.0, (index + 1) / fade)  # [n]
+        if not voice.growing:  # a growing voice has no end yet
+            envelope *= np.minimum(1.0, (total - index) / fade)
         if voice.released is not None:
             envelope *= 1.0 - (voice.released + 1 + np.arange(n)) / np.float32(voice.release_frames)
             voice.released += n
@@ -152,7 +176,7 @@ class Mixer:
 
     def _finished(self, voice: _Voice) -> bool:
         released = voice.released is not None and voice.released >= voice.release_frames
-        return released or voice.position >= voice.data.shape[0]
+        return released or (voice.position >= voice.data.shape[0] and not voice.growing)
 
 
 @dataclass(frozen=True)
@@ -218,10 +242,18 @@ class AudioOut:
         mixer = self._open()
         return None if mixer is None else mixer.sample_rate
 
-    def start(self, audio: np.ndarray, gain: float = 1.0) -> int | None:
-        """Start `audio` (already at `sample_rate`) at `gain` with no resampling; the voice number, None if silent."""
+    def start(self, audio: np.ndarray, gain: float = 1.0, *, more: bool = False) -> int | None:
+        """Start `audio` (already at `sample_rate`) at `gain` with no resampling; the voice number, None if silent.
+
+        `more`: the voice grows by `extend` (see `Mixer.add`).
+        """
         mixer = self._open()
-        return None if mixer is None else mixer.add(audio, gain)
+        return None if mixer is None else mixer.add(audio, gain, more=more)
+
+    def extend(self, voice: int, audio: np.ndarray, *, last: bool = False) -> None:
+        """Append `audio` (at `sample_rate`) to growing voice `voice`; `last` ends it (see `Mixer.extend`)."""
+        if self._mixer is not None:
+            self._mixer.extend(voice, audio, last=last)
 
     def release(self, voice: int, seconds: float) -> None:
         """Fade voice `voice` out over `seconds`."""

@@ -1,10 +1,13 @@
-"""`distill encode`, `distill decode`, `distill preview` and `distill codes show|set|swap|copy|blend|reimagine|continue|undo|redo`.
+"""Show and edit code grids: the codes a model turned a sound into (`distill encode`), one row per level.
 
-Edits work on code grid files in place (blend writes a new file) and keep their history in the file, so
-`distill codes undo FILE` works across runs. They go through `engine.codes.slots.Slots`, the same calls the
-resident engine makes. Levels are given by index or label (`--level timbre`); columns by index or, with an
-`s` suffix, by time (`--start 0.5s` is the column boundary nearest 0.5 s).
+Edits change the grid file in place (blend and continue write a new one) and remember what they did in the
+file, so `distill codes undo FILE` works at any later time. Levels are given by number or name
+(`--level timbre`); columns by number or, ending in `s`, by time (`--start 0.5s` is the column edge nearest
+0.5 s). `distill decode` turns a grid back into sound.
 """
+
+# `distill encode`, `decode`, `preview` and `codes show|set|swap|copy|blend|reimagine|continue|undo|redo`.
+# Edits go through `engine.codes.slots.Slots`, the same calls the resident engine makes.
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import argparse
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from engine.cli.options import add_device_option
 
 if TYPE_CHECKING:  # imported lazily at run time, so `distill --help` stays fast
     from engine.codes.grid import CodeGrid
@@ -23,40 +28,42 @@ DEFAULT_SHOW_WIDTH = 100  # characters, when the terminal's width is unknown
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `encode`, `decode`, `preview` and `codes`."""
-    p = subparsers.add_parser("encode", help="turn a sound file into a code grid file")
-    p.add_argument("model", metavar="MODEL", help="library name or model file path")
-    p.add_argument("input", metavar="INPUT", type=Path, help="any readable sound file")
-    p.add_argument("--out", type=Path, required=True, help="code grid file to write (.json)")
+    p = subparsers.add_parser("encode", help="turn a sound into a grid of codes you can edit")
+    p.add_argument("model", metavar="MODEL", help="a model's name in the library, or a model file")
+    p.add_argument("input", metavar="SOUND", type=Path, help="a sound file (wav, flac, ogg, mp3, aiff)")
+    p.add_argument("--out", type=Path, metavar="FILE", help="code grid file to write (default: the sound's name with .json, in the outputs folder)")
+    add_device_option(p, "the model")
     p.set_defaults(func=run_encode)
 
-    p = subparsers.add_parser("decode", help="turn a code grid file back into audio")
-    p.add_argument("model", metavar="MODEL", help="library name or model file path (the one that made the codes)")
+    p = subparsers.add_parser("decode", help="turn a code grid back into a sound")
+    p.add_argument("model", metavar="MODEL", help="the model that made the codes: its name in the library, or a model file")
     p.add_argument("codes", metavar="CODES", type=Path, help="code grid file")
-    p.add_argument("--out", type=Path, required=True, help="sound file to write (.wav, .flac, ...)")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="sound file to write (.wav, .flac, .ogg, .mp3, .aiff)")
+    add_device_option(p, "the model and the inversion")
     p.set_defaults(func=run_decode)
 
-    p = subparsers.add_parser("preview", help="write a short clip of one codebook entry")
-    p.add_argument("model", metavar="MODEL", help="library name or model file path")
-    p.add_argument("--level", required=True, help="level index or label (structure, timbre, detail, ...)")
-    p.add_argument("--index", type=int, required=True, help="codebook entry")
-    p.add_argument("--seconds", type=float, default=1.0, help="clip length (default 1)")
-    p.add_argument("--out", type=Path, required=True, help="sound file to write")
+    p = subparsers.add_parser("preview", help="hear one code on its own: write a short clip of it")
+    p.add_argument("model", metavar="MODEL", help="a model's name in the library, or a model file")
+    p.add_argument("--level", required=True, help="level number or name (structure, timbre, detail, ...)")
+    p.add_argument("--index", type=int, required=True, metavar="CODE", help="which code of that level (from 0)")
+    p.add_argument("--seconds", type=float, default=1.0, metavar="S", help="clip length (default 1)")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="sound file to write")
     p.set_defaults(func=run_preview)
 
-    codes = subparsers.add_parser("codes", help="show and edit code grid files (undoable)", description=__doc__)
+    codes = subparsers.add_parser("codes", help="show and edit code grids: swap, copy, blend, redraw; undo and redo", description=__doc__)
     codes.set_defaults(func=lambda args: codes.print_help() or 2)
     actions = codes.add_subparsers(dest="codes_command", metavar="ACTION")
 
-    a = actions.add_parser("show", help="print a grid with level labels and a time axis")
+    a = actions.add_parser("show", help="print a grid with its level names and a time line")
     a.add_argument("file", metavar="FILE", type=Path)
     a.add_argument("--width", type=int, help="characters per line (default: the terminal's width)")
     a.set_defaults(func=run_show)
 
     a = actions.add_parser("set", help="set one cell")
     a.add_argument("file", metavar="FILE", type=Path)
-    a.add_argument("--level", required=True, help="level index or label")
-    a.add_argument("--frame", "--column", dest="column", type=int, required=True, help="code column (time position)")
-    a.add_argument("--index", type=int, required=True, help="codebook entry")
+    a.add_argument("--level", required=True, help="level number or name")
+    a.add_argument("--frame", "--column", dest="column", type=int, required=True, help="column (position in time, from 0)")
+    a.add_argument("--index", type=int, required=True, metavar="CODE", help="the code to put there (from 0)")
     a.set_defaults(func=run_set)
 
     a = actions.add_parser("swap", help="exchange a region between two grids (both files change)")
@@ -70,21 +77,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     a.add_argument("--at", help="first TARGET column to write (default: --start)")
     a.set_defaults(func=run_copy)
 
-    a = actions.add_parser("blend", help="blend A towards B in embedding space into a new file")
+    a = actions.add_parser("blend", help="move A's sound part of the way towards B's, into a new file")
     _two_grids(a, "A", "B")
     a.add_argument("--weight", type=float, required=True, help="0 keeps A, 1 gives B, 0.5 is halfway")
     _region_arguments(a, required=False)
     a.add_argument("--out", type=Path, required=True, help="grid file to write (A's history plus this blend)")
-    a.add_argument("--model", help="the model that made the grids (default: found in the library by its id)")
+    a.add_argument("--model", help="the model that made the grids (default: found in the library)")
     a.set_defaults(func=run_blend)
 
-    a = actions.add_parser("reimagine", help="let the prior redraw a region or some levels (same rhythm, new colour: --levels timbre detail)")
+    a = actions.add_parser("reimagine", help="let the model redraw a region or some levels (same rhythm, new colour: --levels timbre detail)")
     a.add_argument("file", metavar="FILE", type=Path)
     _region_arguments(a, required=True)
     _drawing_arguments(a)
     a.set_defaults(func=run_reimagine)
 
-    a = actions.add_parser("continue", help="let the prior go on from a grid into a new file")
+    a = actions.add_parser("continue", help="let the model carry on from a grid, into a new file")
     a.add_argument("file", metavar="FILE", type=Path)
     a.add_argument("--seconds", type=float, required=True, help="how much to add")
     a.add_argument("--from", dest="from_column", help="continue after this column or time (default: the end)")
@@ -109,12 +116,12 @@ def _region_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
     default = "" if required else " (default: the columns both grids have)"
     parser.add_argument("--start", required=required, help=f"first column, or a time like 0.5s{default}")
     parser.add_argument("--end", required=required, help=f"column after the last one, or a time{default}")
-    parser.add_argument("--levels", nargs="+", metavar="LEVEL", help="only these levels (index or label; default all)")
+    parser.add_argument("--levels", nargs="+", metavar="LEVEL", help="only these levels (numbers or names; default all)")
 
 
 def _drawing_arguments(parser: argparse.ArgumentParser) -> None:
     """How the prior draws: the model, a seed and the sampling settings."""
-    parser.add_argument("--model", help="the model that made the grid (default: found in the library by its id)")
+    parser.add_argument("--model", help="the model that made the grid (default: found in the library)")
     parser.add_argument("--seed", type=int, help="random seed (default: a random one, printed); same seed, same result")
     parser.add_argument("--temperature", type=float, default=1.0, help="0 is the most likely codes, higher is wilder (default 1)")
     parser.add_argument("--top-k", type=int, default=0, help="draw only from the k most likely codes (default 0: off)")
@@ -125,16 +132,18 @@ def _drawing_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_encode(args: argparse.Namespace) -> int:
-    """Encode a sound file and write its grid."""
+    """Encode a sound file and write its grid (by default `<sound>.json` in the outputs folder, never over a file)."""
     from engine.codes.codec import encode_file
     from engine.codes.grid import save_codes
+    from engine.paths import free_path, outputs_dir, safe_stem
 
-    loaded = _load_model(args.model)
+    loaded = _load_model(args.model, args.device)
     grid = encode_file(loaded, args.input)
-    save_codes(args.out, grid)
+    out = args.out or free_path(outputs_dir() / f"{safe_stem(args.input.stem)}.json")
+    save_codes(out, grid)
     print(
         f"encoded {grid.source} with model '{loaded.name}': {grid.levels} levels ({', '.join(grid.labels)}) x "
-        f"{grid.columns} columns of {grid.column_seconds * 1000:.1f} ms ({grid.duration:.2f} s) -> {args.out}"
+        f"{grid.columns} columns of {grid.column_seconds * 1000:.1f} ms ({grid.duration:.2f} s) -> {out}"
     )
     return 0
 
@@ -147,7 +156,7 @@ def run_decode(args: argparse.Namespace) -> int:
     from engine.codes.codec import decode_wave
     from engine.codes.grid import load_codes
 
-    loaded = _load_model(args.model)
+    loaded = _load_model(args.model, args.device)
     grid = load_codes(args.codes).grid
     started = time.perf_counter()
     wave = decode_wave(loaded, grid)
@@ -174,12 +183,13 @@ def run_preview(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_model(name_or_path: str) -> LoadedModel:
-    """The model meant by a library name or a file path."""
+def _load_model(name_or_path: str, device: str = "cpu") -> LoadedModel:
+    """The model meant by a library name or a file path, on `device` (auto, cpu or cuda)."""
+    from engine.device import resolve_device
     from engine.library import Library
     from engine.model.persist import load_vqvae
 
-    return load_vqvae(Library().resolve(name_or_path))
+    return load_vqvae(Library().resolve(name_or_path), device=resolve_device(device))
 
 
 # -- codes ... -----------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ DEMO_NAME = "demo"
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `demo`."""
-    p = subparsers.add_parser("demo", help="train on a built-in synthesised dataset and write reconstructions")
-    p.add_argument("--minutes", type=float, default=4.0, help="training time budget (default 4)")
+    p = subparsers.add_parser("demo", help="try distill: train on built-in drum and tone sounds and write what the model makes of them")
+    p.add_argument("--minutes", type=float, default=4.0, metavar="M", help="how long to train (default 4)")
     p.add_argument("--retrain", action="store_true", help="train again even if the demo model exists")
     p.set_defaults(func=run_demo)
 

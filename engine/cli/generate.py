@@ -10,7 +10,8 @@ import argparse
 import secrets
 from pathlib import Path
 
-from engine.generation.settings import BIT_DEPTHS, FORMATS, MAX_DURATION_S, GenerationSettings
+from engine.cli.options import add_device_option
+from engine.generation.settings import BIT_DEPTHS, FORMATS, MAX_DURATION_S, GenerationSettings, format_of
 
 # GenerationSettings field -> the flag that sets it (shared by `generate` and `presets save`)
 _SOUND_FLAGS = {
@@ -27,16 +28,17 @@ _HISTORY_LIMIT = 20
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `generate`, `presets` and `history`."""
-    p = subparsers.add_parser("generate", help="generate new sounds with a model's prior")
-    p.add_argument("model", help="library name or model file path (it needs a prior: `distill train-prior`)")
+    p = subparsers.add_parser("generate", help="make new sounds with a model (after `distill train-prior`)")
+    p.add_argument("model", metavar="MODEL", help="a model's name in the library, or a model file; it must have learned to generate (`distill train-prior`)")
     _add_sound_options(p)
     p.add_argument("--preset", metavar="NAME", help="start from a saved preset; flags given override it")
     p.add_argument("--seed", type=int, help="first random seed (default: a random one); same seed, same sound")
-    p.add_argument("--count", type=int, default=1, help="number of sounds, seeds SEED, SEED+1, ... (default 1)")
+    p.add_argument("--count", type=int, default=1, metavar="N", help="how many sounds, with seeds SEED, SEED+1, ... (default 1)")
     p.add_argument("--out", type=Path, metavar="PATH|DIR", help="output folder (default: the outputs folder) or file")
-    p.add_argument("--format", choices=FORMATS, help="file format (default: the --out extension, else wav)")
+    p.add_argument("--format", choices=FORMATS, help="file format (default: the --out file's extension, else wav)")
     p.add_argument("--sample-rate", type=int, metavar="R", help="sample rate in Hz (default: the model's)")
     p.add_argument("--bit-depth", type=int, choices=BIT_DEPTHS, default=16, help="16, 24 or 32 (float) bits (default 16)")
+    add_device_option(p, "generation")
     p.set_defaults(func=run_generate)
 
     presets = subparsers.add_parser("presets", help="named generation settings")
@@ -73,13 +75,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _add_sound_options(parser: argparse.ArgumentParser) -> None:
     """The flags of the GenerationSettings fields; None when not given, so presets and defaults show through."""
     parser.add_argument(_SOUND_FLAGS["duration_s"], type=float, metavar="S", help=f"seconds (default {_DEFAULTS.duration_s:g})")
-    parser.add_argument(_SOUND_FLAGS["temperature"], type=float, metavar="T", help="randomness, 0 = greedy (default 1.0)")
-    parser.add_argument(_SOUND_FLAGS["top_k"], type=int, metavar="K", help="sample among the K likeliest codes, 0 = off (default 0)")
-    parser.add_argument(_SOUND_FLAGS["top_p"], type=float, metavar="P", help="sample among the likeliest codes holding P of the probability, 1 = off (default 1.0)")
-    parser.add_argument(_SOUND_FLAGS["stereo_width"], type=float, metavar="W", help="write stereo of width 0..1 (0: mono in both channels; default: a mono file)")
+    parser.add_argument(_SOUND_FLAGS["temperature"], type=float, metavar="T", help="randomness: 0 always takes the likeliest code, higher is wilder (default 1.0)")
+    parser.add_argument(_SOUND_FLAGS["top_k"], type=int, metavar="K", help="choose only among the K likeliest codes; 0 = no limit (default 0)")
+    parser.add_argument(_SOUND_FLAGS["top_p"], type=float, metavar="P", help="choose only among the likeliest codes that together make up P of the chance; 1 = no limit (default 1.0)")
+    parser.add_argument(_SOUND_FLAGS["stereo_width"], type=float, metavar="W", help="write a stereo file of width 0 (the same in both channels) to 1 (widest); default: a mono file")
     parser.add_argument(
         _SOUND_FLAGS["one_shot"], action="store_const", const=True,
-        help=f"one sound of natural length: the prior ends it where it learnt the training sounds end (--duration is then the cap, at most {MAX_DURATION_S:g} s)",
+        help=f"one sound of natural length: the model ends it where it learnt that your sounds end (--duration is then the cap, at most {MAX_DURATION_S:g} s)",
     )
 
 
@@ -97,10 +99,9 @@ def run_generate(args: argparse.Namespace) -> int:
 
     base = Presets().get(args.preset).settings if args.preset else _DEFAULTS
     settings = _settings(args, base)
-    suffix = args.out.suffix.lower().lstrip(".") if args.out is not None and not args.out.is_dir() else ""
-    export = ExportSettings(format=args.format or (suffix if suffix in FORMATS else "wav"), sample_rate=args.sample_rate, bit_depth=args.bit_depth)
+    export = ExportSettings(format=args.format or format_of(args.out), sample_rate=args.sample_rate, bit_depth=args.bit_depth)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    records = generate_files(args.model, settings, export, seed=seed, count=args.count, out=args.out)
+    records = generate_files(args.model, settings, export, seed=seed, count=args.count, out=args.out, device=args.device)
     for record in records:
         print(record.path)
     return 0
@@ -186,8 +187,15 @@ def show_history(args: argparse.Namespace) -> int:
 
 def regenerate_history(args: argparse.Namespace) -> int:
     """`distill history regenerate ID [--out PATH|DIR]`: print the new file's path."""
-    from engine.generation.files import regenerate
+    import sys
 
+    from engine.generation.files import regenerate
+    from engine.outputs import gone_note
+    from engine.store import History
+
+    note = gone_note(History().get(args.id))
+    if note is not None:
+        print(f"note: {note}", file=sys.stderr)
     print(regenerate(args.id, out=args.out).path)
     return 0
 

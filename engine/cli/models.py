@@ -1,4 +1,4 @@
-"""`distill models ...`: list, show, search, delete, rename, import and export the models in the library."""
+"""`distill models ...`: list, show, search, tag, describe, rename, delete, import and export the models in the library."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 
 from engine.errors import LibraryError
 from engine.library import Library, ModelEntry
+from engine.model_health import ModelHealth
 
 EMPTY_LIBRARY = "No models yet. Train one with `distill train FOLDER --name NAME` or run `distill demo`."
 _TABLE_HEADERS = ("NAME", "CODES", "FILES", "DURATION", "PRIOR", "HEALTH", "CREATED")
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     action.set_defaults(func=list_models)
 
     action = actions.add_parser("show", help="show everything about one model")
-    action.add_argument("model", metavar="MODEL", help="a library name or a model file path")
+    action.add_argument("model", metavar="MODEL", help="a model's name in the library (any case), or a model file")
     action.set_defaults(func=show_model)
 
     action = actions.add_parser("search", help="find models by name, description, tags or training files")
@@ -44,12 +45,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     action.add_argument("new", metavar="NEW")
     action.set_defaults(func=rename_model)
 
+    action = actions.add_parser("tag", help="add tags to a model (or remove them with --remove), to find it by them")
+    action.add_argument("name", metavar="NAME")
+    action.add_argument("tags", nargs="*", metavar="TAG", help="tags to add, such as drums or vinyl (none: show the model's tags)")
+    action.add_argument("--remove", action="store_true", help="remove these tags instead")
+    action.set_defaults(func=tag_model)
+
+    action = actions.add_parser("describe", help="set the description of a model, to find it by its words")
+    action.add_argument("name", metavar="NAME")
+    action.add_argument("text", nargs="+", metavar="TEXT", help='the new description (quote it, or "" to clear it)')
+    action.set_defaults(func=describe_model)
+
     action = actions.add_parser("import", help="copy a model file into the library")
     action.add_argument("file", metavar="FILE", help="a .sda model file")
     action.add_argument("--name", metavar="N", help="name in the library (default: the model's own name)")
     action.set_defaults(func=import_model)
 
-    action = actions.add_parser("export", help="copy a model out of the library to a file or folder")
+    action = actions.add_parser("export", help="copy a model out of the library, to share it or keep it safe")
     action.add_argument("name", metavar="NAME")
     action.add_argument("file", metavar="FILE", help="destination file, or a folder to put NAME.sda in")
     action.set_defaults(func=export_model)
@@ -99,8 +111,30 @@ def delete_model(args: argparse.Namespace) -> int:
 
 def rename_model(args: argparse.Namespace) -> int:
     """`distill models rename OLD NEW`."""
-    entry = Library().rename(args.old, args.new)
-    print(f"Renamed '{args.old}' to '{entry.name}'.")
+    library = Library()
+    old = library.get(args.old).name
+    entry = library.rename(old, args.new)
+    print(f"Renamed '{old}' to '{entry.name}'.")
+    return 0
+
+
+def tag_model(args: argparse.Namespace) -> int:
+    """`distill models tag NAME [TAG...] [--remove]`: prints the model's tags afterwards."""
+    library = Library()
+    if not args.tags:
+        entry = library.get(args.name)
+    elif args.remove:
+        entry = library.edit_tags(args.name, remove=args.tags)
+    else:
+        entry = library.edit_tags(args.name, add=args.tags)
+    print(f"'{entry.name}' is tagged {', '.join(entry.tags)}." if entry.tags else f"'{entry.name}' has no tags.")
+    return 0
+
+
+def describe_model(args: argparse.Namespace) -> int:
+    """`distill models describe NAME TEXT...`: the words of TEXT joined by spaces."""
+    entry = Library().set_description(args.name, " ".join(args.text))
+    print(f"'{entry.name}' is described as: {entry.description}" if entry.description else f"'{entry.name}' has no description now.")
     return 0
 
 
@@ -113,8 +147,10 @@ def import_model(args: argparse.Namespace) -> int:
 
 def export_model(args: argparse.Namespace) -> int:
     """`distill models export NAME FILE`."""
-    destination = Library().export(args.name, args.file)
-    print(f"Exported '{args.name}' to {destination}.")
+    library = Library()
+    name = library.get(args.name).name
+    destination = library.export(name, args.file)
+    print(f"Exported '{name}' to {destination}.")
     return 0
 
 
@@ -161,7 +197,7 @@ def format_details(entry: ModelEntry) -> list[str]:
             lines += ["", title, *_aligned([(name, _value(value)) for name, value in section.items()])]
     lines += ["", "Dataset", *_aligned(_dataset_rows(entry))]
     lines += ["", "Training", *_aligned(_training_rows(metadata.get("training")))]
-    lines += ["", "Health", *_health_lines(metadata.get("health"))]
+    lines += ["", "Health", *_health_lines(metadata)]
     return lines
 
 
@@ -226,27 +262,17 @@ def _training_rows(training: object) -> list[tuple[str, str]]:
     return rows
 
 
-def _health_lines(health: object) -> list[str]:
-    levels = health.get("levels") if isinstance(health, dict) else None
-    if not isinstance(levels, list) or not levels:
+def _health_lines(metadata: dict) -> list[str]:
+    levels = ModelHealth.from_metadata(metadata).levels
+    if not levels:
         return ["  no health report"]
-    rows = []
-    for level in levels:
-        if not isinstance(level, dict):
-            continue
-        utilisation = level.get("utilisation")
-        rows.append(
-            (
-                f"level {_value(level.get('level', '?'))}",
-                str(level.get("label", "")),
-                str(level.get("status", "-")),
-                f"utilisation {utilisation:.0%}" if _is_number(utilisation) else "utilisation -",
-                f"perplexity {_value(level.get('perplexity', '-'))}",
-                f"dead codes {_value(level.get('dead', '-'))}",
-            )
+    rows = [
+        (
+            f"level {level.level}", level.label, level.status, f"utilisation {level.utilisation:.0%}",
+            f"perplexity {_value(level.perplexity)}", f"dead codes {level.dead}",
         )
-    if not rows:
-        return ["  no health report"]
+        for level in levels
+    ]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     return ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
 

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli.options import add_device_option
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `train-prior`."""
-    p = subparsers.add_parser("train-prior", help="train the prior that generates new code grids for a model")
-    p.add_argument("model", metavar="MODEL", help="library name or model file path (the prior is stored in that file)")
+    p = subparsers.add_parser("train-prior", help="teach a model to write new code grids, so that it can generate sounds")
+    p.add_argument("model", metavar="MODEL", help="a model's name in the library, or a model file (what is learned is stored in it)")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--epochs", type=int, metavar="N", help="train this many epochs in all")
-    budget.add_argument("--minutes", type=float, metavar="M", help="train this many minutes in all (default 10)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    budget.add_argument("--epochs", type=int, metavar="N", help="train for N passes over the model's sounds")
+    budget.add_argument("--minutes", type=float, metavar="M", help="train for M minutes (default 10)")
+    add_device_option(p, "training")
     restart = p.add_mutually_exclusive_group()
     restart.add_argument("--resume", action="store_true", help="continue the interrupted or earlier prior run of this model")
     restart.add_argument("--restart", action="store_true", help="discard an earlier prior run (and the model's prior) and start over")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (runs with the same seed are identical on CPU)")
-    p.add_argument("--context", type=int, metavar="F", help="code frames the prior looks back (default 256, about 12 s)")
-    p.add_argument("--d-model", type=int, metavar="D", help="transformer width (default: by dataset size, 128-192)")
-    p.add_argument("--layers", type=int, metavar="N", help="transformer layers (default: by dataset size, 3-6)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed: on the CPU the same seed gives the same result (default 0)")
+    p.add_argument("--context", type=int, metavar="F", help="how many code columns it listens back (default 256, about 12 s)")
+    p.add_argument("--d-model", type=int, metavar="D", help="its width (default: 128 to 192, by the number of sounds)")
+    p.add_argument("--layers", type=int, metavar="N", help="its depth (default: 3 to 6, by the number of sounds)")
     p.set_defaults(func=run_train_prior)
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 from pathlib import Path
+
+from engine.cli.options import add_device_option
 
 SWITCH_INTERVAL_S = 0.0005  # the network thread waits at most this long for the GIL while torch works
 # One core is left for the network, MIDI and audio threads (and for a DAW beside the engine): on 2 cores with
@@ -14,14 +17,19 @@ DEFAULT_TORCH_THREADS = max(1, (os.cpu_count() or 2) - 1)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `serve`."""
-    p = subparsers.add_parser("serve", help="run the resident engine, controlled over OSC and MIDI")
-    p.add_argument("--model", help="library name or model file to load at start")
+    p = subparsers.add_parser(
+        "serve", help="keep a model loaded and play it from Pd, Max, a MIDI keyboard or the terminal app",
+        description="Keep a model loaded and answer OSC messages (from the Pd and Max patches, the terminal app, "
+        "or anything that speaks OSC) and, with --midi-in, a MIDI keyboard, until Ctrl-C.",
+    )
+    p.add_argument("--model", metavar="MODEL", help="a model's name in the library, or a model file, to load at start")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
-    p.add_argument("--port", type=int, default=9000, help="UDP port for OSC (default 9000; 0 picks a free one)")
+    p.add_argument("--port", type=int, default=9000, help="port the patches send OSC to (default 9000; 0 picks a free one)")
     p.add_argument("--midi-in", metavar="NAME", help="MIDI input port to listen to (see `distill midi ports`)")
     p.add_argument("--audio-device", metavar="NAME|none", help="audio output device (default: the system's; none: no sound)")
-    p.add_argument("--out", type=Path, help="folder for generated and decoded sounds (default: the data folder's outputs)")
-    p.add_argument("--threads", type=int, default=DEFAULT_TORCH_THREADS, help=f"torch threads for model work (default {DEFAULT_TORCH_THREADS})")
+    p.add_argument("--out", type=Path, metavar="FOLDER", help="where generated and decoded sounds are written (default: the outputs folder of the data folder)")
+    p.add_argument("--threads", type=int, default=DEFAULT_TORCH_THREADS, metavar="N", help=f"processor cores for the model (default {DEFAULT_TORCH_THREADS}: all but one, kept free for sound and messages)")
+    add_device_option(p, "model work (generation, notes, encoding, training)")
     p.set_defaults(func=run_serve)
 
 
@@ -36,31 +44,37 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from engine.audio.playback import AudioOut
     from engine.core import Engine
+    from engine.device import resolve_device
     from engine.errors import DistillError
     from engine.osc.server import OscServer
 
     if args.threads < 1:
         raise DistillError(f"--threads must be 1 or more, not {args.threads}")
+    device = resolve_device(args.device)  # a CUDA request without CUDA fails here, before anything starts
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
 
-    engine = Engine(out_dir=args.out, audio=AudioOut(args.audio_device))
+    engine = Engine(out_dir=args.out, audio=AudioOut(args.audio_device), device=device.type)
     server = midi_input = None
     try:
-        if args.model:
-            info = engine.load_model(args.model)
-            print(f"loaded model '{info.name}' ({'with' if info.has_prior else 'without'} a prior)", file=sys.stderr)
         midi = None
         if args.midi_in:
-            from engine.midi import MidiAdapter, open_input
+            from engine.midi import MidiAdapter
 
             midi = MidiAdapter(engine)
-            midi_input = open_input(args.midi_in, midi.handle)  # None (and one line) when there is no MIDI
+        # The port is taken before the model loads, so a busy one is said at once, not after seconds of loading.
         try:
             server = OscServer(engine, args.host, args.port, midi=midi)
         except OSError as error:
-            raise DistillError(f"cannot listen on {args.host}:{args.port} ({error.strerror or error})") from error
+            raise DistillError(_listen_error(args.host, args.port, error)) from error
+        if args.model:
+            info = engine.load_model(args.model)
+            print(f"loaded model '{info.name}' ({'with' if info.has_prior else 'without'} a prior)", file=sys.stderr)
+        if midi is not None:
+            from engine.midi import open_input
+
+            midi_input = open_input(args.midi_in, midi.handle)  # None (and one line) when there is no MIDI
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
@@ -83,3 +97,14 @@ def run_serve(args: argparse.Namespace) -> int:
         engine.shutdown()
     print("distill serve: stopped", file=sys.stderr, flush=True)
     return 0
+
+
+def _listen_error(host: str, port: int, error: OSError) -> str:
+    """One sentence for a socket that cannot be bound; a busy port says how to choose another."""
+    reason = error.strerror or str(error)
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"cannot listen on {host}:{port} (Address already in use): another program, perhaps another "
+            f"`distill serve`, has port {port}; choose another with --port N (--port 0 picks a free one)"
+        )
+    return f"cannot listen on {host}:{port} ({reason})"

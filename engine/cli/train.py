@@ -5,28 +5,34 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.cli.options import add_device_option
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `train` and `health`."""
-    p = subparsers.add_parser("train", help="train an RVQ-VAE on a folder of sounds")
-    p.add_argument("dataset", type=Path, help="folder of audio files (scanned recursively, never modified)")
-    p.add_argument("--name", required=True, help="name of the model in the library")
-    p.add_argument("--levels", type=int, default=3, choices=(2, 3, 4), help="quantizer levels (default 3: Structure/Timbre/Detail)")
-    p.add_argument("--codebook-dim", type=int, default=128, help="code vector size (default 128)")
-    p.add_argument("--codebook-size", default="auto", choices=("auto", "64", "128", "256"), help="codes per level (auto: by dataset size)")
-    p.add_argument("--commitment-weight", type=float, default=0.25, help="weight of the commitment loss (default 0.25)")
-    p.add_argument("--hidden", type=int, default=256, help="conv channels (default 256; smaller is faster, coarser)")
+    p = subparsers.add_parser(
+        "train", help="teach a new model your sounds, from a folder of samples",
+        description="Teach a new model the sounds in a folder: it learns to turn each sound into a grid of codes "
+        "(coarse to fine) and back. The model is saved in the library under --name.",
+    )
+    p.add_argument("dataset", type=Path, metavar="FOLDER", help="folder of sound files, searched with its sub-folders (nothing in it is changed)")
+    p.add_argument("--name", required=True, help="the model's name in the library (letters, digits, - _ .; case is ignored)")
+    p.add_argument("--levels", type=int, default=3, choices=(2, 3, 4), help="rows of codes from coarse to fine (default 3: Structure, Timbre, Detail)")
+    p.add_argument("--codebook-dim", type=int, default=128, metavar="D", help="detail held by each code (default 128; rarely worth changing)")
+    p.add_argument("--codebook-size", default="auto", choices=("auto", "64", "128", "256"), help="how many different codes each row has (auto: 64 up to 20 files, 128 up to 100, 256 above)")
+    p.add_argument("--commitment-weight", type=float, default=0.25, metavar="W", help="how firmly sounds are held to the codes (default 0.25; lower it when `distill health` reports unused codes)")
+    p.add_argument("--hidden", type=int, default=256, metavar="C", help="model size (default 256; smaller trains faster and sounds coarser)")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--epochs", type=int, help="train this many epochs in all")
-    budget.add_argument("--minutes", type=float, help="train this many minutes in all (default 10)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--resume", action="store_true", help="continue the interrupted or earlier run of this name")
-    p.add_argument("--seed", type=int, default=0, help="random seed (runs with the same seed are identical on CPU)")
-    p.add_argument("--description", default="", help="free text stored with the model, searchable")
+    budget.add_argument("--epochs", type=int, metavar="N", help="train for N passes over the sounds")
+    budget.add_argument("--minutes", type=float, metavar="M", help="train for M minutes (default 10)")
+    add_device_option(p, "training")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted (or finished) run of this name")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed: on the CPU the same seed and sounds give the same model (default 0)")
+    p.add_argument("--description", default="", metavar="TEXT", help="a note stored with the model; `distill models search` finds its words")
     p.set_defaults(func=run_train)
 
-    h = subparsers.add_parser("health", help="codebook health and usage heatmap of a model")
-    h.add_argument("model", help="library name or model file path")
+    h = subparsers.add_parser("health", help="how well a model uses its codes, with a map of which ones it uses")
+    h.add_argument("model", metavar="MODEL", help="a model's name in the library, or a model file")
     h.set_defaults(func=run_health)
 
 
@@ -56,12 +62,14 @@ def run_health(args: argparse.Namespace) -> int:
     from engine.cli.train_display import console as make_console
     from engine.library import Library
     from engine.modelfile import read_model_metadata
-    from engine.training.health import LevelHealth, heatmap_text, overall
+    from engine.heatmap import heatmap_text
+    from engine.model_health import ModelHealth
+    from engine.training.health import overall
 
     path = Library().resolve(args.model)
     metadata = read_model_metadata(path)
-    health = metadata.get("health") or {}
-    levels = [LevelHealth(**entry) for entry in health.get("levels", [])]
+    health = ModelHealth.from_metadata(metadata)
+    levels = list(health.levels)
     console = make_console()
     if not levels:
         console.print(f"{path.name} has no codebook health recorded")
@@ -71,5 +79,6 @@ def run_health(args: argparse.Namespace) -> int:
     for row in health_rows(levels):
         console.print(row, highlight=False)
     console.print()
-    console.print(heatmap_text(health["usage"], tuple(h.label for h in levels)), highlight=False, markup=False)
+    if len(health.usage) == len(levels):
+        console.print(heatmap_text([list(counts) for counts in health.usage], tuple(h.label for h in levels)), highlight=False, markup=False)
     return 0

@@ -9,7 +9,7 @@ the same chunks and crops to the source's mel frames, then inverts the log-mel (
 for files without one: `engine.model.inverter`) to the source's sample count. For an unedited grid the log-mel is `reconstruct()`'s output (the tests check it).
 
 A preview of entry (level, index) holds that entry for `PREVIEW_SECONDS` while every other level holds its
-most-used code (from the usage counts the model file keeps in `metadata["health"]["usage"]`; code 0 where
+most-used code (from the usage counts the model file records, `engine.model_health`; code 0 where
 none are recorded): a typical column with only this entry changed. Every level takes part because the decoder
 was only ever trained on the sum of all levels. Held constant, the column decodes to a steady sound; entries
 of one level differ by what they change. 10 ms fades avoid clicks.
@@ -34,6 +34,7 @@ from engine.codes.errors import CodeEditError, ModelMismatchError
 from engine.codes.grid import CodeGrid, Level, resolve_level
 from engine.codes.ops import check_index, embeddings
 from engine.generation.settings import InversionSettings
+from engine.model_health import ModelHealth
 from engine.limits import MAX_GRID_COLUMNS
 from engine.model.inverter import invert
 from engine.model.persist import LoadedModel
@@ -118,8 +119,8 @@ def decode_wave(loaded: LoadedModel, grid: CodeGrid, inversion: InversionSetting
 def typical_codes(loaded: LoadedModel) -> list[int]:
     """The most-used code of every level by the model's recorded usage counts (0 where none are recorded)."""
     levels = loaded.model.cfg.levels
-    usage = (loaded.metadata.get("health") or {}).get("usage")
-    if not usage or len(usage) != levels:
+    usage = ModelHealth.from_metadata(loaded.metadata).usage
+    if len(usage) != levels:
         return [0] * levels
     return [int(np.argmax(counts)) for counts in usage]
 

@@ -33,12 +33,13 @@ but the decoder's convolutions round differently (~2e-6) and Griffin-Lim carries
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
 import numpy as np
 import torch
 
-from engine.audio.io import resample
+from engine.audio.io import resample, resample_pieces
 from engine.audio.stereo import widen
 from engine.errors import DistillError
 from engine.generation.settings import GenerationSettings, InversionSettings, check_sample_rate, check_seed
@@ -75,10 +76,72 @@ def generate_audio(
     machine.
     """
     settings = GenerationSettings(duration_s, temperature, top_k, top_p, stereo_width, one_shot)
+    return generate_audio_batch(loaded, prior, settings, [seed], sample_rate=sample_rate, inversion=inversion)[0]
+
+
+@torch.no_grad()
+def generate_audio_batch(
+    loaded: LoadedModel,
+    prior: CodePrior,
+    settings: GenerationSettings,
+    seeds: Sequence[int],
+    *,
+    sample_rate: int | None = None,
+    inversion: InversionSettings = InversionSettings(),
+) -> list[np.ndarray]:
+    """`generate_audio` for each of `seeds` with the same settings, the prior drawing all of them in one batch.
+
+    Each seed drives its own CPU generator, so a sound draws the random numbers it draws alone, and one seed
+    gives exactly `generate_audio`'s sound. In a larger batch the prior's matrix products may round
+    differently, which changes a code only where two are within rounding of a tie; on a GPU a batch costs
+    about what one sound does (bench/generate.py --batch). One-shots end at their own lengths, so they are
+    drawn one by one. Decoding and inversion run per sound.
+    """
+    out_rate = loaded.mel.sample_rate if sample_rate is None else check_sample_rate(sample_rate)
+    sounds = []
+    for log_mel, n_samples in _log_mels(loaded, prior, settings, seeds):
+        wave = resample(invert_mel(log_mel, loaded, n_samples, inversion), loaded.mel.sample_rate, out_rate)  # [N']
+        sounds.append(wave if settings.stereo_width is None else widen(wave, settings.stereo_width, out_rate))
+    return sounds
+
+
+@torch.no_grad()
+def stream_audio(
+    loaded: LoadedModel,
+    prior: CodePrior,
+    *,
+    duration_s: float = 4.0,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    seed: int = 0,
+    sample_rate: int | None = None,
+    inversion: InversionSettings = InversionSettings(),
+    one_shot: bool = False,
+    chunk_frames: int = CHUNK_FRAMES,
+) -> Iterator[np.ndarray]:
+    """The mono sound `generate_audio` makes, in float32 pieces [n_i] as its inversion chunks are done.
+
+    The codes and the log-mel are made first (as a whole); then each chunk of `invert_mel_pieces` is
+    resampled as a stream (`resample_pieces`: the samples of the one-shot `resample`), so the pieces
+    join to `generate_audio`'s result sample for sample when `chunk_frames` is the same
+    (CHUNK_FRAMES). Settings are checked before any work, as in `generate_audio`.
+    """
+    settings = GenerationSettings(duration_s, temperature, top_k, top_p, one_shot=one_shot)
+    out_rate = loaded.mel.sample_rate if sample_rate is None else check_sample_rate(sample_rate)
+    [(log_mel, n_samples)] = _log_mels(loaded, prior, settings, [seed])  # [M, T]
+    pieces = invert_mel_pieces(log_mel, loaded, n_samples, inversion, chunk_frames=chunk_frames)
+    yield from resample_pieces(pieces, loaded.mel.sample_rate, out_rate)
+
+
+def _log_mels(loaded: LoadedModel, prior: CodePrior, settings: GenerationSettings, seeds: Sequence[int]) -> list[tuple[torch.Tensor, int]]:
+    """Checks, then per seed: the log-mel [M, T] its codes decode to and its length in samples at the model's rate."""
     cfg = loaded.model.cfg
     settings.check_for(cfg.codebook_size)
-    check_seed(seed)
-    out_rate = loaded.mel.sample_rate if sample_rate is None else check_sample_rate(sample_rate)
+    if not seeds:
+        raise ValueError("no seeds to generate with")
+    for seed in seeds:
+        check_seed(seed)
     if (prior.cfg.levels, prior.cfg.codebook_size) != (cfg.levels, cfg.codebook_size):
         raise ValueError(
             f"a prior over {prior.cfg.levels} x {prior.cfg.codebook_size} codes cannot drive a model with "
@@ -89,13 +152,17 @@ def generate_audio(
     n_samples = num_samples(settings.duration_s, loaded.mel.sample_rate)
     frames = n_samples // loaded.mel.hop_length + 1
     columns = loaded.model.num_columns(frames)
-    codes = sample_codes(prior, columns, settings, seed)  # [1, L, F]; fewer columns when a one-shot ended
-    if codes.shape[-1] < columns:
-        frames = codes.shape[-1] * cfg.downsample
-        n_samples = (frames - 1) * loaded.mel.hop_length
-    log_mel = decode_codes(loaded, codes, frames)  # [M, T]
-    wave = resample(invert_mel(log_mel, loaded, n_samples, inversion), loaded.mel.sample_rate, out_rate)  # [N']
-    return wave if settings.stereo_width is None else widen(wave, settings.stereo_width, out_rate)
+    batches = [[seed] for seed in seeds] if settings.one_shot else [list(seeds)]  # one-shots end at their own lengths
+    mels = []
+    for batch in batches:
+        codes = sample_codes(prior, columns, settings, batch)  # [B, L, F]; fewer columns when a one-shot ended
+        for row in codes:
+            if codes.shape[-1] < columns:
+                length = codes.shape[-1] * cfg.downsample
+                mels.append((decode_codes(loaded, row[None], length), (length - 1) * loaded.mel.hop_length))
+            else:
+                mels.append((decode_codes(loaded, row[None], frames), n_samples))
+    return mels
 
 
 def num_samples(duration_s: float, sample_rate: int) -> int:
@@ -103,17 +170,18 @@ def num_samples(duration_s: float, sample_rate: int) -> int:
     return max(1, round(duration_s * sample_rate))
 
 
-def sample_codes(prior: CodePrior, n_columns: int, settings: GenerationSettings, seed: int) -> torch.Tensor:
-    """`n_columns` new code columns -> LongTensor [1, L, n_columns], drawn with a CPU generator seeded by `seed`.
+def sample_codes(prior: CodePrior, n_columns: int, settings: GenerationSettings, seed: int | Sequence[int]) -> torch.Tensor:
+    """`n_columns` new code columns -> LongTensor [B, L, n_columns], one row per seed (B = 1 for one seed).
 
-    A CPU generator seeds sampling on any device (see `engine.prior.sampling`). A one-shot may end sooner:
-    then fewer columns come back.
+    Each seed seeds its own CPU generator, which seeds sampling on any device (see `engine.prior.sampling`).
+    A one-shot (one seed only) may end sooner: then fewer columns come back.
     """
-    generator = torch.Generator().manual_seed(seed)
+    seeds = [seed] if isinstance(seed, int) else list(seed)
+    generators = [torch.Generator().manual_seed(s) for s in seeds]
     return prior.generate(
-        n_columns, temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p, generator=generator,
-        one_shot=settings.one_shot,
-    )  # [1, L, n_columns] or fewer
+        n_columns, batch=len(seeds), temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p,
+        generator=generators, one_shot=settings.one_shot,
+    )  # [B, L, n_columns] or fewer
 
 
 def check_one_shot(prior: CodePrior, model_name: str) -> None:
@@ -155,6 +223,23 @@ def invert_mel(
     T must be n_samples // hop_length + 1, as for `invert`. `chunk_frames` >= frames gives one
     whole-length inversion (the reference the seam tests compare against).
     """
+    return np.concatenate(list(invert_mel_pieces(log_mel, loaded, n_samples, inversion, chunk_frames=chunk_frames)))
+
+
+def invert_mel_pieces(
+    log_mel: torch.Tensor,
+    loaded: LoadedModel,
+    n_samples: int,
+    inversion: InversionSettings = InversionSettings(),
+    *,
+    chunk_frames: int = CHUNK_FRAMES,
+) -> Iterator[np.ndarray]:
+    """`invert_mel` as each chunk is inverted: consecutive float32 pieces [n_i] whose concatenation is its wave.
+
+    A piece ends where the next chunk's crossfade begins, since only the next chunk changes samples after
+    that; so the first piece comes after one chunk's inversion and the pieces join exactly as `invert_mel`'s
+    chunks do, sample for sample.
+    """
     hop, frames = loaded.mel.hop_length, log_mel.shape[-1]
     if frames != n_samples // hop + 1:
         raise ValueError(f"{frames} mel frames do not fit {n_samples} samples (expected {n_samples // hop + 1}).")
@@ -163,6 +248,7 @@ def invert_mel(
     fade = CROSSFADE_FRAMES * hop
     rise = (0.5 - 0.5 * np.cos(np.pi * (np.arange(fade) + 0.5) / fade)).astype(np.float32)  # [fade] 0 -> 1
     wave = np.zeros(n_samples, dtype=np.float32)  # [N]
+    done = 0  # samples of the wave handed out
     for start, stop in pairwise(chunk_bounds(frames, chunk_frames)):
         first, last = max(start - CONTEXT_FRAMES, 0), min(stop + CONTEXT_FRAMES, frames)
         length = n_samples - first * hop if last == frames else (last - first - 1) * hop
@@ -172,9 +258,12 @@ def invert_mel(
             ramp_at = start * hop - fade // 2 - offset
             piece[:ramp_at] = 0.0
             piece[ramp_at : ramp_at + fade] *= rise
+        final = n_samples  # samples of the wave no later chunk changes
         if stop < frames:  # fade out across the boundary with the next chunk: exactly 1 - its fade-in
             ramp_at = stop * hop - fade // 2 - offset
             piece[ramp_at : ramp_at + fade] *= 1.0 - rise
             piece[ramp_at + fade :] = 0.0
+            final = offset + ramp_at
         wave[offset : offset + length] += piece
-    return wave
+        yield wave[done:final].copy()  # [final - done]
+        done = final

@@ -4,12 +4,17 @@ A key's sound is the generation with seed = key, so it only changes when the mod
 parameter does. `ReadySounds` renders the keys in the background on its own thread, at low priority, keys
 asked for or played recently first, then the rest in order. A note whose key is ready starts from memory at
 the next audio block; one that is not yet ready moves to the front of the queue and plays as soon as it is
-rendered. When the settings change (`retune`), every sound is dropped and rendering starts again, keys
-played recently first; a render that was under way for the old settings is thrown away.
+rendered. Rendering streams: a render hands out its sound in pieces as they are made (see
+`engine.generation.pipeline.stream_audio`), and a note waiting for that key, or played while it is being
+rendered, starts from the first piece and gets the rest as they come; the whole sound is kept once done.
+When the settings change (`retune`), every sound is dropped and rendering starts again, keys played
+recently first; a render under way for the old settings stops at its next piece, unless notes already
+play it, which then hear it to its end (it is not kept).
 
 Fresh sounds (`retune(..., fresh=True)`, for variations of a slot): every sound plays once. A note takes
 its key's sound out of memory and queues the key again at the front, so the next note on it gets a new
-render (the renderer decides what is new, e.g. a variation counted per key).
+render (the renderer decides what is new, e.g. a variation counted per key); a render that notes heard as
+it streamed is not kept either.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from typing import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Callable, Hashable, Iterable
 
 import numpy as np
 
@@ -28,8 +34,18 @@ log = logging.getLogger(__name__)
 KEYS = range(128)  # MIDI note numbers
 MAX_BYTES = 512 * 2**20  # memory for ready sounds; beyond it the least recently played are dropped
 
-Render = Callable[[int], np.ndarray]  # key -> float32 audio [N] or [N, 2]
-Waiter = Callable[[np.ndarray], None]  # called with the sound once it is ready
+Render = Callable[[int], Iterable[np.ndarray]]  # key -> the sound in float32 pieces [n_i] or [n_i, 2], in order
+Waiter = Callable[[np.ndarray, bool], None]  # (more of the sound, whether it is the end), until the end; may be empty at the end
+
+
+@dataclass
+class _Rendering:
+    """The render under way: its key, the settings it is for, the pieces so far and who hears them."""
+
+    key: int
+    token: Hashable
+    pieces: list[np.ndarray] = field(default_factory=list)
+    listeners: list[Waiter] = field(default_factory=list)  # notes that started from its pieces
 
 
 class ReadySounds:
@@ -40,7 +56,8 @@ class ReadySounds:
         self.max_bytes = max_bytes
         self._sounds: OrderedDict[int, np.ndarray] = OrderedDict()  # least recently played first
         self._queue: list[int] = []  # keys to render, next first
-        self._waiters: dict[int, list[Waiter]] = {}
+        self._waiters: dict[int, list[Waiter]] = {}  # notes for keys not rendered nor being rendered
+        self._rendering: _Rendering | None = None
         self._render: Render | None = None
         self._token: Hashable = None  # identifies the settings the sounds belong to
         self._fresh = False  # every sound plays once (see the module docstring)
@@ -78,6 +95,10 @@ class ReadySounds:
     def take(self, key: int, waiter: Waiter) -> np.ndarray | None:
         """The ready sound of `key` (marked as just played), or None after queuing `waiter` for it.
 
+        A waiter is called with the sound as it is rendered: the pieces so far at once when `key` is being
+        rendered now (on this thread), else from the first piece on (on the rendering thread), then with
+        each next piece, and last with `True` at the end (then with an empty piece when the render failed).
+
         A DistillError if nothing can be rendered (no model or prior) or `key` is not a key.
         """
         if key not in self.keys:
@@ -94,6 +115,12 @@ class ReadySounds:
             if sound is not None:
                 self._sounds.move_to_end(key)
                 return sound
+            rendering = self._rendering
+            if rendering is not None and rendering.key == key and rendering.token == self._token:
+                if rendering.pieces:
+                    _call(waiter, np.concatenate(rendering.pieces), False)
+                rendering.listeners.append(waiter)
+                return None
             self._waiters.setdefault(key, []).append(waiter)
             self._queue = _unique([key] + self._queue)
             self._changed.notify_all()
@@ -115,16 +142,60 @@ class ReadySounds:
                 if self._closed:
                     return
                 key = self._queue.pop(0)
-                token, render = self._token, self._render
+                render = self._render
+                rendering = self._rendering = _Rendering(key, self._token)
             try:
-                sound = np.ascontiguousarray(render(key), dtype=np.float32)
+                self._stream(rendering, render(key))
             except DistillError as error:
                 log.warning("key %d could not be rendered: %s", key, error)
-                sound = None
             except Exception:  # a bug: say so with a traceback, and keep the instrument playing
                 log.exception("rendering key %d failed", key)
-                sound = None
-            self._store(key, token, sound)
+            finally:
+                self._finish(rendering)
+
+    def _stream(self, rendering: _Rendering, pieces: Iterable[np.ndarray]) -> None:
+        """Hand each piece to the notes that hear this key; keep the whole sound if its settings are still current.
+
+        Notes are called outside the lock (a note's voice copies audio): a note that `take` adds meanwhile got
+        this piece in its snapshot and is not among the `listeners` copied here, so each piece reaches each
+        note once and in order.
+        """
+        for piece in pieces:
+            piece = np.ascontiguousarray(piece, dtype=np.float32)
+            with self._changed:
+                current = rendering.token == self._token
+                if not current and not rendering.listeners:
+                    return  # nobody hears it, and it is for settings that are gone
+                listeners = list(rendering.listeners)
+                rendering.pieces.append(piece)
+                starting = self._waiters.pop(rendering.key, []) if current else []
+                rendering.listeners += starting
+                so_far = np.concatenate(rendering.pieces) if starting else piece
+            for listener in listeners:
+                _call(listener, piece, False)
+            for waiter in starting:  # notes that waited for the key: everything so far
+                _call(waiter, so_far, False)
+        with self._changed:
+            if rendering.token != self._token or not rendering.pieces:
+                return
+            if self._fresh and rendering.listeners:  # played as it streamed, so render the key's next sound
+                self._queue = _unique([rendering.key] + self._queue)
+                self._changed.notify_all()
+                return
+            self._sounds[rendering.key] = np.concatenate(rendering.pieces)
+            self._sounds.move_to_end(rendering.key)
+            while sum(s.nbytes for s in self._sounds.values()) > self.max_bytes and len(self._sounds) > 1:
+                self._sounds.popitem(last=False)
+
+    def _finish(self, rendering: _Rendering) -> None:
+        """End the notes that heard the render; drop those still waiting for a key that gave no sound."""
+        with self._changed:
+            self._rendering = None
+            if rendering.token == self._token and rendering.key not in self._sounds:
+                self._waiters.pop(rendering.key, None)  # the render failed: nothing to wait for
+            listeners = list(rendering.listeners)
+        for listener in listeners:
+            _call(listener, np.zeros(0, dtype=np.float32), True)
 
     def _next_key_locked(self) -> bool:
         """Drop queued keys that are ready already; True if one is left to render."""
@@ -132,21 +203,14 @@ class ReadySounds:
             self._queue.pop(0)
         return bool(self._queue) and self._render is not None
 
-    def _store(self, key: int, token: Hashable, sound: np.ndarray | None) -> None:
-        with self._changed:
-            if token != self._token:
-                return  # rendered for settings that are gone
-            waiters = self._waiters.pop(key, [])
-            if sound is not None and waiters and self._fresh:  # played at once, so render the key's next sound
-                self._queue = _unique([key] + self._queue)
-                self._changed.notify_all()
-            elif sound is not None:
-                self._sounds[key] = sound
-                self._sounds.move_to_end(key)
-                while sum(s.nbytes for s in self._sounds.values()) > self.max_bytes and len(self._sounds) > 1:
-                    self._sounds.popitem(last=False)
-        for waiter in waiters if sound is not None else []:
-            waiter(sound)
+
+
+def _call(waiter: Waiter, audio: np.ndarray, last: bool) -> None:
+    """`waiter(audio, last)`; a waiter's bug is logged, never stops the rendering."""
+    try:
+        waiter(audio, last)
+    except Exception:  # noqa: BLE001 - one note's failure must not silence the others
+        log.exception("a note could not take its sound")
 
 
 def _unique(keys: list[int]) -> list[int]:

@@ -12,14 +12,17 @@ size) are checked by `GenerationSettings.check_for(codebook_size)`.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from engine.errors import DistillError
 from engine.records import JsonRecord
 
 MAX_DURATION_S = 600.0  # ten minutes: ~12,900 code frames, ~2 minutes of CPU time at the measured speed
 MAX_SEED = 2**63 - 1  # the history stores seeds as SQLite integers (signed 64-bit)
-FORMATS = ("wav", "flac", "ogg", "mp3")
+FORMATS = ("wav", "flac", "ogg", "mp3", "aiff")
+FORMAT_EXTENSIONS = {"wav": (".wav",), "flac": (".flac",), "ogg": (".ogg",), "mp3": (".mp3",), "aiff": (".aiff", ".aif")}
 BIT_DEPTHS = (16, 24, 32)  # 32 is float in WAV; FLAC stops at 24; OGG and MP3 ignore the depth
 SAMPLE_RATE_RANGE = (8000, 192000)
 MP3_SAMPLE_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)  # MPEG-1, 2 and 2.5
@@ -116,6 +119,26 @@ class ExportSettings(JsonRecord):
         if self.format == "mp3" and sample_rate not in MP3_SAMPLE_RATES:
             rates = ", ".join(str(rate) for rate in MP3_SAMPLE_RATES)
             raise InvalidSettings(f"mp3 cannot be written at {sample_rate} Hz; use one of {rates}")
+
+
+def format_of(path: str | os.PathLike | None) -> str:
+    """The format a sound file path asks for by its extension; "wav" for no path, a folder or no extension.
+
+    InvalidSettings, naming the extensions distill writes, for any other extension.
+    """
+    if path is None or Path(path).is_dir() or not Path(path).suffix:
+        return "wav"
+    suffix = Path(path).suffix.lower()
+    for file_format, extensions in FORMAT_EXTENSIONS.items():
+        if suffix in extensions:
+            return file_format
+    raise InvalidSettings(f"distill cannot write sound files ending in {Path(path).suffix} ({Path(path).name}); name it {extension_list()}")
+
+
+def extension_list() -> str:
+    """'.wav, .flac, .ogg, .mp3, .aiff or .aif': every extension distill writes sounds with."""
+    extensions = [extension for group in FORMAT_EXTENSIONS.values() for extension in group]
+    return ", ".join(extensions[:-1]) + f" or {extensions[-1]}"
 
 
 def check_seed(seed: int) -> int:

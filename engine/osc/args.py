@@ -1,7 +1,7 @@
 """OSC argument specs: parsing what clients send, and type-tagging what the engine sends back.
 
 Incoming: any numeric argument may arrive as int or float (Pd sends only floats); a float where a whole
-number is needed must be integral. Booleans, nil, blobs, MIDI and other OSC types are refused. Outgoing:
+number is needed must be integral. The same specs decode what the engine sends (`engine.osc.messages`). Booleans, nil, blobs, MIDI and other OSC types are refused. Outgoing:
 only `i`, `f` and `s` tags (Pd's `oscparse` rejects the others), set explicitly, never guessed.
 
 A route's spec is a tuple of items: an `Arg` (required), an `Optional` group (all of its arguments or
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 
@@ -26,18 +27,21 @@ class ArgumentError(ValueError):
 
 @dataclass(frozen=True)
 class Arg:
-    """One argument: `kind` is 'i' (whole number), 'f' (number), 's' (text), 'level' (index or label) or
-    'slot' (slot name; a whole number is taken as its digits, for Pd)."""
+    """One argument: `kind` is 'i' (whole number), 'f' (number), 's' (text), 'level' (index or label),
+    'slot' (slot name; a whole number is taken as its digits, for Pd), 'path' (text, as a Path), 'bool'
+    (a number, 0 is False), 'n' (a number, int or float as sent) or 'v' (a number or text, as sent)."""
 
     name: str
     kind: str
 
     def parse(self, value: object) -> object:
         """The Python value for `value`, or ArgumentError."""
-        if self.kind == "s":
+        if self.kind in ("s", "path"):
             if isinstance(value, str):
-                return value
+                return Path(value) if self.kind == "path" else value
             raise ArgumentError(f"{self.name} must be text, not {_describe(value)}")
+        if self.kind == "v" and isinstance(value, str):
+            return value
         if self.kind == "slot" and isinstance(value, str):
             return value
         if self.kind == "level" and isinstance(value, str):
@@ -46,10 +50,14 @@ class Arg:
             raise ArgumentError(f"{self.name} must be a number, not {_describe(value)}")
         if isinstance(value, float) and not math.isfinite(value):
             raise ArgumentError(f"{self.name} must be a finite number, not {value}")
+        if self.kind in ("n", "v"):
+            return value
         if self.kind == "f":
             if abs(value) > FLOAT32_MAX:
                 raise ArgumentError(f"{self.name} must fit a 32-bit float, not {value:g}")
             return float(value)
+        if self.kind == "bool":
+            return bool(value)
         if isinstance(value, float) and not value.is_integer():
             raise ArgumentError(f"{self.name} must be a whole number, not {value:g}")
         number = int(value)
@@ -59,8 +67,8 @@ class Arg:
 
     @property
     def spec(self) -> str:
-        """'<name:t>' with t one of i, f, s (a level is 'i', a slot 's')."""
-        tag = {"level": "i", "slot": "s"}.get(self.kind, self.kind)
+        """'<name:t>' with t one of i, f, s (a level is 'i', a slot 's'), 'i|f' or 'i|f|s'."""
+        tag = {"level": "i", "slot": "s", "path": "s", "bool": "i", "n": "i|f", "v": "i|f|s"}.get(self.kind, self.kind)
         return f"<{self.name}:{tag}>"
 
 
@@ -107,8 +115,7 @@ def parse(items: tuple[Item, ...], values: tuple | list) -> list:
     optional = [item for item in items if isinstance(item, Optional)]
     rest = next((item for item in items if isinstance(item, Rest)), None)
     count = len(values)
-    allowed = {len(required) + sum(len(group.args) for group in optional[:n]) for n in range(len(optional) + 1)}
-    if count < len(required) or (count not in allowed and (rest is None or count < max(allowed))):
+    if not accepts(items, count):
         raise ArgumentError(f"expects {spec_text(items) or 'no arguments'}, got {count} argument{'' if count == 1 else 's'}")
     parsed = [arg.parse(value) for arg, value in zip(required, values)]
     position = len(required)
@@ -122,6 +129,16 @@ def parse(items: tuple[Item, ...], values: tuple | list) -> list:
     if rest is not None:
         parsed.append([rest.arg.parse(value) for value in values[position:]] or None)
     return parsed
+
+
+def accepts(items: tuple[Item, ...], count: int) -> bool:
+    """Whether a spec takes `count` values (the types aside): the required ones, whole optional groups in
+    order, then (with a rest) any number more once every group is given."""
+    required = sum(isinstance(item, Arg) for item in items)
+    optional = [len(item.args) for item in items if isinstance(item, Optional)]
+    allowed = {required + sum(optional[:n]) for n in range(len(optional) + 1)}
+    rest = any(isinstance(item, Rest) for item in items)
+    return count >= required and (count in allowed or (rest and count >= max(allowed)))
 
 
 def build(address: str, values: tuple | list) -> bytes:

@@ -12,22 +12,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from engine import __version__
-from engine.codes.grid import resolve_level
-from engine.core import PARAM_NAMES
 from engine.errors import DistillError
-from engine.limits import MAX_HISTORY_LIST
+from engine.events import PARAM_NAMES, ModelDeleted, ModelRenamed, NoteSettingsChanged, ParamChanged, PresetDeleted, PresetSaved, TrainOptionChanged, TrainStarted
+from engine.limits import MAX_DESCRIPTION_CHARS, MAX_HISTORY_LIST, MAX_TAG_CHARS, MAX_TAGS
+from engine.osc import messages as m
 from engine.osc.args import Arg, Item, Optional, Rest, int_or_text, spec_text
-from engine.osc.server import (
-    BLEND_PAGE,
-    GRID_PAGE,
-    USAGE_PAGE,
-    blended_messages,
-    fit_text,
-    grid_messages,
-    model_loaded_values,
-    name_pages,
-    numbered_pages,
-)
+from engine.osc.messages import BLEND_PAGE, GRID_PAGE, USAGE_PAGE
 
 
 @dataclass(frozen=True)
@@ -55,140 +45,142 @@ class Route:
 
 
 def _ping(server, request) -> None:
-    request.reply("/distill/pong", __version__, str(server.engine.library.home.resolve()))
+    request.reply(m.Pong(__version__, str(server.engine.library.home.resolve())))
 
 
 def _help(server, request) -> None:
-    for route in server.routes.values():
-        request.reply("/distill/help", route.address, route.spec, route.description)
+    request.reply(*(m.HelpEntry(route.address, route.spec, route.description) for route in server.routes.values()))
 
 
 def _subscribe(server, request, port) -> None:
     listener = server.subscribe(request.client, port)
-    request.reply("/distill/subscribed", listener[1])
+    request.reply(m.Subscribed(listener[1]))
     engine = server.engine
     for name in PARAM_NAMES:
-        server.send_to(listener, f"/distill/param/{name}", getattr(engine.params, name))
+        server.send_to(listener, ParamChanged(name, getattr(engine.params, name)))
     if engine.model is not None:
-        server.send_to(listener, "/distill/model/loaded", *model_loaded_values(engine.model))
+        server.send_to(listener, m.LoadedModel.of(engine.model))
 
 
 def _unsubscribe(server, request, port) -> None:
     listener = server.unsubscribe(request.client, port)
-    request.reply("/distill/unsubscribed", listener[1])
+    request.reply(m.Unsubscribed(listener[1]))
 
 
 def _model_load(server, request, name) -> None:
     future = request.start_job(server.engine.load_model_async, name)
-    request.when_done(future, lambda info: request.answer("/distill/model/loaded", *model_loaded_values(info)))
+    request.when_done(future, lambda loaded: request.answer(m.LoadedModel.of(loaded.info)))
 
 
-def _reply_all(request, messages: list[tuple[str, tuple]]) -> None:
-    for address, values in messages:
-        request.reply(address, *values)
-
-
-def _reply_names(request, address: str, names: list[str]) -> None:
-    """Pages of `address <name> ...`, then `address/end <count>`."""
-    _reply_all(request, name_pages(address, names))
-    request.reply(f"{address}/end", len(names))
+def _reply_names(request, kind: str, names: list[str]) -> None:
+    """Pages of `/distill/model/<kind> <name> ...`, then `/distill/model/<kind>/end <count>`."""
+    request.reply(*m.name_pages(lambda page: m.ModelNames(kind, page), names), m.ModelNamesEnd(kind, len(names)))
 
 
 def _model_list(server, request) -> None:
-    _reply_names(request, "/distill/model/list", server.engine.list_models())
+    _reply_names(request, "list", server.engine.list_models())
 
 
 def _model_search(server, request, query) -> None:
-    _reply_names(request, "/distill/model/search", server.engine.search_models(query))
+    _reply_names(request, "search", server.engine.search_models(query))
 
 
 def _model_info(server, request, name) -> None:
-    for key, value in server.engine.model_info(name).items():
-        request.reply("/distill/model/info", name, key, fit_text(value) if isinstance(value, str) else value)
-    request.reply("/distill/model/info/end", name)
+    facts = server.engine.model_info(name).items()
+    request.reply(*(m.ModelFact(name, key, m.fit_text(value) if isinstance(value, str) else value) for key, value in facts), m.ModelInfoEnd(name))
 
 
 def _model_rename(server, request, old, new) -> None:
     server.engine.rename_model(old, new)
-    request.answer("/distill/model/renamed", old, new)
+    request.answer(ModelRenamed(old, new))
 
 
 def _model_delete(server, request, name) -> None:
     server.engine.delete_model(name)
-    request.answer("/distill/model/deleted", name)
+    request.answer(ModelDeleted(name))
+
+
+def _model_describe(server, request, name, text) -> None:
+    name, description = server.engine.describe_model(name, text)
+    request.reply(m.ModelDescribed(name, m.fit_text(description)))
+
+
+def _model_tags(remove: bool) -> Callable:
+    def handler(server, request, name, tags) -> None:
+        name, now = server.engine.tag_model(name, remove=tags or []) if remove else server.engine.tag_model(name, add=tags or [])
+        request.reply(m.ModelTags(name, m.fit_text(",".join(now))))
+
+    return handler
 
 
 def _param(name: str) -> Callable:
     def handler(server, request, value) -> None:
         if value is None:
-            request.reply(f"/distill/param/{name}", getattr(server.engine.params, name))
+            request.reply(ParamChanged(name, getattr(server.engine.params, name)))
         else:
-            request.answer(f"/distill/param/{name}", server.engine.set_param(name, value))
+            request.answer(ParamChanged(name, server.engine.set_param(name, value)))
 
     return handler
 
 
 def _preset_save(server, request, name) -> None:
-    preset = server.engine.save_preset(name)
-    request.answer("/distill/preset/saved", preset.name)
+    request.answer(PresetSaved(server.engine.save_preset(name).name))
 
 
 def _preset_load(server, request, name) -> None:
     preset = server.engine.load_preset(name)
     for param in ("temperature", "top_k", "top_p", "duration"):
-        request.answer(f"/distill/param/{param}", getattr(server.engine.params, param))
-    request.reply("/distill/preset/loaded", preset.name)
+        request.answer(ParamChanged(param, getattr(server.engine.params, param)))
+    request.reply(m.PresetLoaded(preset.name))
 
 
 def _preset_list(server, request) -> None:
     presets = server.engine.presets()
     for preset in presets:
         settings = preset.settings
-        request.reply("/distill/preset", preset.name, settings.temperature, settings.top_k, settings.top_p, settings.duration_s)
-    request.reply("/distill/preset/list/end", len(presets))
+        request.reply(m.PresetEntry(preset.name, settings.temperature, settings.top_k, settings.top_p, settings.duration_s))
+    request.reply(m.PresetListEnd(len(presets)))
 
 
 def _preset_delete(server, request, name) -> None:
     server.engine.delete_preset(name)
-    request.answer("/distill/preset/deleted", name)
-
-
-def _answer_generated(request, future) -> None:
-    request.when_done(future, lambda done: request.answer("/distill/generated", str(done.path), float(done.duration), done.seed))
+    request.answer(PresetDeleted(name))
 
 
 def _generate(server, request, duration, seed) -> None:
-    _answer_generated(request, request.start_job(server.engine.generate, duration, seed))
+    request.when_done(request.start_job(server.engine.generate, duration, seed), request.answer)
 
 
 def _history_list(server, request, count) -> None:
     records = server.engine.generations(50 if count is None else count)
     for record in records:
         settings = record.settings
-        values = (int_or_text(record.seed), settings.duration_s, settings.temperature, settings.top_k, settings.top_p)
-        request.reply("/distill/history", record.id, record.created, record.model_name, *values, str(record.path))
-    request.reply("/distill/history/list/end", len(records))
+        request.reply(
+            m.HistoryEntry(
+                record.id, record.created, record.model_name, int_or_text(record.seed), settings.duration_s,
+                settings.temperature, settings.top_k, settings.top_p, record.path,
+            )
+        )
+    request.reply(m.HistoryListEnd(len(records)))
 
 
 def _history_replay(server, request, record_id) -> None:
-    _answer_generated(request, request.start_job(server.engine.replay, record_id))
+    request.when_done(request.start_job(server.engine.replay, record_id), request.answer)
 
 
 def _encode(server, request, slot, path) -> None:
-    future = request.start_job(server.engine.encode, slot, path)
-    request.when_done(future, lambda shape: request.answer("/distill/encoded", slot, *shape))
+    request.when_done(request.start_job(server.engine.encode, slot, path), request.answer)
 
 
 def _grid_get(server, request, slot) -> None:
     grid = server.engine.grid(slot)
-    request.reply("/distill/grid/size", slot, grid.levels, grid.columns)
     cells = [(level, column, int(code)) for level in range(grid.levels) for column, code in enumerate(grid.codes[level])]
-    _reply_all(request, [*grid_messages(slot, cells), *blended_messages(slot, grid.blended_runs())])
+    request.reply(m.GridSize(slot, grid.levels, grid.columns), *m.grid_pages(slot, cells), *m.blended_pages(slot, grid.blended_runs()))
 
 
 def _answer_edits(request, *edits) -> None:
     for edit in edits:
-        request.answer("/distill/edited", edit.slot, edit.undo_depth, edit.redo_depth)
+        request.answer(m.Edited(edit.slot, edit.undo_depth, edit.redo_depth))
 
 
 def _cell_set(server, request, slot, level, frame, index) -> None:
@@ -212,86 +204,93 @@ def _redo(server, request, slot) -> None:
 
 
 def _slots(server, request) -> None:
-    _reply_all(request, name_pages("/distill/slots", server.engine.slots()) or [("/distill/slots", ())])
+    request.reply(*(m.name_pages(m.SlotNames, server.engine.slots()) or [m.SlotNames(())]))
 
 
 def _decode(server, request, slot) -> None:
-    future = request.start_job(server.engine.decode, slot)
-    request.when_done(future, lambda path: request.answer("/distill/decoded", slot, str(path)))
+    request.when_done(request.start_job(server.engine.decode, slot), request.answer)
 
 
 def _preview(server, request, level, index) -> None:
-    future = request.start_job(server.engine.preview, level, index)
-    level = resolve_level(level, server.engine.model.labels)  # the engine accepted it: echo it as an index
-    request.when_done(future, lambda path: request.answer("/distill/previewed", level, index, str(path)))
+    request.when_done(request.start_job(server.engine.preview, level, index), request.answer)
 
 
 def _play(server, request, what) -> None:
-    future = request.start_job(server.engine.play, what)
-    request.when_done(future, lambda path: request.reply("/distill/playing", str(path)))
+    request.when_done(request.start_job(server.engine.play, what), request.reply)
 
 
 def _stop(server, request) -> None:
     server.engine.stop()
-    request.reply("/distill/stopped")
+    request.reply(m.Stopped())
 
 
 def _health(server, request) -> None:
-    for level in server.engine.health():
-        request.reply("/distill/health", level.level, level.label, float(level.utilisation), float(level.perplexity), level.dead, level.status, level.light)
+    request.reply(*(m.HealthLevel(**asdict(level)) for level in server.engine.health()))
 
 
 def _health_usage(server, request, level) -> None:
     level, counts = server.engine.usage(level)
-    _reply_all(request, numbered_pages("/distill/health/usage", (level,), counts, page=USAGE_PAGE))
-    request.reply("/distill/health/usage/end", level, len(counts))
+    request.reply(*m.usage_pages(level, counts), m.UsageEnd(level, len(counts)))
 
 
 def _train_option(server, request, key, value) -> None:
     if value is None:
-        request.reply("/distill/train/option", key, server.engine.train_option(key))
+        request.reply(TrainOptionChanged(key, server.engine.train_option(key)))
     else:
-        request.answer("/distill/train/option", key, server.engine.train_option(key, value))
+        request.answer(TrainOptionChanged(key, server.engine.train_option(key, value)))
 
 
-def _send_train_options(server, send: Callable) -> None:
-    for key, value in asdict(server.engine.train_options).items():
-        send("/distill/train/option", key, value)
+def _train_option_records(server) -> list[TrainOptionChanged]:
+    return [TrainOptionChanged(key, value) for key, value in asdict(server.engine.train_options).items()]
 
 
 def _train_options(server, request) -> None:
-    _send_train_options(server, request.reply)
+    request.reply(*_train_option_records(server))
 
 
 def _train_defaults(server, request, dataset) -> None:
-    def done(files: int) -> None:
-        _send_train_options(server, request.answer)
-        request.reply("/distill/train/defaults", dataset, files)
+    def done(defaults) -> None:
+        for record in _train_option_records(server):
+            request.answer(record)
+        request.reply(defaults)
 
     request.when_done(request.start_job(server.engine.train_defaults, dataset), done)
 
 
 def _train_start(server, request, dataset, name, minutes) -> None:
     server.engine.train_start(dataset, name, minutes)
-    request.answer("/distill/train/started", name)
+    request.answer(TrainStarted("train", name))
 
 
 def _prior_train_start(server, request, model, minutes, restart) -> None:
     server.engine.prior_train_start(model, minutes, bool(restart))
-    request.answer("/distill/prior/train/started", model)
+    request.answer(TrainStarted("prior/train", model))
+
+
+def _note(server, request, key, velocity) -> None:
+    request.reply(m.Noted(key, velocity, server.engine.note(key, velocity)))
+
+
+def _note_mode(server, request, mode, release) -> None:
+    settings = server.engine.note_settings(mode, release)
+    record = NoteSettingsChanged(settings.mode, settings.release)
+    if mode is None:
+        request.reply(record)
+    else:
+        request.answer(record)
 
 
 def _midi_learn(server, request, parameter) -> None:
     if server.midi is None:
         raise DistillError("MIDI is off in this engine: start it with `distill serve --midi-in NAME`")
     server.midi.learn(parameter)
-    request.reply("/distill/midi/learning", parameter)
+    request.reply(m.MidiLearning(parameter))
 
 
-def _stop_training(address: str) -> Callable:
+def _stop_training(job: str) -> Callable:
     def handler(server, request) -> None:
         server.engine.train_stop()
-        request.reply(address)
+        request.reply(m.TrainStopping(job))
 
     return handler
 
@@ -353,6 +352,23 @@ ROUTES: tuple[Route, ...] = (
         "/distill/model/delete", (Arg("name", "s"),),
         "Delete a library model's file (a loaded copy stays loaded); answers /distill/model/deleted <name>.",
         _model_delete,
+    ),
+    Route(
+        "/distill/model/describe", (Arg("name", "s"), Arg("text", "s")),
+        f"Set a library model's description (at most {MAX_DESCRIPTION_CHARS} characters; empty clears it); "
+        "answers /distill/model/described <name> <description> (cut to fit, as in /distill/model/info).",
+        _model_describe,
+    ),
+    Route(
+        "/distill/model/tag", (Arg("name", "s"), Rest(Arg("tag", "s"))),
+        f"Add tags to a library model (at most {MAX_TAGS}, each up to {MAX_TAG_CHARS} characters without commas); "
+        "answers /distill/model/tags <name> <tags> with all its tags, comma-joined.",
+        _model_tags(remove=False),
+    ),
+    Route(
+        "/distill/model/untag", (Arg("name", "s"), Rest(Arg("tag", "s"))),
+        "Remove tags from a library model (one it does not have is an error); answers /distill/model/tags <name> <tags> with the tags left, comma-joined.",
+        _model_tags(remove=True),
     ),
     *(
         Route(f"/distill/param/{name}", (Optional((Arg("value", kind),)),), f"{PARAM_HELP[name]} Answers /distill/param/{name} <value>; without a value, reports it.", _param(name))
@@ -428,6 +444,20 @@ ROUTES: tuple[Route, ...] = (
     Route("/distill/play", (Arg("path_or_slot", "s"),), "Play a sound file or a slot (decoded first); answers /distill/playing <path>.", _play),
     Route("/distill/stop", (), "Stop all playback; answers /distill/stopped.", _stop, now=True),
     Route(
+        "/distill/note", (Arg("key", "i"), Arg("velocity", "i")),
+        "Play a key as a MIDI note-on does (key 0-127 plays the sound /distill/generate makes with seed = key, from memory, "
+        "writing no file; velocity 1-127 sets the gain; velocity 0 is a note-off, which releases the key in gate mode); "
+        "answers /distill/noted <key> <velocity> <sounded> (sounded 0: it sounds once its key is rendered). With no "
+        "working audio output, /distill/error says why.",
+        _note,
+    ),
+    Route(
+        "/distill/note/mode", (Optional((Arg("mode", "s"),)), Optional((Arg("release_s", "f"),))),
+        "Set how notes behave: one-shot (a note plays to its end) or gate (a note-off fades the key's voices out over "
+        "release_s seconds, 0-10, default 0.05); answers /distill/note/mode <mode> <release_s>; without arguments, reports them.",
+        _note_mode,
+    ),
+    Route(
         "/distill/health", (),
         "Answers /distill/health <level> <label> <utilisation> <perplexity> <dead> <status> <light> per level of the loaded model "
         "(light: green, yellow or red).",
@@ -457,14 +487,16 @@ ROUTES: tuple[Route, ...] = (
         "/distill/train/start", (Arg("dataset_dir", "s"), Arg("name", "s"), Optional((Arg("minutes", "f"),))),
         "Train a new model on a sound folder with the training options (minutes above 0 overrides that option); answers "
         "/distill/train/started <name>. Subscribers get per epoch /distill/train/progress <epoch> <loss> <seconds> <val_l1> "
-        "<fraction> <best>, /distill/train/level <epoch> <level> <label> <utilisation> <perplexity> <dead> <status> <light> "
-        "per level and /distill/train/warning <message> per warning, then /distill/train/done <name> <stopped>.",
+        "<fraction> <best> <phase> (phase: spectral, then adversarial), /distill/train/level <epoch> <level> <label> <utilisation> "
+        "<perplexity> <dead> <status> <light> per level, /distill/train/loss <epoch> <phase> <name> <value> per loss of the phase "
+        "(the adversarial phase's reconstruction, adversarial, feature_matching, discriminator) and /distill/train/warning "
+        "<message> per warning, then /distill/train/done <name> <stopped>.",
         _train_start,
     ),
     Route(
         "/distill/train/stop", (),
         "Stop the training run, VQ-VAE or prior (the best weights so far are saved); answers /distill/train/stopping.",
-        _stop_training("/distill/train/stopping"),
+        _stop_training("train"),
         now=True,
     ),
     Route(
@@ -479,7 +511,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "/distill/prior/train/stop", (),
         "Stop the training run, as /distill/train/stop does; answers /distill/prior/train/stopping.",
-        _stop_training("/distill/prior/train/stopping"),
+        _stop_training("prior/train"),
         now=True,
     ),
     Route(

@@ -16,7 +16,10 @@ Where messages go:
   longest ago (any datagram from the listener, or from a sender whose replies go to it, counts), so
   clients that subscribed and vanished never lock out new ones;
 - a reply that is also an event (`/distill/param/...`, `/distill/edited`, `/distill/generated`, ...) goes to
-  the sender only when it is not itself a subscriber, so nobody receives it twice.
+  the sender only when it is not itself a subscriber, so nobody receives it twice; unless the request was
+  tagged: a tagged request's replies always reach its sender, with the tag (`engine.osc.messages`).
+
+Every message sent is a record of `engine.osc.messages`, encoded there.
 
 Bundles are checked (`packet.check_datagram`), unpacked and their messages handled at once, in order
 (time tags are ignored: waiting for them would stall the network thread). Address patterns (`*`, `?`,
@@ -33,214 +36,65 @@ import struct
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from pythonosc.osc_packet import OscPacket, ParseError
 
 from engine.core import Engine
 from engine.errors import DistillError
-from engine.events import (
-    Decoded,
-    Encoded,
-    Event,
-    Generated,
-    GridEdited,
-    JobFailed,
-    JobProgress,
-    ModelDeleted,
-    ModelInfo,
-    ModelLoaded,
-    ModelRenamed,
-    ParamChanged,
-    PresetDeleted,
-    PresetSaved,
-    Previewed,
-    PriorTrainProgress,
-    TrainDone,
-    TrainOptionChanged,
-    TrainProgress,
-    TrainStarted,
-)
-from engine.osc import args as osc_args
+from engine.events import Event
+from engine.osc import messages as wire
+from engine.osc.args import parse as parse_args
+from engine.osc.messages import MAX_TAG_BYTES, Error
 from engine.osc.packet import PacketError, check_datagram
+from engine.osc.routes import ROUTES, Route
 from engine.osc.work import MAX_JOBS_PER_CLIENT, MAX_QUEUED_PER_CLIENT, ClientCounter, ReplyBudget
-
-if TYPE_CHECKING:
-    from engine.osc.routes import Route
 
 log = logging.getLogger("distill.osc")
 
 MAX_DATAGRAM = 65507  # the largest UDP payload: requests up to this size are read whole
-MAX_REPLY_BYTES = 1024  # list replies are paged to stay under this (paths may make a message longer)
-GRID_PAGE = 64  # codes per /distill/grid message
-BLEND_PAGE = 60  # values (20 runs of level, start, end) per /distill/grid/blended message
-USAGE_PAGE = 64  # counts per /distill/health/usage message
-MAX_TEXT_BYTES = 768  # a text value of a reply is cut to this (UTF-8), so that its message fits MAX_REPLY_BYTES
 MAX_LISTENERS = 32
 RECEIVE_BUFFER = 8 * 1024 * 1024  # asked of the OS for the socket (Linux caps it at net.core.rmem_max)
 MIN_RECEIVE_BUFFER = 256 * 1024  # below this, asking is pointless: the OS default is about as large
 PATTERN_CHARACTERS = set("*?[]{}")
 
 
-def model_loaded_values(info: ModelInfo) -> tuple:
-    """The arguments of `/distill/model/loaded`."""
-    return info.name, info.levels, info.codebook_size, info.sample_rate, int(info.has_prior)
-
-
-def numbered_pages(address: str, head: tuple, values: Sequence, first: int = 0, page: int = GRID_PAGE) -> list[tuple[str, tuple]]:
-    """`address <head...> <first_index> <values...>` messages of at most `page` values each; `first` is the
-    index of `values[0]`."""
-    return [(address, (*head, first + start, *values[start : start + page])) for start in range(0, len(values), page)]
-
-
-def name_pages(address: str, names: Sequence[str]) -> list[tuple[str, tuple]]:
-    """`address <name> ...` messages, each holding as many names as fit under MAX_REPLY_BYTES (none: no message)."""
-    pages: list[tuple[str, tuple]] = []
-    page: list[str] = []
-    for name in names:
-        if page and len(osc_args.build(address, [*page, name])) > MAX_REPLY_BYTES:
-            pages.append((address, tuple(page)))
-            page = []
-        page.append(name)
-    if page:
-        pages.append((address, tuple(page)))
-    return pages
-
-
-def fit_text(text: str, limit: int = MAX_TEXT_BYTES) -> str:
-    """`text`, cut to at most `limit` UTF-8 bytes (ending in '…') when longer."""
-    data = text.encode()
-    if len(data) <= limit:
-        return text
-    return data[: limit - 3].decode(errors="ignore") + "…"
-
-
-def grid_messages(slot: str, cells: Sequence[tuple[int, int, int]]) -> list[tuple[str, tuple]]:
-    """`/distill/grid <slot> <level> <first_frame> <codes...>` for runs of consecutive cells (level, column,
-    code), at most GRID_PAGE codes each; `cells` in level then column order."""
-    messages: list[tuple[str, tuple]] = []
-    run: list[int] = []
-    run_level = run_start = -1
-    for level, column, code in cells:
-        if run and (level != run_level or column != run_start + len(run)):
-            messages += numbered_pages("/distill/grid", (slot, run_level), run, run_start)
-            run = []
-        if not run:
-            run_level, run_start = level, column
-        run.append(int(code))
-    messages += numbered_pages("/distill/grid", (slot, run_level), run, run_start)
-    return messages
-
-
-def blended_messages(slot: str, runs: Sequence[tuple[int, int, int]]) -> list[tuple[str, tuple]]:
-    """`/distill/grid/blended <slot> <first_index> <level> <start> <end> ...`: a slot's blended cells as runs,
-    BLEND_PAGE values a message; the page at index 0 starts the list afresh (alone when nothing is blended)."""
-    values = [value for run in runs for value in run]
-    return numbered_pages("/distill/grid/blended", (slot,), values, page=BLEND_PAGE) or [("/distill/grid/blended", (slot, 0))]
-
-
-def event_messages(event: Event) -> list[tuple[str, tuple]]:
-    """The OSC messages that tell subscribers about `event`."""
-    match event:
-        case ParamChanged(name, value):
-            return [(f"/distill/param/{name}", (value,))]
-        case GridEdited(slot, cells, undo_depth, redo_depth, blended):
-            return [*grid_messages(slot, cells), *blended_messages(slot, blended), ("/distill/edited", (slot, undo_depth, redo_depth))]
-        case Encoded(slot, levels, frames):
-            return [("/distill/encoded", (slot, levels, frames))]
-        case Generated(path, duration, seed):
-            return [("/distill/generated", (str(path), float(duration), seed))]
-        case Decoded(slot, path):
-            return [("/distill/decoded", (slot, str(path)))]
-        case Previewed(level, index, path):
-            return [("/distill/previewed", (level, index, str(path)))]
-        case ModelLoaded(info):
-            return [("/distill/model/loaded", model_loaded_values(info))]
-        case JobProgress(job, fraction, message):
-            return [("/distill/job/progress", (job, float(fraction), message))]
-        case JobFailed(job, message):
-            return [("/distill/error", (f"/distill/{job}", message))]
-        case ModelRenamed(old, new):
-            return [("/distill/model/renamed", (old, new))]
-        case ModelDeleted(name):
-            return [("/distill/model/deleted", (name,))]
-        case TrainOptionChanged(key, value):
-            return [("/distill/train/option", (key, value))]
-        case TrainStarted(job, name):
-            return [(f"/distill/{job}/started", (name,))]
-        case TrainProgress():
-            return train_progress_messages(event)
-        case PriorTrainProgress():
-            return prior_progress_messages(event)
-        case TrainDone(job, name, stopped):
-            return [(f"/distill/{job}/done", (name, int(stopped)))]
-        case PresetSaved(name):
-            return [("/distill/preset/saved", (name,))]
-        case PresetDeleted(name):
-            return [("/distill/preset/deleted", (name,))]
-    raise TypeError(f"no OSC message for {event!r}")
-
-
-def train_progress_messages(event: TrainProgress) -> list[tuple[str, tuple]]:
-    """`/distill/train/progress`, then `/distill/train/level` per level and `/distill/train/warning` per warning."""
-    epoch = event.epoch
-    return [
-        ("/distill/train/progress", (epoch, float(event.loss), float(event.seconds), float(event.val_l1), float(event.fraction), int(event.best))),
-        *(
-            ("/distill/train/level", (epoch, h.level, h.label, float(h.utilisation), float(h.perplexity), h.dead, h.status, h.light))
-            for h in event.health
-        ),
-        *(("/distill/train/warning", (fit_text(warning),)) for warning in event.warnings),
-    ]
-
-
-def prior_progress_messages(event: PriorTrainProgress) -> list[tuple[str, tuple]]:
-    """`/distill/prior/train/progress`, then `/distill/prior/train/level` per level and `.../warning` per warning."""
-    epoch = event.epoch
-    progress = (epoch, float(event.train_loss), float(event.val_loss), float(event.seconds), float(event.fraction), int(event.best))
-    return [
-        ("/distill/prior/train/progress", progress),
-        *(
-            ("/distill/prior/train/level", (epoch, level.level, level.label, float(level.train_perplexity), float(level.val_perplexity)))
-            for level in event.levels
-        ),
-        *(("/distill/prior/train/warning", (fit_text(warning),)) for warning in event.warnings),
-    ]
-
-
 @dataclass(frozen=True)
 class Request:
-    """One incoming message: who sent it, to which address; replies go back through the server, charged to
-    the budget of the datagram it came in."""
+    """One incoming message: who sent it, to which address, with which tag (None: untagged); replies go back
+    through the server, each a record of `engine.osc.messages` ending with the tag, charged to the budget of
+    the datagram it came in."""
 
     server: OscServer
     client: tuple[str, int]
     address: str
     budget: ReplyBudget
+    tag: str | None = None
 
-    def reply(self, address: str, *values) -> None:
-        """Send a reply to the sender (and its subscribed listening port)."""
-        self._send(self.server.send_reply, address, values)
+    def reply(self, *records) -> None:
+        """Send replies to the sender (and its subscribed listening port)."""
+        for record in records:
+            self._send(self.server.send_reply, record)
 
-    def answer(self, address: str, *values) -> None:
-        """Send a reply that subscribers also receive as an event: only to a sender that is no subscriber."""
-        self._send(self.server.send_answer, address, values)
+    def answer(self, record) -> None:
+        """Send a reply that subscribers also receive as an event: untagged, only to a sender that is no
+        subscriber; tagged, to the sender always (a subscriber then hears the event and its tagged reply)."""
+        self._send(self.server.send_reply if self.tag is not None else self.server.send_answer, record)
 
-    def _send(self, send: Callable, address: str, values: Sequence) -> None:
+    def _send(self, send: Callable, record) -> None:
         """`send(client, data)` when the reply fits the budget; the first that does not becomes one error."""
-        data = osc_args.build(address, values)
+        data = wire.encode(record, self.tag)
         if self.budget.charge(len(data)):
             send(self.client, data)
         elif self.budget.tell_once():
             message = f"the replies to this datagram passed {self.budget.limit} bytes; the rest were not sent (ask for less per datagram)"
-            self.server.send_reply(self.client, osc_args.build("/distill/error", (self.address, message)))
+            self.server.send_reply(self.client, wire.encode(Error(self.address, message), self.tag))
 
     def error(self, message: str) -> None:
         """Reply `/distill/error <address> <message>`."""
-        self.reply("/distill/error", self.address, message)
+        self.reply(Error(self.address, message))
 
     def start_job(self, start: Callable[..., Future], *args) -> Future:
         """`start(*args)`, a job, counted against the client's MAX_JOBS_PER_CLIENT until its future ends."""
@@ -315,8 +169,6 @@ class OscServer:
 
     def __init__(self, engine: Engine, host: str = "127.0.0.1", port: int = 9000, midi=None):
         """`midi`: the `MidiAdapter` that `/distill/midi/learn` drives (None: MIDI is off)."""
-        from engine.osc.routes import ROUTES
-
         self.engine = engine
         self.midi = midi
         self.routes = {route.address: route for route in ROUTES}
@@ -383,21 +235,26 @@ class OscServer:
         for message in messages:
             address = message.address
             if PATTERN_CHARACTERS & set(address):
-                self._refuse(client, address, "address patterns are not supported; send one exact address")
+                self._refuse(client, address, "address patterns are not supported; send one exact address", wire.last_tag(message.params))
             elif address not in self.routes:
-                self._refuse(client, address, f"unknown address {address} (send /distill/help for the list)")
+                self._refuse(client, address, f"unknown address {address} (send /distill/help for the list)", wire.last_tag(message.params))
             else:
-                self._dispatch(self.routes[address], Request(self, client, address, budget), message.params)
+                route = self.routes[address]
+                values, tag = wire.split_tag(route.args, list(message.params))
+                if tag is not None and len(tag.encode()) > MAX_TAG_BYTES:
+                    self._refuse(client, address, f"a tag is at most {MAX_TAG_BYTES} bytes, not {len(tag.encode())}")
+                    continue
+                self._dispatch(route, Request(self, client, address, budget, tag), values)
 
-    def _refuse(self, client: tuple[str, int], address: str, message: str) -> None:
+    def _refuse(self, client: tuple[str, int], address: str, message: str, tag: str | None = None) -> None:
         log.info("%s:%d %s -> %s", *client, address, message)
-        self.send_reply(client, osc_args.build("/distill/error", (address, message)))
+        self.send_reply(client, wire.encode(Error(address, message), tag))
 
     def _dispatch(self, route: Route, request: Request, values: list) -> None:
         """Parse a request's arguments, then run it now or queue it for the request worker (see the module
         docstring); refusals are answered at once."""
         try:
-            parsed = osc_args.parse(route.args, values)
+            parsed = parse_args(route.args, values)
             if not route.now:
                 self.queued.take(request.client)
         except (DistillError, ValueError) as error:
@@ -464,8 +321,8 @@ class OscServer:
             listeners = list(self._listeners)
         if not listeners:
             return
-        for address, values in event_messages(event):
-            data = osc_args.build(address, values)
+        for record in wire.event_records(event):
+            data = wire.encode(record)
             for listener in listeners:
                 self._send(listener, data)
 
@@ -494,7 +351,7 @@ class OscServer:
             self._reply_routes[client] = listener
         if dropped is not None:
             log.info("%s:%d unsubscribed: %d subscribers, and it was heard from longest ago", *dropped, MAX_LISTENERS)
-            self._send(dropped, osc_args.build("/distill/unsubscribed", (dropped[1],)))
+            self._send(dropped, wire.encode(wire.Unsubscribed(dropped[1])))
         return listener
 
     def unsubscribe(self, client: tuple[str, int], port: int | None) -> tuple[str, int]:
@@ -512,9 +369,9 @@ class OscServer:
         for sender in [s for s, target in self._reply_routes.items() if target == listener]:
             del self._reply_routes[sender]
 
-    def send_to(self, destination: tuple[str, int], address: str, *values) -> None:
-        """Send one message to one address (the state a new subscriber is given)."""
-        self._send(destination, osc_args.build(address, values))
+    def send_to(self, destination: tuple[str, int], record) -> None:
+        """Send one record to one address (the state a new subscriber is given)."""
+        self._send(destination, wire.encode(record))
 
 
 def _check_port(port: int) -> int:

@@ -272,7 +272,7 @@ class CodePrior(nn.Module):
         temperature: float = 1.0,
         top_k: int = 0,
         top_p: float = 1.0,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | list[torch.Generator] | None = None,
         one_shot: bool = False,
     ) -> Tensor:
         """Sample `n_frames` new code frames -> LongTensor [B, L, n_frames], continuing `prompt` [B, L, T0].
@@ -285,9 +285,16 @@ class CodePrior(nn.Module):
         When the window is full it keeps the last `keep_on_slide` frames, starts them with CUT and rebuilds
         the KV cache from them in one pass; every other frame is one cached step. Without a prompt the first
         window starts with BEGIN (a new sound); a prompt is taken as the beginning of a sound. Sampling
-        settings as in `engine.prior.sampling`; the same `generator` seed gives the same codes.
+        settings as in `engine.prior.sampling`; the same `generator` seed gives the same codes. A list of
+        `batch` generators gives each item its own: item b draws the numbers it would draw alone from
+        generator b (the batch's logits may round differently from a single item's, which changes a code
+        only where two are within rounding of a tie).
         """
         check_settings(temperature, top_k, top_p)
+        if isinstance(generator, list) and len(generator) != batch:
+            raise ValueError(f"{len(generator)} generators for a batch of {batch}")
+        if isinstance(generator, list) and batch == 1:
+            generator = generator[0]  # the same draws: one item's noise is its generator's numbers in order
         if n_frames < 0 or batch < 1:
             raise ValueError(f"need n_frames >= 0 and batch >= 1, got {n_frames} and {batch}")
         known = self._check_prompt(prompt, batch, self.pos_emb.weight.device)  # [B, L, T0]
@@ -342,8 +349,8 @@ class CodePrior(nn.Module):
         return torch.cat([codes[:, :, :start], drawn.to(codes.device), codes[:, :, end:]], dim=2)
 
     def _sample(
-        self, known: Tensor, n_frames: int, temperature: float, top_k: int, top_p: float, generator: torch.Generator | None,
-        fixed: Tensor | None = None, one_shot: bool = False,
+        self, known: Tensor, n_frames: int, temperature: float, top_k: int, top_p: float,
+        generator: torch.Generator | list[torch.Generator] | None, fixed: Tensor | None = None, one_shot: bool = False,
     ) -> Tensor:
         """The loop of `generate` (inference mode): known frames [B, L, T0] -> all frames, frame-major [T0 + n_frames, L, B].
 
@@ -371,7 +378,10 @@ class CodePrior(nn.Module):
             drawn = (n - T0) % NOISE_FRAMES
             if temperature > 0 and drawn == 0:  # greedy decoding draws nothing
                 size = min(NOISE_FRAMES, T0 + n_frames - n)
-                noise = gumbel_noise((size, L, B, self.cfg.codebook_size), generator=generator, device=device)  # [size, L, B, K]
+                if isinstance(generator, list):  # one generator per item: its draws in the order it makes them alone
+                    noise = torch.stack([gumbel_noise((size, L, self.cfg.codebook_size), generator=g, device=device) for g in generator], dim=2)  # [size, L, B, K]
+                else:
+                    noise = gumbel_noise((size, L, B, self.cfg.codebook_size), generator=generator, device=device)  # [size, L, B, K]
                 if one_shot:
                     ends = torch.rand(size, generator=generator, device=generator.device if generator is not None else device)  # [size]
             if one_shot and n > T0:

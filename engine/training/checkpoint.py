@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 import pickle
 import re
 from pathlib import Path
@@ -25,8 +26,16 @@ FORMAT_VERSION = 1
 
 
 def checkpoint_path(name: str) -> Path:
-    """Where the checkpoint of the run that produces model `name` lives."""
-    return checkpoints_dir() / name / "checkpoint.pt"
+    """Where the checkpoint of the run that produces model `name` lives.
+
+    Model names ignore case, so an existing run folder spelled in another case is that run's folder (the
+    exact spelling wins should both exist).
+    """
+    folder = checkpoints_dir()
+    if not (folder / name).is_dir():
+        with os.scandir(folder) as entries:
+            name = next((entry.name for entry in entries if entry.is_dir() and entry.name.lower() == name.lower()), name)
+    return folder / name / "checkpoint.pt"
 
 
 @contextlib.contextmanager

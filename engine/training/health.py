@@ -10,31 +10,13 @@ exp(entropy) of the usage distribution (the effective number of codes in use). V
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 from torch import Tensor
 
+from engine.model_health import LIGHT_ORDER, LevelHealth
+
 WARN_BELOW = 0.30
 HEALTHY_FROM = 0.50
-LIGHT_ORDER = ("green", "yellow", "red")
-
-
-@dataclass
-class LevelHealth:
-    """Health of one quantizer level."""
-
-    level: int
-    label: str
-    utilisation: float  # share of codes used at least once, 0..1
-    perplexity: float  # effective number of codes in use
-    dead: int  # codes never used
-    status: str  # plain-language verdict
-    light: str  # green / yellow / red
-
-    def to_dict(self) -> dict:
-        """JSON-friendly copy."""
-        return asdict(self)
 
 
 def verdict(utilisation: float) -> tuple[str, str]:
@@ -87,24 +69,3 @@ def overall(levels: list[LevelHealth]) -> tuple[str, str]:
     """The worst level's (status, light)."""
     worst = max(levels, key=lambda h: LIGHT_ORDER.index(h.light))
     return worst.status, worst.light
-
-
-HEAT_CHARS = " .:-=+*#%@"  # dead, then light .. heavy use
-
-
-def heatmap_text(counts: list[list[int]] | Tensor, labels: tuple[str, ...], width: int = 64) -> str:
-    """Usage heatmap as text: one block of rows per level, `width` codes per row.
-
-    Dead codes print as 'x', used codes as a character from light '.' to heavy '@' by their share of the
-    level's most-used code.
-    """
-    lines = []
-    for label, row in zip(labels, counts):
-        row = [int(c) for c in row]
-        peak = max(row) or 1
-        cells = ["x" if c == 0 else HEAT_CHARS[1 + min(8, int(8 * c / peak))] for c in row]
-        for start in range(0, len(cells), width):
-            name = f"{label:<9}" if start == 0 else " " * 9
-            lines.append(f"{name} {start:>4} |{''.join(cells[start:start + width])}|")
-    lines.append("legend: x dead   . lightly used  ...  @ heavily used")
-    return "\n".join(lines)

@@ -27,6 +27,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from engine.device import resolve_device
 from engine.errors import DistillError, LibraryError
 from engine.library import Library
 from engine.training.checkpoint import remove_abandoned_temporaries
@@ -42,17 +43,6 @@ class RunState:
     seconds: float = 0.0  # training time, resumed runs included
     history: list[dict] = field(default_factory=list)
     best_epoch: int = 0
-
-
-def resolve_device(requested: str) -> torch.device:
-    """'auto' picks CUDA when present; asking for CUDA without it is an error."""
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise DistillError("--device cuda was requested but no CUDA device is available")
-    if requested not in ("cpu", "cuda"):
-        raise DistillError(f"unknown device '{requested}' (use auto, cpu or cuda)")
-    return torch.device(requested)
 
 
 def snapshot(module: nn.Module) -> dict:

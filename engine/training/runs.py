@@ -128,7 +128,10 @@ def vqvae_progress(event, budget: Budget) -> TrainProgress | None:
         budget.epochs, budget.minutes, budget.labels = event.epochs, event.minutes, event.model.labels
     elif isinstance(event, EpochReport):
         fraction = budget.fraction(event.epoch, event.seconds)
-        return TrainProgress(event.epoch, event.train_loss, event.seconds, event.val_l1, fraction, event.best, tuple(event.health), tuple(event.warnings))
+        losses = tuple((name, float(value)) for name, value in (event.losses or {}).items())
+        return TrainProgress(
+            event.epoch, event.train_loss, event.seconds, event.val_l1, fraction, event.best, tuple(event.health), tuple(event.warnings), event.phase, losses,
+        )
     return None
 
 

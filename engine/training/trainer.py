@@ -25,7 +25,7 @@ import math
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -43,6 +43,7 @@ from engine.model.losses import masked_mel_l1, vqvae_loss
 from engine.model.persist import save_vqvae
 from engine.model.vqvae import ConvVQVAE
 from engine.model.waveform_head import HeadConfig, WaveformHead
+from engine.model_health import ModelHealth
 from engine.modelfile import read_model_metadata
 from engine.training import adversarial, vocoder
 from engine.training.adversarial import AdversarialLosses, AdversarialPhase, freeze_codes
@@ -146,7 +147,12 @@ class Trainer(EpochLoop):
 
     def __init__(self, request: TrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None):
         super().__init__(request, on_event, stop, library)
-        self.ckpt_path = checkpoint_path(request.name)
+        # Names ignore case: a run named SmallKit is the run (and model) of a library's smallkit.
+        name = self.library.canonical_name(request.name)
+        if name == request.name:
+            name = checkpoint_path(name).parent.name
+        self.request = replace(request, name=name)
+        self.ckpt_path = checkpoint_path(name)
 
     # ---------------------------------------------------------------- setup
 
@@ -437,7 +443,7 @@ class Trainer(EpochLoop):
                 "inverters": inverters,
                 "run_id": self.run_id,
             },
-            "health": {"levels": [h.to_dict() for h in health], "usage": counts.tolist()},
+            "health": ModelHealth(tuple(health), tuple(map(tuple, counts.tolist()))).to_metadata(),
             "prior": None,
         }
         entry, notice = self.library.save_new(

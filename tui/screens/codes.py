@@ -22,6 +22,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Label, Static
 
+from engine.events import Decoded, Encoded, JobProgress, Playing, Previewed
+from engine.osc.messages import BlendedRuns, Edited, Error, GridCodes, GridSize, LoadedModel, SlotNames
 from tui.screens.base import EngineScreen
 from tui.widgets.code_grid import SLOTS, CodeGrid, GridRegion
 from tui.widgets.screen_bar import ScreenBar
@@ -127,44 +129,43 @@ class CodesScreen(EngineScreen):
 
     # -- engine messages ----------------------------------------------------------------------------
 
-    def engine_message(self, address: str, values: list) -> None:
+    def engine_message(self, record, tag: str | None) -> None:
         """Keep the grids and the undo depths as the engine announces them; say what jobs did."""
-        slot = values[0] if values and values[0] in SLOTS else None
-        match address:
-            case "/distill/model/loaded":
+        match record:
+            case LoadedModel():
                 self._show_model()
                 self.send("/distill/slots")
-            case "/distill/slots":
-                for name in set(values) & set(SLOTS):
+            case SlotNames(slots):
+                for name in set(slots) & set(SLOTS):
                     self._fetch(name)
-            case "/distill/encoded" if slot:
+            case Encoded(slot, _, frames) if slot in SLOTS:
                 self.depths[slot] = (0, 0)
                 self._fetching.discard(slot)  # a grid asked for before this encoding is out of date
                 self._fetch(slot)
-                self._show_activity(f"Encoded {values[2]} frames into slot {slot}")
-            case "/distill/grid/size" if slot:
+                self._show_activity(f"Encoded {frames} frames into slot {slot}")
+            case GridSize(slot, levels, frames) if slot in SLOTS:
                 self._fetching.discard(slot)
-                self.grid.start(slot, int(values[1]), int(values[2]))
-            case "/distill/grid" if slot:
-                if not self.grid.put_codes(slot, int(values[1]), int(values[2]), [int(code) for code in values[3:]]):
+                self.grid.start(slot, levels, frames)
+            case GridCodes(slot, level, first_frame, codes) if slot in SLOTS:
+                if not self.grid.put_codes(slot, level, first_frame, list(codes)):
                     self._fetch(slot)
-            case "/distill/grid/blended" if slot:
-                self.grid.put_blended(slot, int(values[1]), [int(value) for value in values[2:]])
-            case "/distill/edited" if slot:
-                self.depths[slot] = (int(values[1]), int(values[2]))
-                self._swap_edited(slot, int(values[1]))
-            case "/distill/decoded" if slot:
+            case BlendedRuns(slot, first_index, values) if slot in SLOTS:
+                self.grid.put_blended(slot, first_index, list(values))
+            case Edited(slot, undo_depth, redo_depth) if slot in SLOTS:
+                self.depths[slot] = (undo_depth, redo_depth)
+                self._swap_edited(slot, undo_depth)
+            case Decoded(slot, path) if slot in SLOTS:
                 codes = self.grid.grids.get(slot)
                 if codes is not None:
-                    self.decoded[slot] = DecodedFile(str(values[1]), codes.copy(), frozenset(self.grid.blended.get(slot, set())))
-                self._show_activity(f"Decoded slot {slot} to {values[1]}")
-            case "/distill/playing":
-                self._show_activity(f"Playing {values[0]}")
-            case "/distill/job/progress" if values[1] < 1.0:
-                self._show_activity(f"{values[2]}…")
-            case "/distill/error" if values and values[0] == "/distill/grid/get":
+                    self.decoded[slot] = DecodedFile(str(path), codes.copy(), frozenset(self.grid.blended.get(slot, set())))
+                self._show_activity(f"Decoded slot {slot} to {path}")
+            case Playing(path):
+                self._show_activity(f"Playing {path}")
+            case JobProgress(_, fraction, message) if fraction < 1.0:
+                self._show_activity(f"{message}…")
+            case Error("/distill/grid/get"):
                 self._fetching.clear()
-            case "/distill/error" if values and values[0] == "/distill/swap":
+            case Error("/distill/swap"):
                 self._swap_sent = None  # refused: there is no swap to undo
         self._show_info()
 
@@ -348,6 +349,6 @@ class CodesScreen(EngineScreen):
     @work(thread=True, exclusive=True, group="preview")
     def _preview(self, level: int, index: int) -> None:
         """Have the engine write the entry's clip, then play it."""
-        previewed = self.request("/distill/preview", level, index, reply="/distill/previewed", timeout=60.0)
+        previewed = self.request("/distill/preview", level, index, reply=Previewed, timeout=60.0)
         if previewed is not None:
-            self.send("/distill/play", str(previewed[2]))
+            self.send("/distill/play", str(previewed.path))

@@ -8,16 +8,15 @@ the engine announces a change (`/distill/preset/saved|deleted`, `/distill/genera
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Footer, Header, ProgressBar, Static
 
+from engine.events import Generated, JobProgress, ParamChanged, Playing, PresetDeleted, PresetSaved
+from engine.osc.messages import Error, HistoryEntry, HistoryListEnd, PresetEntry, PresetListEnd, PresetLoaded, Subscribed
 from tui.screens.base import EngineScreen
-from tui.state import PARAM_PREFIX
 from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.name_prompt import NamePrompt
 from tui.widgets.param_field import ParamField
@@ -26,12 +25,13 @@ from tui.widgets.table_rows import highlight_key, highlighted_key
 
 PARAMS = (("temperature", "temperature"), ("top_k", "top-k"), ("top_p", "top-p"), ("duration", "duration (s)"), ("seed", "seed"))
 PARAM_NAMES = {name for name, _ in PARAMS}
+PARAM_PREFIX = "/distill/param/"  # the requests that set a parameter
 MAX_COUNT = 100  # sounds one press of `g` may generate in a row
 HISTORY_ROWS = 100  # newest generations listed
 
 
 def shown_param(address: str) -> str | None:
-    """The parameter `address` sets when this screen has a field for it (`/distill/param/top_k` -> 'top_k')."""
+    """The parameter a request to `address` sets when this screen has a field for it (`/distill/param/top_k` -> 'top_k')."""
     name = address.removeprefix(PARAM_PREFIX)
     return name if address.startswith(PARAM_PREFIX) and name in PARAM_NAMES else None
 
@@ -76,11 +76,12 @@ class GenerateScreen(EngineScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._presets: list[list] = []  # preset rows received so far
-        self._history: list[list] = []  # history rows received so far
+        self._presets: list[PresetEntry] = []  # presets received so far
+        self._history: list[HistoryEntry] = []  # history entries received so far
         self._paths: dict[str, str] = {}  # history id -> its file
         self._select_path: str | None = None  # highlight this file when the history next arrives
         self._batch: tuple[int, int] | None = None  # (made, asked for) while generating `count` sounds
+        self._tag: str | None = None  # this screen's generations are sent with it, so their answers are told apart
 
     def compose(self) -> ComposeResult:
         params = self.app.state.params
@@ -111,6 +112,7 @@ class GenerateScreen(EngineScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._tag = self.app.link.new_tag()
         self.query_one("#history").focus()
         if self.app.state.connected:
             self.refresh_lists()
@@ -122,65 +124,69 @@ class GenerateScreen(EngineScreen):
 
     # -- hearing ----------------------------------------------------------------------------------------------
 
-    def engine_message(self, address: str, values: list) -> None:
+    def engine_message(self, record, tag: str | None) -> None:
         """Keep the fields, lists and status line up to date with what the engine says."""
-        if shown_param(address) and len(values) == 1:
-            self._field(shown_param(address)).show(values[0])
-        elif address == "/distill/error" and len(values) >= 2 and shown_param(str(values[0])):
-            self._field(shown_param(str(values[0]))).revert()
-        elif address == "/distill/subscribed":
-            self.refresh_lists()
-        elif address == "/distill/generated" and values:
-            self._select_path = str(values[0])
-            self._sound_arrived(Path(str(values[0])).name)
-            self.send("/distill/history/list", HISTORY_ROWS)
-        elif address == "/distill/error" and values and values[0] in ("/distill/generate", "/distill/history/replay"):
-            self._batch = None  # the engine refused: the rest of a batch would be refused too
-            self._status("")
-        elif address == "/distill/job/progress" and len(values) >= 3:
-            self.query_one("#job-progress", ProgressBar).update(progress=float(values[1]))
-            if self._batch is None:
-                self._status(f"{values[0]}: {values[2]}")
-        elif address == "/distill/playing" and values:
-            self._status(f"playing {Path(str(values[0])).name}")
-        elif address in ("/distill/preset/saved", "/distill/preset/deleted"):
-            self.send("/distill/preset/list")
-        elif address == "/distill/preset/loaded" and values:
-            self._status(f"preset {values[0]} loaded")
-        elif address == "/distill/preset" and len(values) >= 5:
-            self._presets.append(values[:5])
-        elif address == "/distill/preset/list/end":
-            self._fill_presets(self._presets)
-            self._presets = []
-        elif address == "/distill/history" and len(values) >= 9:
-            self._history.append(values[:9])
-        elif address == "/distill/history/list/end":
-            self._fill_history(self._history)
-            self._history = []
+        match record:
+            case ParamChanged(name, value) if name in PARAM_NAMES:
+                self._field(name).show(value)
+            case Error(address) if shown_param(address):
+                self._field(shown_param(address)).revert()
+            case Subscribed():
+                self.refresh_lists()
+            case Generated(path) if tag is None:  # any client's sound, this screen's too: the history changed
+                self._select_path = str(path)
+                self.send("/distill/history/list", HISTORY_ROWS)
+                if self._batch is None:
+                    self._status(f"generated {path.name}")
+            case Generated(path) if tag == self._tag:  # the answer to this screen's own request
+                self._sound_arrived(path.name)
+            case Error() if tag == self._tag:
+                self._batch = None  # the engine refused: the rest of a batch would be refused too
+                self._status("")
+            case JobProgress(job, fraction, message):
+                self.query_one("#job-progress", ProgressBar).update(progress=fraction)
+                if self._batch is None:
+                    self._status(f"{job}: {message}")
+            case Playing(path):
+                self._status(f"playing {path.name}")
+            case PresetSaved() | PresetDeleted():
+                self.send("/distill/preset/list")
+            case PresetLoaded(name):
+                self._status(f"preset {name} loaded")
+            case PresetEntry():
+                self._presets.append(record)
+            case PresetListEnd():
+                self._fill_presets(self._presets)
+                self._presets = []
+            case HistoryEntry():
+                self._history.append(record)
+            case HistoryListEnd():
+                self._fill_history(self._history)
+                self._history = []
 
     def _field(self, name: str) -> ParamField:
         return self.query_one(f"#param-{name}", ParamField)
 
     # -- showing ---------------------------------------------------------------------------------------------
 
-    def _fill_presets(self, rows: list[list]) -> None:
+    def _fill_presets(self, presets: list[PresetEntry]) -> None:
         table = self.query_one("#presets", DataTable)
         keep = highlighted_key(table)
         table.clear()
-        for name, temperature, top_k, top_p, duration in rows:
-            table.add_row(str(name), f"{temperature:.3g}", str(top_k), f"{top_p:.3g}", f"{duration:.3g}", key=str(name))
+        for p in presets:
+            table.add_row(p.name, f"{p.temperature:.3g}", str(p.top_k), f"{p.top_p:.3g}", f"{p.duration:.3g}", key=p.name)
         highlight_key(table, keep)
 
-    def _fill_history(self, rows: list[list]) -> None:
+    def _fill_history(self, entries: list[HistoryEntry]) -> None:
         table = self.query_one("#history", DataTable)
         keep = highlighted_key(table)
         table.clear()
         self._paths = {}
-        for record_id, _created, model, seed, duration, temperature, top_k, top_p, path in rows:
-            key = str(record_id)
-            self._paths[key] = str(path)
-            table.add_row(key, str(model), str(seed), f"{duration:.3g}", f"{temperature:.3g}", str(top_k), f"{top_p:.3g}", Path(str(path)).name, key=key)
-            if str(path) == self._select_path:
+        for e in entries:
+            key = str(e.id)
+            self._paths[key] = str(e.path)
+            table.add_row(key, e.model, str(e.seed), f"{e.duration:.3g}", f"{e.temperature:.3g}", str(e.top_k), f"{e.top_p:.3g}", e.path.name, key=key)
+            if str(e.path) == self._select_path:
                 keep = key
         self._select_path = None
         highlight_key(table, keep)
@@ -225,7 +231,7 @@ class GenerateScreen(EngineScreen):
     def _generate_next(self) -> None:
         made, count = self._batch
         self._status(f"generating sound {made + 1} of {count}…")
-        self.send("/distill/generate")
+        self.send("/distill/generate", tag=self._tag)
 
     @on(Button.Pressed, "#play-button")
     def action_play(self) -> None:
@@ -254,7 +260,7 @@ class GenerateScreen(EngineScreen):
         """Make the highlighted history sound again (same model, seed and settings) as a new file."""
         key = self._history_selection()
         if key is not None:
-            self.send("/distill/history/replay", int(key))
+            self.send("/distill/history/replay", int(key), tag=self._tag)
             self._status(f"replaying #{key}…")
 
     def _history_selection(self) -> str | None:

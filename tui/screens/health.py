@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Static
 
+from engine.osc.messages import Error, HealthLevel, LoadedModel, UsageEnd, UsagePage
 from tui.screens.base import EngineScreen
 from tui.widgets.screen_bar import ScreenBar
 from tui.widgets.traffic_light import light_dot
@@ -113,24 +114,22 @@ class HealthScreen(EngineScreen):
         for level in self.panels:
             self.send("/distill/health/usage", level)
 
-    def engine_message(self, address: str, values: list) -> None:
-        if address == "/distill/model/loaded":
-            self.action_refresh_health()
-        elif address == "/distill/health" and len(values) == 7 and values[0] in self.panels:
-            level, _label, utilisation, perplexity, dead, status, light = values
-            self.panels[level].show_health(float(utilisation), float(perplexity), int(dead), str(status), str(light))
-            self._show_overall()
-        elif address == "/distill/health/usage" and len(values) >= 2 and values[0] in self.panels:
-            level, first, *counts = values
-            page = self._usage.setdefault(level, [])
-            page.extend([0] * (first + len(counts) - len(page)))
-            page[first:first + len(counts)] = [int(count) for count in counts]
-        elif address == "/distill/health/usage/end" and len(values) == 2 and values[0] in self.panels:
-            level, codebook_size = values
-            counts = self._usage.pop(level, [])
-            self.panels[level].show_usage((counts + [0] * codebook_size)[:codebook_size])
-        elif address == "/distill/error" and values and values[0] in ("/distill/health", "/distill/health/usage"):
-            self._summary(f"No codebook health to show for this model: {values[1] if len(values) > 1 else 'the engine has none'}")
+    def engine_message(self, record, tag: str | None) -> None:
+        match record:
+            case LoadedModel():
+                self.action_refresh_health()
+            case HealthLevel(level) if level in self.panels:
+                self.panels[level].show_health(record.utilisation, record.perplexity, record.dead, record.status, record.light)
+                self._show_overall()
+            case UsagePage(level, first, counts) if level in self.panels:
+                page = self._usage.setdefault(level, [])
+                page.extend([0] * (first + len(counts) - len(page)))
+                page[first : first + len(counts)] = counts
+            case UsageEnd(level, codebook_size) if level in self.panels:
+                counts = self._usage.pop(level, [])
+                self.panels[level].show_usage((counts + [0] * codebook_size)[:codebook_size])
+            case Error("/distill/health" | "/distill/health/usage", message):
+                self._summary(f"No codebook health to show for this model: {message}")
 
     def _show_overall(self) -> None:
         model = self.app.state.model

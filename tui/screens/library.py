@@ -14,6 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from engine.events import ModelDeleted, ModelRenamed, TrainDone
+from engine.osc.messages import Error, LoadedModel, ModelFact, ModelInfoEnd, ModelNames, ModelNamesEnd, Subscribed
 from tui.screens.base import EngineScreen
 from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.model_details import ModelDetails
@@ -24,8 +26,6 @@ from tui.widgets.table_rows import highlight_key, highlighted_key
 SEARCH_DELAY_S = 0.25  # wait for a pause in typing before searching
 INFO_DELAY_S = 0.1  # wait for the cursor to rest on a model before asking for its details
 LOADED_MARK = "●"
-# Events after which the list (and the details of the model named first) may have changed.
-CHANGING_EVENTS = ("/distill/model/renamed", "/distill/model/deleted", "/distill/train/done", "/distill/prior/train/done")
 
 
 class LibraryScreen(EngineScreen):
@@ -104,36 +104,38 @@ class LibraryScreen(EngineScreen):
 
     # -- hearing ----------------------------------------------------------------------------------------------
 
-    def engine_message(self, address: str, values: list) -> None:
+    def engine_message(self, record, tag: str | None) -> None:
         """Fill the list and the details from the answers; refresh after changes from any client."""
-        if address == "/distill/subscribed":
-            self.refresh_models()
-        elif address in ("/distill/model/list", "/distill/model/search"):
-            self._pages.setdefault(address, []).extend(str(name) for name in values)
-        elif address in ("/distill/model/list/end", "/distill/model/search/end"):
-            names = self._pages.pop(address.removesuffix("/end"), [])
-            if address.startswith("/distill/model/search") == bool(self.query_text):  # else: an answer to an old question
-                self._fill(names)
-        elif address == "/distill/model/info" and len(values) == 3:
-            name, key, value = values
-            self._incoming_facts.setdefault(str(name), {})[str(key)] = value
-        elif address == "/distill/model/info/end" and values:
-            name = str(values[0])
-            self._facts[name] = self._incoming_facts.pop(name, {})
-            if name == self.selected:
-                self._show_details(name)
-        elif address == "/distill/model/loaded" and values:
-            self._mark_loaded()
-            self._status(f"loaded {values[0]}")
-        elif address == "/distill/error" and len(values) >= 2 and values[0] == "/distill/model/load":
-            self._status("")
-        elif address == "/distill/error" and len(values) >= 2 and values[0] == "/distill/model/info" and self.selected is not None:
-            self.query_one(ModelDetails).clear(f"no details: {values[1]}")
-        elif address in CHANGING_EVENTS and values:
-            self._facts.pop(str(values[0]), None)
-            if address == "/distill/model/renamed" and len(values) == 2 and self.selected == values[0]:
-                self._follow = str(values[1])
-            self.refresh_models()
+        match record:
+            case Subscribed():
+                self.refresh_models()
+            case ModelNames(kind, names):
+                self._pages.setdefault(kind, []).extend(names)
+            case ModelNamesEnd(kind):
+                names = self._pages.pop(kind, [])
+                if (kind == "search") == bool(self.query_text):  # else: an answer to an old question
+                    self._fill(names)
+            case ModelFact(name, key, value):
+                self._incoming_facts.setdefault(name, {})[key] = value
+            case ModelInfoEnd(name):
+                self._facts[name] = self._incoming_facts.pop(name, {})
+                if name == self.selected:
+                    self._show_details(name)
+            case LoadedModel(name):
+                self._mark_loaded()
+                self._status(f"loaded {name}")
+            case Error("/distill/model/load"):
+                self._status("")
+            case Error("/distill/model/info", message) if self.selected is not None:
+                self.query_one(ModelDetails).clear(f"no details: {message}")
+            case ModelRenamed(old, new):
+                self._facts.pop(old, None)
+                if self.selected == old:
+                    self._follow = new
+                self.refresh_models()
+            case ModelDeleted(name) | TrainDone(_, name):
+                self._facts.pop(name, None)
+                self.refresh_models()
 
     # -- showing ---------------------------------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """The Train screen: pick a sound folder, adjust the training options, train a model and then its prior.
 
 Everything goes through the engine's OSC contract, so a run started here and one started by a patch look
-the same: the screen shows whatever the engine announces (options, progress, per-level codebook health,
-warnings, the end of a run), not only the answers to its own requests.
+the same: the screen shows whatever the engine announces (options, progress with the trainer's phase and
+that phase's losses, per-level codebook health, warnings, the end of a run), not only the answers to its
+own requests.
 
     folder chosen     -> /distill/train/defaults <dir>        (the options arrive as /distill/train/option)
     a field edited    -> /distill/train/option <key> <value>
@@ -22,6 +23,22 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DirectoryTree, Footer, Header, Input, Label
 
+from engine.events import TrainDefaults, TrainDone, TrainOptionChanged, TrainStarted
+from engine.osc.messages import (
+    Error,
+    LoadedModel,
+    ModelFact,
+    ModelInfoEnd,
+    PriorEpoch,
+    PriorLevel,
+    PriorWarning,
+    Subscribed,
+    TrainEpoch,
+    TrainLevel,
+    TrainLoss,
+    TrainStopping,
+    TrainWarning,
+)
 from tui.screens.base import EngineScreen
 from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.folder_tree import FolderTree
@@ -232,11 +249,11 @@ class TrainScreen(EngineScreen):
 
     @work(thread=True, exclusive=True, group="prior-start")
     def _start_prior(self, model: str, minutes: str) -> None:
-        facts = self.request_list("/distill/model/info", model, item="/distill/model/info", end="/distill/model/info/end")
+        facts = self.request_list("/distill/model/info", model, item=ModelFact, end=ModelInfoEnd)
         if facts is None:  # not a library model: the engine has said why
             return
         budget = parse_number(minutes) if minutes else 0
-        if not any(key == "has_prior" and value for _, key, value in facts):
+        if not any(fact.key == "has_prior" and fact.value for fact in facts):
             self.send("/distill/prior/train/start", model, budget)
             return
 
@@ -249,58 +266,61 @@ class TrainScreen(EngineScreen):
 
     # -- the engine's news ----------------------------------------------------------------------------
 
-    def engine_message(self, address: str, values: list) -> None:
+    def engine_message(self, record, tag: str | None) -> None:
         model_run = self.query_one("#model-run", RunProgress)
         prior_run = self.query_one("#prior-run", RunProgress)
         options = self.query_one("#options", TrainOptions)
-        match address, values:
-            case "/distill/subscribed", _:
+        match record:
+            case Subscribed():
                 self.send("/distill/train/options")
-            case "/distill/train/option", [key, value]:
-                options.show(str(key), value)
-            case "/distill/train/defaults", [_, files]:
+            case TrainOptionChanged(key, value):
+                options.show(key, value)
+            case TrainDefaults(_, files):
                 options.note(f"{files} usable sound files (silent and unreadable ones not counted): these are the defaults for that many; change any.")
-            case "/distill/error", ["/distill/train/option", *_]:
+            case Error("/distill/train/option"):
                 options.revert()
-            case "/distill/train/started", [name]:
+            case TrainStarted("train", name):
                 model_run.start(f"Training {name}: the first epoch is on its way…")
-            case "/distill/train/progress", [epoch, loss, seconds, val_l1, fraction, best]:
-                model_run.epoch(fraction, epoch_status(epoch, seconds, f"train loss {loss:.4f}  ·  val L1 {val_l1:.4f}", best), (loss, val_l1))
-            case "/distill/train/level", [_, level, label, utilisation, perplexity, dead, status, light]:
+            case TrainEpoch(epoch, loss, seconds, val_l1, fraction, best, phase):
+                losses = f"{phase}  ·  train loss {loss:.4f}  ·  val L1 {val_l1:.4f}"
+                model_run.epoch(fraction, epoch_status(epoch, seconds, losses, best), (loss, val_l1))
+            case TrainLevel(_, level, label, utilisation, perplexity, dead, status, light):
                 model_run.level(level, (light_dot(light), label, f"{utilisation:.0%}", f"{perplexity:.1f}", dead, status))
-            case "/distill/train/warning", [message]:
+            case TrainLoss(_, phase, name, value):
+                model_run.detail(f"{phase} losses", name.replace("_", " "), f"{value:.4f}")
+            case TrainWarning(message):
                 model_run.warn(message)
-            case "/distill/train/stopping", _:
+            case TrainStopping("train"):
                 running = prior_run if prior_run.running else model_run
                 running.say("Stopping: the best weights so far are being saved…")
-            case "/distill/train/done", [name, stopped]:
-                self.has_prior[str(name)] = False
+            case TrainDone("train", name, stopped):
+                self.has_prior[name] = False
                 saved = f"{name} is saved in the library{' (stopped early)' if stopped else ''}."
                 model_run.finish(f"{saved} h: load it and see its codebook usage; p: train its prior.", not stopped)
                 self.query_one("#prior-model", Input).value = name
-            case "/distill/error", ["/distill/train", *_]:
+            case Error("/distill/train"):
                 model_run.finish("Training failed (see the notification).", False)
-            case "/distill/prior/train/started", [model]:
+            case TrainStarted("prior/train", model):
                 prior_run.start(f"Training the prior of {model}: the first epoch is on its way…")
                 self.query_one("#prior-model", Input).value = model
-            case "/distill/prior/train/progress", [epoch, loss, val_loss, seconds, fraction, best]:
+            case PriorEpoch(epoch, loss, val_loss, seconds, fraction, best):
                 prior_run.epoch(fraction, epoch_status(epoch, seconds, f"train loss {loss:.4f}  ·  val loss {val_loss:.4f}", best))
-            case "/distill/prior/train/level", [_, level, label, train_perplexity, val_perplexity]:
+            case PriorLevel(_, level, label, train_perplexity, val_perplexity):
                 prior_run.level(level, (label, f"{train_perplexity:.1f}", f"{val_perplexity:.1f}"))
-            case "/distill/prior/train/warning", [message]:
+            case PriorWarning(message):
                 prior_run.warn(message)
-            case "/distill/prior/train/stopping", _:
+            case TrainStopping("prior/train"):
                 prior_run.say("Stopping: the best prior so far is being saved…")
-            case "/distill/prior/train/done", [model, stopped]:
-                self.has_prior[str(model)] = True
+            case TrainDone("prior/train", model, stopped):
+                self.has_prior[model] = True
                 prior_run.finish(f"The prior of {model} is saved{' (stopped early)' if stopped else ''}: the model can generate sounds now.", not stopped)
-            case "/distill/error", ["/distill/prior/train", *_]:
+            case Error("/distill/prior/train"):
                 prior_run.finish("Prior training failed (see the notification).", False)
-            case "/distill/model/loaded", [name, _, _, _, has_prior, *_]:
-                self.has_prior[str(name)] = bool(has_prior)
+            case LoadedModel(name, has_prior=has_prior):
+                self.has_prior[name] = has_prior
                 prior_model = self.query_one("#prior-model", Input)
                 if not prior_model.value.strip():
-                    prior_model.value = str(name)
+                    prior_model.value = name
                 self._show_prior_target()
 
     def _show_prior_target(self) -> None:

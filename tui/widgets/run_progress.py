@@ -1,6 +1,7 @@
-"""The live view of one training run: a status line, a progress bar, an optional loss curve, a table with a
-row per level under an optional caption (what its figures are measured on), and the run's warnings in a box
-that only shows while there are some."""
+"""The live view of one training run: a status line, a line of the epoch's further losses (only shown while
+there are some), a progress bar, an optional loss curve, a table with a row per level under an optional
+caption (what its figures are measured on), and the run's warnings in a box that only shows while there
+are some."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ class RunProgress(Vertical):
     }
     RunProgress > .run-status {
         height: 1;
+    }
+    RunProgress > .run-detail {
+        height: 1;
+        display: none;
+        color: $text-muted;
+    }
+    RunProgress > .run-detail.-shown {
+        display: block;
     }
     RunProgress > ProgressBar {
         height: 1;
@@ -52,6 +61,8 @@ class RunProgress(Vertical):
         `caption`: a line above the table saying what its figures measure."""
         super().__init__(id=id)
         self.status = Static(idle, classes="run-status")
+        self.details = Static(classes="run-detail", markup=False)
+        self._detail_items: list[str] = []
         self.bar = ProgressBar(total=100, show_eta=False)
         self.plot = plot
         self.caption = Static(caption, classes="run-caption") if caption else None
@@ -63,6 +74,7 @@ class RunProgress(Vertical):
 
     def compose(self) -> ComposeResult:
         yield self.status
+        yield self.details
         yield self.bar
         if self.plot is not None:
             yield self.plot
@@ -80,6 +92,7 @@ class RunProgress(Vertical):
             self.plot.clear()
         self.table.clear()
         self._show_warnings([])
+        self._show_details("", [])
 
     def epoch(self, fraction: float, status: Text | str, losses: tuple[float, float] | None = None) -> None:
         """One epoch finished: `fraction` of the budget is done; its per-level rows and warnings follow."""
@@ -89,6 +102,11 @@ class RunProgress(Vertical):
         if self.plot is not None and losses is not None:
             self.plot.add(*losses)
         self._show_warnings([])
+        self._show_details("", [])
+
+    def detail(self, title: str, name: str, value: str) -> None:
+        """Add one figure of the latest epoch to the details line (`title: name value · ...`)."""
+        self._show_details(title, [*self._detail_items, f"{name} {value}"])
 
     def level(self, level: int, cells: tuple) -> None:
         """Show (or replace) the row of `level`."""
@@ -113,6 +131,11 @@ class RunProgress(Vertical):
     def say(self, status: str) -> None:
         """Replace the status line (e.g. while stopping)."""
         self.status.update(status)
+
+    def _show_details(self, title: str, items: list[str]) -> None:
+        self._detail_items = items
+        self.details.update(f"{title}: {'  ·  '.join(items)}" if items else "")
+        self.details.set_class(bool(items), "-shown")
 
     def _show_warnings(self, lines: list[str]) -> None:
         self._warning_lines = lines

@@ -1,11 +1,7 @@
 """Codebook usage of one level as a heatmap: one cell per code, shaded by how much the code is used.
 
-A code's use is compared with an even share of the level's traffic (total uses / codebook size):
-
-    █ heavily used   at least HEAVY_FROM even shares
-    ▓ used           in between
-    ░ lightly used   under LIGHT_BELOW of an even share
-    · dead           never used
+The glyphs, the kinds of use and the legend are `engine.heatmap`'s, shared with `distill health`; here they
+get their colours.
 """
 
 from __future__ import annotations
@@ -18,34 +14,10 @@ from textual.app import RenderResult
 from textual.geometry import Size
 from textual.widget import Widget
 
-HEAVY_FROM = 2.0
-LIGHT_BELOW = 0.5
-SHADES = {"heavy": "█", "used": "▓", "light": "░", "dead": "·"}
-LEGEND = (
-    ("heavy", f"heavily used (≥ {HEAVY_FROM:g}× an even share)"),
-    ("used", "used"),
-    ("light", f"lightly used (< {LIGHT_BELOW:g}× an even share)"),
-    ("dead", "dead (never used)"),
-)
+from engine.heatmap import LEGEND, SHADES, usage_kinds
+
 ROW_CODES = (64, 32, 16, 8)  # codes per row: the widest that fits
 INDEX_WIDTH = 6  # "1024 │"
-
-
-def usage_kind(count: int, even_share: float) -> str:
-    """heavy, used, light or dead: how `count` uses compare with `even_share`."""
-    if count <= 0:
-        return "dead"
-    if count >= HEAVY_FROM * even_share:
-        return "heavy"
-    if count < LIGHT_BELOW * even_share:
-        return "light"
-    return "used"
-
-
-def usage_kinds(counts: list[int]) -> list[str]:
-    """The kind of every code of one level, from its usage counts."""
-    even_share = sum(counts) / len(counts) if counts else 0.0
-    return [usage_kind(count, even_share) for count in counts]
 
 
 class UsageShades(Widget):
