@@ -29,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted (or finished) run of this name")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed: on the CPU the same seed and sounds give the same model (default 0)")
     p.add_argument("--description", default="", metavar="TEXT", help="a note stored with the model; `distill models search` finds its words")
+    p.add_argument("--waveform-head", action="store_true", help="also learn a fast waveform inverter; experimental, see docs/benchmarks.md")
     p.set_defaults(func=run_train)
 
     h = subparsers.add_parser("health", help="how well a model uses its codes, with a map of which ones it uses")
@@ -46,6 +47,7 @@ def run_train(args: argparse.Namespace) -> int:
         codebook_size=None if args.codebook_size == "auto" else int(args.codebook_size),
         commitment_weight=args.commitment_weight, hidden=args.hidden, epochs=args.epochs, minutes=args.minutes,
         device=args.device, resume=args.resume, seed=args.seed, description=args.description,
+        waveform_head=args.waveform_head,
     )
     display = TrainDisplay(console())
     try:

@@ -72,6 +72,7 @@ class TrainConfig(JsonRecord):
     checkpoint_seconds: float = 120.0  # also written after every epoch
     val_fraction: float | None = None  # None: adapts to dataset size
     augmentation: float | None = None  # None: adapts to dataset size
+    waveform_head: bool = False  # also train the experimental waveform head (opt-in; see engine/training/vocoder.py)
 
 
 def codebook_size_for(file_count: int) -> int:

@@ -12,9 +12,12 @@ progress bar, the resident engine forwards OSC messages and a test collects them
   keeps its best epoch by held-out L1; "adversarial", the last `adversarial.SHARE` of the budget, starts from
   those weights and fine-tunes the decoder alone against log-mel discriminators, codes frozen, and keeps its
   last epoch.
-- The waveform head (engine/training/vocoder.py) takes one step after every VQ-VAE step, in both phases, on
-  crops of the training waves; the model file holds its last weights and names it as the inverter when it
-  beats Griffin-Lim on the held-out files (`vocoder.choose_inverter`), else names Griffin-Lim.
+- The waveform head (engine/training/vocoder.py) is opt-in (`waveform_head`, `distill train --waveform-head`;
+  experimental: on 2 CPU cores it lost to Griffin-Lim, see docs/benchmarks.md). When asked for, it takes one
+  step after every VQ-VAE step, in both phases, on crops of the training waves; the model file holds its last
+  weights and names it as the inverter when it beats Griffin-Lim on the held-out files
+  (`vocoder.choose_inverter`), else names Griffin-Lim. Without it no head is built, stepped or checkpointed and
+  the model file names Griffin-Lim. A resumed run keeps the original run's choice (it is in the TrainConfig).
 - A checkpoint is written after every epoch and every `checkpoint_seconds`, with optimizer, discriminator and
   RNG state and the phase, so `resume` continues exactly where it stopped.
 """
@@ -76,6 +79,7 @@ class TrainRequest:
     resume: bool = False
     seed: int = 0
     description: str = ""
+    waveform_head: bool = False  # also learn the experimental waveform inverter (engine/training/vocoder.py)
 
 
 @dataclass
@@ -213,7 +217,7 @@ class Trainer(EpochLoop):
             self.mel_cfg = MelConfig()
             dataset = self._load_data(self.mel_cfg)
             minutes = req.minutes if (req.minutes or req.epochs) else DEFAULT_MINUTES
-            train_cfg = TrainConfig(epochs=req.epochs, minutes=minutes, seed=req.seed)
+            train_cfg = TrainConfig(epochs=req.epochs, minutes=minutes, seed=req.seed, waveform_head=req.waveform_head)
             self.model_cfg, self.train_cfg = adaptive_config(
                 dataset.file_count,
                 levels=req.levels,
@@ -243,12 +247,10 @@ class Trainer(EpochLoop):
 
         self.model = ConvVQVAE(self.model_cfg).to(self.device)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.train_cfg.learning_rate, weight_decay=self.train_cfg.weight_decay)
-        with torch.random.fork_rng(devices=[]):  # the head's initial weights leave the VQ-VAE's random draws as they were
-            torch.manual_seed(self.train_cfg.seed + vocoder.SEED_OFFSET)
-            head_cfg = HeadConfig(dim=self.model_cfg.hidden, mel_mean=self.model_cfg.mel_mean, mel_std=self.model_cfg.mel_std)
-            self.head = WaveformHead(head_cfg, self.mel_cfg).to(self.device)
-        head_mel = MelSpectrogram(self.mel_cfg).to(self.device)
-        self.head_training = HeadTraining(self.head, head_mel, [clip.wave for clip in self.train_clips], self.train_cfg.seed)
+        self.head: WaveformHead | None = None
+        self.head_training: HeadTraining | None = None
+        if self.train_cfg.waveform_head:
+            self._build_head()
         self.best_state: dict | None = None
         self.permutation: torch.Tensor | None = None
         self.adversarial: AdversarialPhase | None = None
@@ -258,7 +260,7 @@ class Trainer(EpochLoop):
             self.best_state = saved.get("best")
             self.permutation = saved.get("permutation")
             self.state.partial_counts = saved.get("partial_counts")
-            if saved.get("head") is not None:  # checkpoints of older versions have no head: it starts afresh
+            if self.head is not None and saved.get("head") is not None:  # checkpoints of older versions have no head: it starts afresh
                 self.head.load_state_dict(saved["head"])
                 self.head_training.load_state_dict(saved["head_training"])
             if self.state.phase == "adversarial":
@@ -274,6 +276,15 @@ class Trainer(EpochLoop):
             )
         )
         self._init_codebooks()
+
+    def _build_head(self) -> None:
+        """The waveform head and its training; its initial weights leave the VQ-VAE's random draws as they were."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.train_cfg.seed + vocoder.SEED_OFFSET)
+            head_cfg = HeadConfig(dim=self.model_cfg.hidden, mel_mean=self.model_cfg.mel_mean, mel_std=self.model_cfg.mel_std)
+            self.head = WaveformHead(head_cfg, self.mel_cfg).to(self.device)
+        head_mel = MelSpectrogram(self.mel_cfg).to(self.device)
+        self.head_training = HeadTraining(self.head, head_mel, [clip.wave for clip in self.train_clips], self.train_cfg.seed)
 
     # ---------------------------------------------------------------- loop
 
@@ -319,13 +330,13 @@ class Trainer(EpochLoop):
             "epoch": s.epoch, "step_in_epoch": s.step_in_epoch, "steps": s.steps, "seconds": s.seconds,
             "history": s.history, "best_epoch": s.best_epoch, "best_val_l1": s.best_val_l1, "partial_loss": s.partial_loss,
             "phase": s.phase, "partial_adversarial": s.partial_adversarial,
-            "partial_head": s.partial_head, "head_seconds": s.head_seconds,
+            **({"partial_head": s.partial_head, "head_seconds": s.head_seconds} if self.head is not None else {}),
         }
         tensors = {
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "best": self.best_state,
             "permutation": self.permutation, "partial_counts": s.partial_counts,
             "adversarial": self.adversarial.state_dict() if self.adversarial else None,
-            "head": self.head.state_dict(), "head_training": self.head_training.state_dict(),
+            **({"head": self.head.state_dict(), "head_training": self.head_training.state_dict()} if self.head is not None else {}),
             "rng": torch.get_rng_state(), "generator": self.generator.get_state(),
         }
         save_checkpoint(self.ckpt_path, tensors, info)
@@ -348,7 +359,7 @@ class Trainer(EpochLoop):
             self.permutation = self._epoch_order()
             s.partial_loss = 0.0
             s.partial_adversarial = vars(AdversarialLosses()) if s.phase == "adversarial" else None
-            s.partial_head = vars(HeadLosses())
+            s.partial_head = vars(HeadLosses()) if self.head is not None else None
             s.partial_counts = torch.zeros(self.model_cfg.levels, self.model_cfg.codebook_size, dtype=torch.long)
         self.model.train()
         if self.adversarial is not None:
@@ -378,6 +389,12 @@ class Trainer(EpochLoop):
             self._optimise(loss, learning_rate(cfg.learning_rate, spectral_progress), self.model)
             s.partial_loss += loss.item()
         s.partial_counts += usage_counts(indices, self.model_cfg.codebook_size, self.model._column_mask(mask)).cpu()
+        if self.head is not None:
+            self._head_step(steps_in_epoch)
+
+    def _head_step(self, steps_in_epoch: int) -> None:
+        """One step of the waveform head (after the VQ-VAE's; in the adversarial phase on its decoder's output)."""
+        s, cfg = self.state, self.train_cfg
         started = time.perf_counter()
         head = self.head_training.step(learning_rate(vocoder.LEARNING_RATE, self._progress(steps_in_epoch)), cfg.grad_clip, self.model if self.adversarial else None)
         s.partial_head = {key: value + getattr(head, key) for key, value in (s.partial_head or vars(HeadLosses())).items()}
@@ -395,11 +412,11 @@ class Trainer(EpochLoop):
             self.best_state = snapshot(self.model)
         train_loss = s.partial_loss / steps_in_epoch
         losses = None if s.partial_adversarial is None else {k: v / steps_in_epoch for k, v in s.partial_adversarial.items()}
-        head_losses = {k: v / steps_in_epoch for k, v in (s.partial_head or vars(HeadLosses())).items()}
+        head_losses = None if self.head is None else {k: v / steps_in_epoch for k, v in (s.partial_head or vars(HeadLosses())).items()}
         s.history.append({
             "epoch": s.epoch, "phase": s.phase, "train_loss": train_loss, "val_l1": val_l1, "seconds": round(s.seconds, 2),
             "utilisation": [h.utilisation for h in health], "perplexity": [h.perplexity for h in health], "dead": [h.dead for h in health],
-            **({"losses": losses} if losses else {}), "head_losses": head_losses,
+            **({"losses": losses} if losses else {}), **({"head_losses": head_losses} if head_losses else {}),
         })
         s.step_in_epoch = 0
         self.permutation = None
@@ -424,8 +441,8 @@ class Trainer(EpochLoop):
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
         health, counts = self._final_health()
-        inverters = vocoder.choose_inverter(self.model, self.head, self.val_clips)
-        head = self.head if inverters["inverter"] == "waveform-head" else None
+        inverters = vocoder.choose_inverter(self.model, self.head, self.val_clips) if self.head is not None else None
+        head = self.head if inverters and inverters["inverter"] == "waveform-head" else None
         summary = self.dataset.summary()
         summary["train_files"] = [c.name for c in self.train_clips]
         summary["val_files"] = [c.name for c in self.val_clips]
@@ -439,8 +456,8 @@ class Trainer(EpochLoop):
             "training": {
                 "epochs": s.epoch, "steps": s.steps, "seconds": round(s.seconds, 2), "device": str(self.device),
                 "best_epoch": s.best_epoch, "best_val_l1": s.best_val_l1, "history": s.history, "stopped": stopped,
-                "phases": {"adversarial_share": adversarial.SHARE, "reached": s.phase, "head_seconds": round(s.head_seconds, 2)},
-                "inverters": inverters,
+                "phases": {"adversarial_share": adversarial.SHARE, "reached": s.phase, **({"head_seconds": round(s.head_seconds, 2)} if inverters else {})},
+                **({"inverters": inverters} if inverters else {}),
                 "run_id": self.run_id,
             },
             "health": ModelHealth(tuple(health), tuple(map(tuple, counts.tolist()))).to_metadata(),
