@@ -775,7 +775,10 @@ class Engine:
         files = count_usable(folder, MelConfig().sample_rate)  # what training will use: silent files are not counted
         model, _ = adaptive_config(files)
         with self._lock:
-            options = TrainOptions(model.levels, model.codebook_size, model.codebook_dim, model.commitment_weight, model.hidden, DEFAULT_MINUTES, self._train_options.seed)
+            options = TrainOptions(  # the seed and the waveform head choice are the user's, not the dataset's
+                model.levels, model.codebook_size, model.codebook_dim, model.commitment_weight, model.hidden, DEFAULT_MINUTES,
+                self._train_options.seed, self._train_options.waveform_head,
+            )
             self._train_options = options
         for key, value in asdict(options).items():
             self._emit(TrainOptionChanged(key, value))

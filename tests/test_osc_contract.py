@@ -30,7 +30,7 @@ from engine.osc.messages import MAX_REPLY_BYTES, MAX_TEXT_BYTES
 from engine.store import History, Presets
 
 TINY_PRIOR = {"context": 16, "d_model": 32, "n_layers": 1, "variants": 1, "seed": 1}  # as small as the fixture's prior
-OPTION_TYPES = {"levels": int, "codebook_size": int, "codebook_dim": int, "commitment_weight": float, "hidden": int, "minutes": float, "seed": int}
+OPTION_TYPES = {"levels": int, "codebook_size": int, "codebook_dim": int, "commitment_weight": float, "hidden": int, "minutes": float, "seed": int, "waveform_head": int}
 
 
 @pytest.fixture
@@ -218,6 +218,7 @@ def test_train_options_hold_report_and_validate(engine, client, listener):
     assert "unknown training option 'volume'" in error_of(client, "/distill/train/option", "volume", 1)
     assert "unknown training option 'volume'" in error_of(client, "/distill/train/option", "volume")
     assert "must be a number" in error_of(client, "/distill/train/option", "levels", "three")
+    assert "waveform_head must be a whole number from 0 to 1, not 2" in error_of(client, "/distill/train/option", "waveform_head", 2)
     assert engine.train_options == replace_options(levels=2, commitment_weight=0.5)  # refused values changed nothing
 
 
@@ -265,14 +266,15 @@ def test_train_defaults_count_usable_sound_files_and_keep_the_seed(engine, clien
     (folder / ".hidden.wav").write_bytes(b"hidden")
     client.request("/distill/train/option", "seed", 7.0, reply="/distill/train/option")
     client.request("/distill/train/option", "hidden", 32, reply="/distill/train/option")
-    listener.expect("/distill/train/option")
-    listener.expect("/distill/train/option")
+    client.request("/distill/train/option", "waveform_head", 1, reply="/distill/train/option")  # kept, like the seed
+    for _ in range(3):
+        listener.expect("/distill/train/option")
 
     client.send("/distill/train/defaults", str(folder))
     messages = until(client, "/distill/train/defaults")
     assert messages[-1] == ("/distill/train/defaults", [str(folder), 3])
     answered = dict(values for _, values in messages[:-1])
-    expected = {"levels": 3, "codebook_size": 64, "codebook_dim": 128, "commitment_weight": 0.25, "hidden": 256, "minutes": 10.0, "seed": 7}
+    expected = {"levels": 3, "codebook_size": 64, "codebook_dim": 128, "commitment_weight": 0.25, "hidden": 256, "minutes": 10.0, "seed": 7, "waveform_head": 1}
     assert answered == expected and asdict(engine.train_options) == expected
     announced = dict(listener.expect("/distill/train/option") for _ in expected)
     assert announced == expected

@@ -472,7 +472,8 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "/distill/train/option", (Arg("key", "s"), Optional((Arg("value", "f"),))),
         "Set a training option: levels 2-4, codebook_size 0 (adapt to the dataset) or 2-4096, codebook_dim 2-1024, "
-        "commitment_weight 0-10, hidden 8-1024, minutes 0 (default budget) to 1440, seed; answers /distill/train/option "
+        "commitment_weight 0-10, hidden 8-1024, minutes 0 (default budget) to 1440, seed, waveform_head 0 or 1 (1: also learn the experimental "
+        "waveform inverter, see docs/benchmarks.md); answers /distill/train/option "
         "<key> <value>; without a value, reports it.",
         _train_option,
     ),

@@ -24,6 +24,7 @@ TRAIN_OPTION_RANGES: dict[str, tuple[bool, float, float]] = {
     "hidden": (True, 8, 1024),
     "minutes": (False, 0.0, MAX_TRAIN_MINUTES),
     "seed": (True, 0, MAX_SEED),
+    "waveform_head": (True, 0, 1),  # 1: also learn the experimental waveform inverter
 }
 ZERO_MEANS = {"codebook_size": "adapt to the dataset", "minutes": "the default budget"}
 
@@ -32,7 +33,8 @@ ZERO_MEANS = {"codebook_size": "adapt to the dataset", "minutes": "the default b
 class TrainOptions:
     """What `train_start` trains with unless told otherwise (TrainRequest's defaults; ranges: TRAIN_OPTION_RANGES).
 
-    codebook_size 0 adapts it to the dataset; minutes 0 is the trainer's default budget.
+    codebook_size 0 adapts it to the dataset; minutes 0 is the trainer's default budget; waveform_head 1 also
+    trains the experimental waveform head (a number like the others, so Pd can set it).
     """
 
     levels: int = 3
@@ -42,10 +44,11 @@ class TrainOptions:
     hidden: int = 256
     minutes: float = 0.0
     seed: int = 0
+    waveform_head: int = 0
 
     def request_fields(self) -> dict:
-        """These options as `TrainRequest` keyword arguments (0 becomes None: adapt, default budget)."""
-        return {**asdict(self), "codebook_size": self.codebook_size or None, "minutes": self.minutes or None}
+        """These options as `TrainRequest` keyword arguments (0 becomes None: adapt, default budget; waveform_head a bool)."""
+        return {**asdict(self), "codebook_size": self.codebook_size or None, "minutes": self.minutes or None, "waveform_head": bool(self.waveform_head)}
 
 
 def check_train_key(key: str) -> str:
