@@ -3,6 +3,7 @@
     .venv/bin/python bench/recon.py FOLDER --minutes 10 [--hidden 256] [--levels 3] [--threads 2]
         [--set FIELD=VALUE | --set train.FIELD=VALUE] [--aug FIELD=VALUE] [--unquantized]
         [--adversarial-share S] [--adv NAME=VALUE] [--device cpu|cuda] [--spectrograms DIR] [--model FILE]
+        [--waveform-head]
 
 Reports, on the validation split (whole files, never seen in training):
 - the four listening figures (engine/audio/listening.py) of the model's audio against the original, and of
@@ -13,8 +14,9 @@ Reports, on the validation split (whole files, never seen in training):
   when the model holds a waveform head: both inverters on the same trained model;
 - decode seconds for 4 s of audio: the head against 24 Griffin-Lim iterations (median of 5, this device);
 - codebook utilisation per level, training steps per second.
-`--model FILE` measures a model file already trained on FOLDER instead of training one. A trained file keeps
-its head even where training would have chosen Griffin-Lim (the JSON says what it chose).
+`--model FILE` measures a model file already trained on FOLDER instead of training one. `--waveform-head`
+trains the (opt-in) waveform head too; the file then keeps it even where training would have chosen
+Griffin-Lim (the JSON says what it chose).
 Training runs in a throw-away DISTILL_HOME unless --home is given. Prints a Markdown row and JSON.
 `--set` and `--aug` change a ModelConfig / TrainConfig / AugmentRanges default for one run (probes);
 `--unquantized` trains the same network as a plain autoencoder, to separate the quantizer's share of the error.
@@ -52,6 +54,7 @@ def main() -> None:
     parser.add_argument("--adversarial-share", type=float, default=None, help="share of the budget for the adversarial phase (0: none)")
     parser.add_argument("--adv", action="append", default=[], metavar="NAME=VALUE", help="override a constant of engine/training/adversarial.py or engine/model/discriminator.py, e.g. FEATURE_MATCHING=4 (repeatable)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--waveform-head", action="store_true", help="also train the waveform head, and measure both inverters")
     parser.add_argument("--spectrograms", type=Path, default=None, help="write original / reconstruction wavs of the held-out files here")
     parser.add_argument("--model", type=Path, default=None, help="measure this model file (trained on FOLDER) instead of training")
     args = parser.parse_args()
@@ -118,7 +121,7 @@ def main() -> None:
     if args.model:
         loaded = load_vqvae(args.model, device=args.device)
     else:
-        result = train(TrainRequest(dataset=args.folder, name=name, levels=args.levels, hidden=args.hidden, codebook_size=args.codebook_size, minutes=args.minutes, seed=args.seed, device=args.device), on_event=report_epoch)
+        result = train(TrainRequest(dataset=args.folder, name=name, levels=args.levels, hidden=args.hidden, codebook_size=args.codebook_size, minutes=args.minutes, seed=args.seed, device=args.device, waveform_head=args.waveform_head), on_event=report_epoch)
         loaded = load_vqvae(result.path, device=args.device)
         print(f"model file: {result.path}", file=sys.stderr)
     meta = loaded.metadata

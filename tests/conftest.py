@@ -36,18 +36,13 @@ def sound_folder(tmp_path_factory) -> Path:
 def tiny_model_file(tmp_path_factory, sound_folder) -> Path:
     """A really trained (2 epochs, tiny) 3-level model file, shared read-only by the session's tests.
 
-    Tests that need it in their library import it: `Library().import_file(tiny_model_file)`. It decodes with
-    Griffin-Lim whatever its held-out figures say (which inverter wins after 2 tiny epochs is chance), so the
-    tests that use it do not depend on that outcome; tests/test_waveform_head.py trains one that keeps its head.
+    Tests that need it in their library import it: `Library().import_file(tiny_model_file)`.
     """
-    from engine.training import vocoder
     from engine.training.trainer import TrainRequest, train
 
     home = tmp_path_factory.mktemp("tiny-home")
-    choose = vocoder.choose_inverter
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DISTILL_HOME", str(home))
-        patch.setattr(vocoder, "choose_inverter", lambda *args: {**choose(*args), "inverter": "griffin-lim"})
         request = TrainRequest(dataset=sound_folder, name="tiny", codebook_size=16, codebook_dim=16, hidden=32, epochs=2, device="cpu", seed=1)
         return train(request).path
 

@@ -165,16 +165,16 @@ def test_the_last_share_of_the_budget_trains_the_decoder_adversarially_with_code
 
 
 def test_resume_inside_the_adversarial_phase_continues_exactly(home, sound_folder, stop_after_steps, monkeypatch):
-    """Stopped partway through epoch 4 (adversarial) and resumed, the run ends as an unbroken one does."""
+    """Stopped partway through epoch 4 (adversarial) and resumed, the run ends as an unbroken one does, waveform head included."""
     from engine.training import vocoder
 
     choose = vocoder.choose_inverter  # both files keep their waveform heads, to compare them
     monkeypatch.setattr(vocoder, "choose_inverter", lambda *args: {**choose(*args), "inverter": "waveform-head"})
-    train(tiny_request(sound_folder, name="straight", epochs=4))
-    stopped = Trainer(tiny_request(sound_folder, name="broken", epochs=4), stop=stop_after_steps(90)).run()
+    train(tiny_request(sound_folder, name="straight", epochs=4, waveform_head=True))
+    stopped = Trainer(tiny_request(sound_folder, name="broken", epochs=4, waveform_head=True), stop=stop_after_steps(90)).run()
     assert stopped.stopped and stopped.epochs == 3  # 25 steps per epoch: stopped inside the 4th
     Library().delete("broken")
-    resumed = train(tiny_request(sound_folder, name="broken", epochs=4, resume=True))
+    resumed = train(tiny_request(sound_folder, name="broken", epochs=4, resume=True))  # keeps the head without being told
     assert resumed.epochs == 4 and not resumed.stopped
     ws, wr = weights("straight"), weights("broken")
     assert all(torch.equal(ws[k], wr[k]) for k in ws)

@@ -15,14 +15,15 @@ from engine.errors import ModelFileError
 from engine.generation.pipeline import invert_mel
 from engine.model.config import ModelConfig
 from engine.model.inverter import invert
-from engine.model.persist import load_vqvae, save_vqvae
+from engine.model.persist import HEAD_PREFIX, load_vqvae, save_vqvae
 from engine.model.vqvae import ConvVQVAE
 from engine.model.waveform_head import HeadConfig, WaveformHead
 from engine.modelfile import read_model_file, save_model_file
 from engine.reconstruct import reconstruct_file
 from engine.audio.listening import Listening
 from engine.training import vocoder
-from engine.training.trainer import TrainRequest, train
+from engine.training.checkpoint import load_checkpoint
+from engine.training.trainer import Trainer, TrainRequest, train
 from engine.training.vocoder import head_wins, stft_loss
 
 MEL = MelConfig()
@@ -129,8 +130,23 @@ def test_the_head_is_chosen_when_it_wins_three_of_the_four_figures():
     assert not head_wins(griffin_lim, griffin_lim)  # a tie keeps Griffin-Lim
 
 
-def test_a_trained_model_names_the_inverter_training_chose(tiny_model_file):
-    loaded = load_vqvae(tiny_model_file)
+def test_default_training_builds_no_head_and_names_griffin_lim(home, sound_folder):
+    trainer = Trainer(TrainRequest(dataset=sound_folder, name="plain", codebook_size=16, codebook_dim=16, hidden=32, epochs=1, device="cpu", seed=1))
+    loaded = load_vqvae(trainer.run().path)
+    assert trainer.head is None and trainer.head_training is None
+    assert loaded.head is None and loaded.inverter == loaded.metadata["inverter"] == "griffin-lim"
+    assert not any(key.startswith(HEAD_PREFIX) for key in loaded.tensors)
+    training = loaded.metadata["training"]
+    assert "inverters" not in training and "head_seconds" not in training["phases"]
+    assert loaded.metadata["train_config"]["waveform_head"] is False
+    assert not any("head_losses" in h for h in training["history"])
+    tensors, info = load_checkpoint(trainer.ckpt_path)
+    assert "head" not in tensors and "head_seconds" not in info
+
+
+def test_a_model_trained_with_the_head_names_the_inverter_training_chose(home, sound_folder):
+    request = TrainRequest(dataset=sound_folder, name="asked", codebook_size=16, codebook_dim=16, hidden=32, epochs=1, device="cpu", seed=1, waveform_head=True)
+    loaded = load_vqvae(train(request).path)
     training = loaded.metadata["training"]
     assert set(training["inverters"]) == {"inverter", "waveform-head", "griffin-lim"}
     assert loaded.inverter == loaded.metadata["inverter"] == training["inverters"]["inverter"]
@@ -142,7 +158,7 @@ def test_a_trained_model_names_the_inverter_training_chose(tiny_model_file):
 def test_a_model_trained_with_its_head_chosen_decodes_with_it(home, sound_folder, monkeypatch):
     choose = vocoder.choose_inverter
     monkeypatch.setattr(vocoder, "choose_inverter", lambda *args: {**choose(*args), "inverter": "waveform-head"})
-    request = TrainRequest(dataset=sound_folder, name="headed", codebook_size=16, codebook_dim=16, hidden=32, epochs=1, device="cpu", seed=1)
+    request = TrainRequest(dataset=sound_folder, name="headed", codebook_size=16, codebook_dim=16, hidden=32, epochs=1, device="cpu", seed=1, waveform_head=True)
     loaded = load_vqvae(train(request).path)
     assert loaded.metadata["inverter"] == "waveform-head" and loaded.head.cfg.dim == 32
     file = sorted(sound_folder.iterdir())[0]
