@@ -273,7 +273,10 @@ class Engine:
         except DistillError as error:  # no prior, or a damaged one: the VQ-VAE still encodes and decodes
             prior_error = error
         cfg = loaded.model.cfg
-        info = ModelInfo(loaded.name, loaded.path, cfg.levels, cfg.codebook_size, loaded.mel.sample_rate, prior is not None, tuple(cfg.labels))
+        info = ModelInfo(
+            loaded.name, loaded.path, cfg.levels, cfg.codebook_size, loaded.mel.sample_rate, prior is not None, tuple(cfg.labels),
+            loaded.samples_per_column,
+        )
         with self._lock:
             self._model = _Model(loaded, prior, prior_error, info)
         self._retune()

@@ -30,6 +30,7 @@ class ModelInfo:
     sample_rate: int
     has_prior: bool
     labels: tuple[str, ...]
+    samples_per_column: int  # audio samples per code column: sample_rate / samples_per_column columns per second
 
 
 @dataclass(frozen=True)

@@ -101,11 +101,17 @@ class LoadedModel:
     codebook_size: int
     sample_rate: int
     has_prior: bool
+    samples_per_column: int  # audio samples per code column (grid times: column x samples_per_column / sample_rate)
 
     @classmethod
     def of(cls, info: ModelInfo) -> LoadedModel:
         """The record of an engine's `ModelInfo`."""
-        return cls(info.name, info.levels, info.codebook_size, info.sample_rate, info.has_prior)
+        return cls(info.name, info.levels, info.codebook_size, info.sample_rate, info.has_prior, info.samples_per_column)
+
+    @property
+    def columns_per_second(self) -> float:
+        """Code columns per second of audio."""
+        return self.sample_rate / self.samples_per_column
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -389,7 +395,7 @@ WIRES: tuple[Wire, ...] = (
     Wire(HelpEntry, "/distill/help", (_a("address", "s"), _a("spec", "s"), _a("description", "s"))),
     Wire(Subscribed, "/distill/subscribed", (_a("port", "i"),)),
     Wire(Unsubscribed, "/distill/unsubscribed", (_a("port", "i"),)),
-    Wire(LoadedModel, "/distill/model/loaded", (_a("name", "s"), _a("levels", "i"), _a("codebook_size", "i"), _a("sample_rate", "i"), _a("has_prior", "bool"))),
+    Wire(LoadedModel, "/distill/model/loaded", (_a("name", "s"), _a("levels", "i"), _a("codebook_size", "i"), _a("sample_rate", "i"), _a("has_prior", "bool"), _a("samples_per_column", "i"))),
     Wire(ModelNames, "/distill/model/{kind}", (Rest(_a("names", "s")),), ("list", "search")),
     Wire(ModelNamesEnd, "/distill/model/{kind}/end", (_a("count", "i"),), ("list", "search")),
     Wire(ModelFact, "/distill/model/info", (_a("name", "s"), _a("key", "s"), _a("value", "v"))),

@@ -322,7 +322,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/distill/unsubscribe", (Optional((Arg("port", "i"),)),), "Stop sending events to that port; answers /distill/unsubscribed <port>.", _unsubscribe, now=True),
     Route(
         "/distill/model/load", (Arg("name_or_path", "s"),),
-        "Load a library model or model file; answers /distill/model/loaded <name> <levels> <codebook_size> <sample_rate> <has_prior>.",
+        "Load a library model or model file; answers /distill/model/loaded <name> <levels> <codebook_size> <sample_rate> <has_prior> <samples_per_column>.",
         _model_load,
     ),
     Route(

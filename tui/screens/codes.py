@@ -28,9 +28,6 @@ from tui.screens.base import EngineScreen
 from tui.widgets.code_grid import SLOTS, CodeGrid, GridRegion
 from tui.widgets.screen_bar import ScreenBar
 
-SAMPLES_PER_FRAME = 2048  # hop length 512 x 4 mel frames per code frame
-
-
 @dataclass(frozen=True)
 class DecodedFile:
     """A slot's last decoded file and the grid it was decoded from (as shown when the engine announced it)."""
@@ -182,7 +179,7 @@ class CodesScreen(EngineScreen):
         if model is None:
             self.grid.show_model((), 0, 0.0)
         else:
-            self.grid.show_model(model.labels, model.codebook_size, model.sample_rate / SAMPLES_PER_FRAME)
+            self.grid.show_model(model.labels, model.codebook_size, model.columns_per_second)
         self._show_placeholder()
 
     def _show_placeholder(self) -> None:
