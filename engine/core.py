@@ -772,8 +772,7 @@ class Engine:
     def _defaults_job(self, dataset: str, folder: Path) -> TrainDefaults:
         from engine.audio.mel import MelConfig
         from engine.data.dataset import count_usable
-        from engine.model.config import adaptive_config
-        from engine.training.trainer import DEFAULT_MINUTES
+        from engine.model.config import DEFAULT_MINUTES, adaptive_config
 
         files = count_usable(folder, MelConfig().sample_rate)  # what training will use: silent files are not counted
         model, _ = adaptive_config(files)

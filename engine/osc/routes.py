@@ -14,10 +14,12 @@ from dataclasses import asdict, dataclass
 from engine import __version__
 from engine.errors import DistillError
 from engine.events import PARAM_NAMES, ModelDeleted, ModelRenamed, NoteSettingsChanged, ParamChanged, PresetDeleted, PresetSaved, TrainOptionChanged, TrainStarted
-from engine.limits import MAX_DESCRIPTION_CHARS, MAX_HISTORY_LIST, MAX_TAG_CHARS, MAX_TAGS
+from engine.generation.settings import MAX_DURATION_S
+from engine.limits import MAX_DESCRIPTION_CHARS, MAX_HISTORY_LIST, MAX_SEED, MAX_TAG_CHARS, MAX_TAGS
 from engine.osc import messages as m
 from engine.osc.args import Arg, Item, Optional, Rest, int_or_text, spec_text
 from engine.osc.messages import BLEND_PAGE, GRID_PAGE, USAGE_PAGE
+from engine.training.runs import train_options_help
 
 
 @dataclass(frozen=True)
@@ -303,8 +305,8 @@ PARAM_HELP = {
     "temperature": "Sampling temperature, 0 (greedy) or more.",
     "top_k": "Keep only the k likeliest codes, 0 (off) up to the codebook size.",
     "top_p": "Keep the likeliest codes up to this probability mass, above 0 up to 1 (off).",
-    "seed": "Seed of the next generation, 0 to 2147483647; advances by one after each generation without a seed.",
-    "duration": "Length of generated sounds in seconds, above 0 up to 600.",
+    "seed": f"Seed of the next generation, 0 to {MAX_SEED}; advances by one after each generation without a seed.",
+    "duration": f"Length of generated sounds in seconds, above 0 up to {MAX_DURATION_S:g}.",
 }
 
 ROUTES: tuple[Route, ...] = (
@@ -471,9 +473,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "/distill/train/option", (Arg("key", "s"), Optional((Arg("value", "f"),))),
-        "Set a training option: levels 2-4, codebook_size 0 (adapt to the dataset) or 2-4096, codebook_dim 2-1024, "
-        "commitment_weight 0-10, hidden 8-1024, minutes 0 (default budget) to 1440, seed; answers /distill/train/option "
-        "<key> <value>; without a value, reports it.",
+        f"Set a training option: {train_options_help()}; answers /distill/train/option <key> <value>; without a value, reports it.",
         _train_option,
     ),
     Route("/distill/train/options", (), "Answers /distill/train/option <key> <value> for every training option.", _train_options),

@@ -34,7 +34,7 @@ from engine.data.chunks import make_chunks
 from engine.data.dataset import Dataset, SkippedFile, load_dataset, split_by_file
 from engine.errors import DistillError
 from engine.library import Library
-from engine.model.config import ModelConfig, TrainConfig, adaptive_config
+from engine.model.config import DEFAULT_MINUTES, ModelConfig, TrainConfig, adaptive_config
 from engine.model.losses import masked_mel_l1, vqvae_loss
 from engine.model.persist import save_vqvae
 from engine.model.vqvae import ConvVQVAE
@@ -48,7 +48,6 @@ from engine.training.loop import EpochLoop, RunState, snapshot
 
 MIN_EPOCH_VIEWS = 400
 INIT_VECTORS_PER_CODE = 4
-DEFAULT_MINUTES = 10.0
 WARMUP = 0.03  # share of the budget spent ramping the learning rate up
 PHASES = ("spectral", "adversarial")
 
@@ -59,11 +58,11 @@ class TrainRequest:
 
     dataset: Path
     name: str
-    levels: int = 3
-    codebook_dim: int = 128
+    levels: int = ModelConfig.levels
+    codebook_dim: int = ModelConfig.codebook_dim
     codebook_size: int | None = None  # None: adapts to the dataset
-    commitment_weight: float = 0.25
-    hidden: int = 256  # conv channels; smaller trains faster and reconstructs less well
+    commitment_weight: float = ModelConfig.commitment_weight
+    hidden: int = ModelConfig.hidden  # conv channels; smaller trains faster and reconstructs less well
     epochs: int | None = None
     minutes: float | None = None  # neither epochs nor minutes: DEFAULT_MINUTES
     device: str = "auto"
