@@ -16,15 +16,18 @@ from engine.training.runs import TRAIN_OPTION_RANGES, ZERO_MEANS, check_train_op
 def option_type(key: str, auto: bool = False) -> Callable[[str], int | float | None]:
     """An argparse type for training option `key`, held to its range in TRAIN_OPTION_RANGES; `auto` also takes "auto" (None)."""
 
+    whole = TRAIN_OPTION_RANGES[key][0]
+    rule = train_option_range(key, zero=False, kind="a whole number" if whole else "a number") + (", or auto" if auto else "")
+
     def parse(text: str) -> int | float | None:
         if auto and text == "auto":
             return None
         try:
             value = check_train_option(key, float(text))
         except (ValueError, DistillError) as error:
-            raise argparse.ArgumentTypeError(str(error) if isinstance(error, DistillError) else f"{key} must be a number, not {text!r}") from error
-        if value == 0 and key in ZERO_MEANS:  # 0 means "adapt" over OSC; here that is "auto" or leaving the option out
-            raise argparse.ArgumentTypeError(f"{key} must be {train_option_range(key, zero=False)}, not 0; leave it out to adapt")
+            raise argparse.ArgumentTypeError(f"must be {rule}, not {text!r}") from error
+        if value == 0 and key in ZERO_MEANS:  # OSC's 0 ("adapt") is "auto" or leaving the option out here
+            raise argparse.ArgumentTypeError(f"must be {rule}, not {text!r}")
         return value
 
     return parse

@@ -56,15 +56,17 @@ def check_train_key(key: str) -> str:
     return key
 
 
-def train_option_range(key: str, zero: bool = True) -> str:
-    """The values training option `key` takes, in words ("from 2 to 4", "0 (adapt to the dataset) or from 2 to 4096");
-    without `zero`, leaves out what 0 means (for front ends that say it otherwise)."""
+def train_option_range(key: str, zero: bool = True, kind: str = "") -> str:
+    """The values training option `key` takes, in words: "from 2 to 4", "0 (adapt to the dataset) or from 2 to 4096",
+    with `kind` ("a whole number") before "from"; without `zero`, leaves out what 0 means (for front ends that say it
+    otherwise)."""
     _, low, high = TRAIN_OPTION_RANGES[key]
+    start = f"{kind} from".strip()
     if key not in ZERO_MEANS or not zero:
-        return f"from {low:g} to {high:g}"
+        return f"{start} {low:g} to {high:g}"
     if low > 0:
-        return f"0 ({ZERO_MEANS[key]}) or from {low:g} to {high:g}"
-    return f"from 0 ({ZERO_MEANS[key]}) to {high:g}"
+        return f"0 ({ZERO_MEANS[key]}) or {start} {low:g} to {high:g}"
+    return f"{start} 0 ({ZERO_MEANS[key]}) to {high:g}"
 
 
 def train_options_help() -> str:
@@ -76,7 +78,7 @@ def check_train_option(key: str, value: object) -> int | float:
     """`value` for training option `key` (an int for whole-number options), else DistillError naming the range."""
     whole, low, high = TRAIN_OPTION_RANGES[check_train_key(key)]
     kind = "a whole number" if whole else "a number"
-    rule = f"{key} must be {kind} {train_option_range(key)}"
+    rule = f"{key} must be {train_option_range(key, kind=kind)}"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise DistillError(f"{rule}, not {value!r}")
     if whole and not float(value).is_integer():
