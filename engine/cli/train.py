@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from engine.cli.options import add_device_option
@@ -65,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train until the budget is spent; Ctrl-C (or SIGTERM) stops cleanly and saves the best weights so far."""
-    from engine.cli.train_display import TrainDisplay, console, stop_on_signals
+    from engine.cli.train_display import TrainDisplay, console, run_until_stopped
     from engine.training.trainer import TrainRequest, train
 
     request = TrainRequest(
@@ -74,12 +75,7 @@ def run_train(args: argparse.Namespace) -> int:
         commitment_weight=args.commitment_weight, hidden=args.hidden, epochs=args.epochs, minutes=args.minutes,
         device=args.device, resume=args.resume, seed=args.seed, description=args.description,
     )
-    display = TrainDisplay(console())
-    try:
-        with stop_on_signals(display.console, "the best weights so far") as stop:
-            train(request, on_event=display, stop=stop)
-    finally:
-        display.close()
+    run_until_stopped(TrainDisplay(console()), "the best weights so far", partial(train, request))
     return 0
 
 
