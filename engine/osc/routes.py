@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass
 
 from engine import __version__
 from engine.errors import DistillError
-from engine.events import PARAM_NAMES, ModelDeleted, ModelRenamed, NoteSettingsChanged, ParamChanged, PresetDeleted, PresetSaved, TrainOptionChanged, TrainStarted
+from engine.events import PARAM_NAMES, ModelDeleted, ModelRenamed, NoteSettingsChanged, ParamChanged, PresetDeleted, PresetSaved, TrainJobStarted, TrainOptionChanged
 from engine.generation.settings import MAX_DURATION_S
-from engine.limits import MAX_DESCRIPTION_CHARS, MAX_HISTORY_LIST, MAX_SEED, MAX_TAG_CHARS, MAX_TAGS
+from engine.limits import MAX_DESCRIPTION_CHARS, MAX_HISTORY_LIST, MAX_OSC_SEED, MAX_TAG_CHARS, MAX_TAGS
 from engine.osc import messages as m
 from engine.osc.args import Arg, Item, Optional, Rest, int_or_text, spec_text
 from engine.osc.messages import BLEND_PAGE, GRID_PAGE, USAGE_PAGE
@@ -61,7 +61,7 @@ def _subscribe(server, request, port) -> None:
     for name in PARAM_NAMES:
         server.send_to(listener, ParamChanged(name, getattr(engine.params, name)))
     if engine.model is not None:
-        server.send_to(listener, m.LoadedModel.of(engine.model))
+        server.send_to(listener, m.AnnouncedModel.of(engine.model))
 
 
 def _unsubscribe(server, request, port) -> None:
@@ -71,7 +71,7 @@ def _unsubscribe(server, request, port) -> None:
 
 def _model_load(server, request, name) -> None:
     future = request.start_job(server.engine.load_model_async, name)
-    request.when_done(future, lambda loaded: request.answer(m.LoadedModel.of(loaded.info)))
+    request.when_done(future, lambda loaded: request.answer(m.AnnouncedModel.of(loaded.info)))
 
 
 def _reply_names(request, kind: str, names: list[str]) -> None:
@@ -261,12 +261,12 @@ def _train_defaults(server, request, dataset) -> None:
 
 def _train_start(server, request, dataset, name, minutes) -> None:
     server.engine.train_start(dataset, name, minutes)
-    request.answer(TrainStarted("train", name))
+    request.answer(TrainJobStarted("train", name))
 
 
 def _prior_train_start(server, request, model, minutes, restart) -> None:
     server.engine.prior_train_start(model, minutes, bool(restart))
-    request.answer(TrainStarted("prior/train", model))
+    request.answer(TrainJobStarted("prior/train", model))
 
 
 def _note(server, request, key, velocity) -> None:
@@ -305,7 +305,7 @@ PARAM_HELP = {
     "temperature": "Sampling temperature, 0 (greedy) or more.",
     "top_k": "Keep only the k likeliest codes, 0 (off) up to the codebook size.",
     "top_p": "Keep the likeliest codes up to this probability mass, above 0 up to 1 (off).",
-    "seed": f"Seed of the next generation, 0 to {MAX_SEED}; advances by one after each generation without a seed.",
+    "seed": f"Seed of the next generation, 0 to {MAX_OSC_SEED}; advances by one after each generation without a seed.",
     "duration": f"Length of generated sounds in seconds, above 0 up to {MAX_DURATION_S:g}.",
 }
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from engine.errors import DistillError
 from engine.events import PriorLevelProgress, PriorTrainProgress, TrainProgress
-from engine.limits import MAX_SEED, MAX_TRAIN_MINUTES
+from engine.limits import MAX_OSC_SEED, MAX_TRAIN_MINUTES
 from engine.model.config import ModelConfig
 
 # Training options: (whole number?, lowest, highest); 0 is also allowed where ZERO_MEANS says what it means.
@@ -24,7 +24,7 @@ TRAIN_OPTION_RANGES: dict[str, tuple[bool, float, float]] = {
     "commitment_weight": (False, 0.0, 10.0),
     "hidden": (True, 8, 1024),
     "minutes": (False, 0.0, MAX_TRAIN_MINUTES),
-    "seed": (True, 0, MAX_SEED),
+    "seed": (True, 0, MAX_OSC_SEED),
 }
 ZERO_MEANS = {"codebook_size": "adapt to the dataset", "minutes": "the default budget"}
 

@@ -118,7 +118,7 @@ class TrainingFinished:
     notice: str = ""  # one sentence when the model was saved under another name than asked for, else ""
 
 
-Event = TrainingStarted | EpochReport | TrainingFinished | SkippedFile
+TrainerEvent = TrainingStarted | EpochReport | TrainingFinished | SkippedFile
 
 
 @dataclass
@@ -135,7 +135,7 @@ class _State(RunState):
 class Trainer(EpochLoop):
     """One VQ-VAE training run; `run()` does the work. Use `train()` unless you need the pieces."""
 
-    def __init__(self, request: TrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None):
+    def __init__(self, request: TrainRequest, on_event: Callable[[TrainerEvent], None] | None = None, stop: threading.Event | None = None, library: Library | None = None):
         super().__init__(request, on_event, stop, library)
         # Names ignore case: a run named SmallKit is the run (and model) of a library's smallkit.
         name = self.library.canonical_name(request.name)
@@ -436,6 +436,6 @@ def learning_rate(peak: float, progress: float) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * decay)))
 
 
-def train(request: TrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None) -> TrainingFinished:
+def train(request: TrainRequest, on_event: Callable[[TrainerEvent], None] | None = None, stop: threading.Event | None = None, library: Library | None = None) -> TrainingFinished:
     """Train a model as requested and save it in the library; see the module docstring."""
     return Trainer(request, on_event, stop, library).run()

@@ -23,7 +23,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from engine.events import Decoded, Encoded, JobProgress, Playing, Previewed
-from engine.osc.messages import BlendedRuns, Edited, Error, GridCodes, GridSize, LoadedModel, SlotNames
+from engine.osc.messages import AnnouncedModel, BlendedRuns, Edited, Error, GridCodes, GridSize, SlotNames
 from tui.screens.base import EngineScreen
 from tui.widgets.code_grid import SLOTS, CodeGrid, GridRegion
 from tui.widgets.screen_bar import ScreenBar
@@ -129,7 +129,7 @@ class CodesScreen(EngineScreen):
     def engine_message(self, record, tag: str | None) -> None:
         """Keep the grids and the undo depths as the engine announces them; say what jobs did."""
         match record:
-            case LoadedModel():
+            case AnnouncedModel():
                 self._show_model()
                 self.send("/distill/slots")
             case SlotNames(slots):
