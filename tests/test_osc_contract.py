@@ -354,7 +354,7 @@ def test_prior_training_reloads_the_loaded_model_and_stops_on_request(engine, li
     assert [level[3] for level in levels] == pytest.approx(saved["train_perplexity"], rel=1e-6)  # the best epoch's
     assert [level[4] for level in levels] == pytest.approx(saved["val_perplexity"], rel=1e-6)
     loaded = [values for address, values in messages if address == "/distill/model/loaded"]
-    assert loaded == [["bare", 3, 16, engine.model.sample_rate, 1]]  # reloaded with its prior before done
+    assert loaded == [["bare", 3, 16, engine.model.sample_rate, 1, engine.model.samples_per_column]]  # reloaded with its prior before done
     assert addresses.index("/distill/model/loaded") < addresses.index("/distill/prior/train/done")
     client.request("/distill/generate", 0.3, reply="/distill/generated", timeout=60)
 
