@@ -95,7 +95,7 @@ def test_cli_and_osc_accept_the_same_training_option_range(home, tmp_path, key, 
 
 def test_kill_9_then_resume_keeps_finished_epochs(tmp_path, sound_folder):
     home = tmp_path / "home"
-    env = {**os.environ, "DISTILL_HOME": str(home)}
+    env = {**os.environ, "DISTILL_HOME": str(home), "PYTHONUNBUFFERED": "1"}  # each epoch line as it is printed
     process = subprocess.Popen(
         [str(DISTILL), "train", str(sound_folder), "--name", "crash", "--epochs", "40", *TINY],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
