@@ -48,6 +48,7 @@ from engine.codes.grid import CodeGrid, Level, resolve_level
 from engine.codes.slots import Slots
 from engine.errors import DistillError
 from engine.events import (
+    Continued,
     Decoded,
     Edit,
     Encoded,
@@ -67,6 +68,7 @@ from engine.events import (
     PresetDeleted,
     PresetSaved,
     Previewed,
+    Reimagined,
     TrainDefaults,
     TrainDone,
     TrainOptionChanged,
@@ -391,10 +393,21 @@ class Engine:
 
         Settings are checked now (InvalidSettings); no model or no prior is a DistillError now.
         """
+        current = self._require_prior()
+        settings, seed = self._draw_settings(current, duration, seed)
+        return self._worker.submit(self._generate_job, current, settings, seed)
+
+    def _require_prior(self) -> _Model:
+        """The loaded model when it has a prior, else the DistillError that says why it has none."""
         current = self._require_model()
         if current.prior is None:
             error = current.prior_error
             raise type(error)(str(error))  # a fresh exception: the stored one must not collect tracebacks
+        return current
+
+    def _draw_settings(self, current: _Model, duration: float | None, seed: int | None) -> tuple[GenerationSettings, int]:
+        """The checked settings and seed of a draw by the prior; without a seed, the `seed` parameter, which
+        then advances by one (announced), so that repeated draws differ."""
         with self._lock:
             params = self._params
             settings = params.settings(duration)
@@ -407,7 +420,7 @@ class Engine:
                 advanced = None
         if advanced is not None:
             self._emit(ParamChanged("seed", advanced))
-        return self._worker.submit(self._generate_job, current, settings, seed)
+        return settings, seed
 
     def _generate_job(self, current: _Model, settings: GenerationSettings, seed: int) -> Generated:
         from engine.generation.files import make_sound_file, prior_id
@@ -514,6 +527,65 @@ class Engine:
         event = Previewed(level, index, path)
         self._emit(event)
         return event
+
+    def reimagine(self, slot: str, start: int, end: int, levels: list[Level] | None = None, seed: int | None = None) -> Future[Reimagined]:
+        """Redraw `levels` (default all) of columns [start, end) of `slot` with the prior, given the columns
+        before (`engine.codes.variations.reimagine`), as one undoable edit announced as swap's and blend's are.
+
+        Uses the current temperature, top-k and top-p and `seed` (default: the `seed` parameter, which then
+        advances); the same seed on the same grid gives the same cells. The edit applies to the slot as it is
+        when the job runs; the future gives the edit with its seed. No prior, an empty slot or a region or level that does not fit is a DistillError now.
+        """
+        from engine.codes.grid import resolve_levels
+        from engine.codes.ops import check_region
+
+        current, grid = self._decodable(slot)
+        self._require_prior()
+        check_region(start, end, grid)
+        resolve_levels(levels, grid.labels)
+        settings, seed = self._draw_settings(current, None, seed)
+        return self._worker.submit(self._reimagine_job, current, slot, start, end, levels, settings, seed)
+
+    def _reimagine_job(self, current: _Model, slot: str, start: int, end: int, levels, settings: GenerationSettings, seed: int) -> Reimagined:
+        self._emit(JobProgress("reimagine", 0.0, f"reimagining columns {start}-{end - 1} of {slot} with seed {seed}"))
+        edit = self._edit([slot], lambda: self._slots.reimagine(slot, current.prior, start, end, levels, settings, seed))[0]
+        self._emit(JobProgress("reimagine", 1.0, slot))
+        return Reimagined(edit, seed)
+
+    def continue_slot(
+        self, slot: str, seconds: float, from_frame: int | None = None, seed: int | None = None, into: str | None = None
+    ) -> Future[Continued]:
+        """The prior goes on from `slot`'s grid (or its first `from_frame` columns) for `seconds` more, into slot
+        `into` (default: the first free of A-Z, then `<slot>-1`, `<slot>-2`, ...), announced as an encode is.
+
+        Uses the current temperature, top-k and top-p and `seed` (default: the `seed` parameter, which then
+        advances). No prior, an empty slot or an out-of-range length or column is a DistillError now.
+        """
+        from engine.codes.variations import check_continuation
+
+        current, grid = self._decodable(slot)
+        self._require_prior()
+        if into is not None:
+            check_slot(into)
+        check_continuation(grid, seconds, from_frame)
+        settings, seed = self._draw_settings(current, None, seed)
+        return self._worker.submit(self._continue_job, current, slot, seconds, from_frame, settings, seed, into)
+
+    def _continue_job(
+        self, current: _Model, slot: str, seconds: float, from_frame: int | None, settings: GenerationSettings, seed: int, into: str | None
+    ) -> Continued:
+        from engine.codes.variations import continue_codes
+
+        self._emit(JobProgress("continue", 0.0, f"continuing {slot} by {seconds:g} s with seed {seed}"))
+        grid = continue_codes(self._slots.grid(slot), current.prior, seconds, from_frame, settings, seed)
+        with self._edit_lock:
+            into = into or free_slot(self._slots.names(), slot)
+            self._slots.put(into, grid)
+        if self._variations is not None and self._variations[0] == into:
+            self._retune()  # the keys vary the new grid
+        self._emit(JobProgress("continue", 1.0, into))
+        self._emit(Encoded(into, grid.levels, grid.columns))
+        return Continued(slot, into, grid.columns, seed)
 
     def _new_path(self, stem: str) -> Path:
         """A fresh .wav name in the output folder (jobs run one at a time, so no two share a name)."""
@@ -909,6 +981,12 @@ def lower_thread_priority() -> None:
     """
     if sys.platform.startswith("linux"):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS))
+
+
+def free_slot(filled: list[str], source: str) -> str:
+    """The first of A-Z not in `filled`, else the first free `<source>-1`, `<source>-2`, ... (cut to a slot name)."""
+    names = itertools.chain(map(chr, range(ord("A"), ord("Z") + 1)), (f"{source[:28]}-{n}" for n in itertools.count(1)))
+    return next(name for name in names if name not in filled)
 
 
 def changed_cells(old: CodeGrid, new: CodeGrid) -> tuple[tuple[int, int, int], ...]:

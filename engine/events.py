@@ -51,6 +51,26 @@ class ParamChanged:
 
 
 @dataclass(frozen=True)
+class Continued:
+    """Slot `source` was continued by the prior into slot `slot` (announced as `Encoded`), `frames` columns
+    long in all, drawn with `seed` (what `Engine.continue_slot` gives)."""
+
+    source: str
+    slot: str
+    frames: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Reimagined:
+    """A region of a slot was redrawn by the prior with `seed`: the edit (announced as `GridEdited`) and its seed
+    (what `Engine.reimagine` gives)."""
+
+    edit: GridEdited
+    seed: int
+
+
+@dataclass(frozen=True)
 class GridEdited:
     """One slot's grid was edited (also what the edit methods return).
 
