@@ -113,14 +113,18 @@ class Params:
     top_p: float = 1.0
     seed: int = 0
     duration: float = 4.0
+    one_shot: int = 0  # 1: generated sounds end by themselves (GenerationSettings.one_shot); 0/1 so OSC and Pd carry it
 
     def settings(self, duration: float | None = None) -> GenerationSettings:
         """These parameters as validated generation settings (InvalidSettings if one is out of range)."""
+        if self.one_shot not in (0, 1):
+            raise InvalidSettings(f"one_shot must be 0 (off) or 1 (on), not {self.one_shot}")
         return GenerationSettings(
             duration_s=self.duration if duration is None else duration,
             temperature=self.temperature,
             top_k=self.top_k,
             top_p=self.top_p,
+            one_shot=bool(self.one_shot),
         )
 
 
@@ -320,7 +324,7 @@ class Engine:
         return self._params
 
     def set_param(self, name: str, value: float) -> float | int:
-        """Set one parameter (temperature, top_k, top_p, seed, duration) and announce it; returns the value.
+        """Set one parameter (temperature, top_k, top_p, seed, duration, one_shot 0/1) and announce it; returns the value.
 
         Out-of-range values raise InvalidSettings (a DistillError) and change nothing; nothing is clamped.
         top_k is checked against the loaded model's codebook size.
@@ -339,7 +343,7 @@ class Engine:
             settings = params.settings()  # validates every setting the same way generation does
             if "top_k" in values and self._model is not None:  # a top-k left from another model is checked by generate
                 settings.check_for(self._model.info.codebook_size)
-            self._params = params = Params(settings.temperature, settings.top_k, settings.top_p, params.seed, settings.duration_s)
+            self._params = params = Params(settings.temperature, settings.top_k, settings.top_p, params.seed, settings.duration_s, int(settings.one_shot))
         result = {name: getattr(params, name) for name in values}
         self._retune()
         for name, value in result.items():
@@ -393,7 +397,11 @@ class Engine:
 
         Settings are checked now (InvalidSettings); no model or no prior is a DistillError now.
         """
+        from engine.generation.pipeline import check_one_shot
+
         current = self._require_prior()
+        if self._params.one_shot:
+            check_one_shot(current.prior, current.info.name)
         settings, seed = self._draw_settings(current, duration, seed)
         return self._worker.submit(self._generate_job, current, settings, seed)
 

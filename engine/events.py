@@ -39,7 +39,7 @@ class ModelLoaded:
     info: ModelInfo
 
 
-PARAM_NAMES = ("temperature", "top_k", "top_p", "seed", "duration")  # the sampling parameters
+PARAM_NAMES = ("temperature", "top_k", "top_p", "seed", "duration", "one_shot")  # the sampling parameters
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,18 @@ def test_a_continuation_goes_to_the_first_free_slot():
     letters = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
     assert free_slot(letters, "kick") == "kick-1"
     assert free_slot([*letters, "kick-1"], "kick") == "kick-2"
+
+
+def test_one_shot_is_a_parameter_that_generation_follows(loaded, server, client):
+    import soundfile as sf
+
+    assert client.request("/distill/param/one_shot", reply="/distill/param/one_shot") == [0]
+    assert client.request("/distill/param/one_shot", 1.0, reply="/distill/param/one_shot") == [1]  # Pd sends floats
+    assert "one_shot must be 0 (off) or 1 (on)" in error_of(client, "/distill/param/one_shot", 2)
+    assert loaded.params.one_shot == 1 and loaded.params.settings().one_shot
+    path, duration, _ = client.request("/distill/generate", 3.0, 5, reply="/distill/generated", timeout=120)
+    assert sf.info(path).duration <= duration == 3.0
+    listener = OscClient(server.address)
+    listener.request("/distill/subscribe", reply="/distill/subscribed")
+    assert listener.expect("/distill/param/one_shot") == [1]  # a new subscriber hears it with the others
+    listener.close()

@@ -319,13 +319,15 @@ def _stop_training(job: str) -> Callable:
 
 SLOT = Arg("slot", "slot")
 VARY_OFF = "off"  # /distill/vary's slot that turns variations off
-PARAM_KINDS = {"temperature": "f", "top_k": "i", "top_p": "f", "seed": "i", "duration": "f"}
+PARAM_KINDS = {"temperature": "f", "top_k": "i", "top_p": "f", "seed": "i", "duration": "f", "one_shot": "i"}
 PARAM_HELP = {
     "temperature": "Sampling temperature, 0 (greedy) or more.",
     "top_k": "Keep only the k likeliest codes, 0 (off) up to the codebook size.",
     "top_p": "Keep the likeliest codes up to this probability mass, above 0 up to 1 (off).",
     "seed": "Seed of the next generation, 0 to 2147483647; advances by one after each generation without a seed.",
     "duration": "Length of generated sounds in seconds, above 0 up to 600.",
+    "one_shot": "1: generated sounds end by themselves where the prior learnt its training sounds end (duration is then the "
+    "longest they last; the prior needs an end head), 0: they last duration.",
 }
 
 ROUTES: tuple[Route, ...] = (

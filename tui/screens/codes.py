@@ -22,13 +22,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Label, Static
 
-from engine.events import Decoded, Encoded, JobProgress, Playing, Previewed
-from engine.osc.messages import BlendedRuns, Edited, Error, GridCodes, GridSize, LoadedModel, SlotNames
+from engine.events import Continued, Decoded, Encoded, JobProgress, Playing, Previewed
+from engine.osc.messages import BlendedRuns, Edited, Error, GridCodes, GridSize, LoadedModel, ReimaginedSeed, SlotNames
 from tui.screens.base import EngineScreen
 from tui.widgets.code_grid import SLOTS, CodeGrid, GridRegion
 from tui.widgets.screen_bar import ScreenBar
 
 SAMPLES_PER_FRAME = 2048  # hop length 512 x 4 mel frames per code frame
+CONTINUE_SECONDS = 4.0  # how long `c` continues a slot until the engine has announced its duration parameter
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class CodesScreen(EngineScreen):
         Binding("e", "focus_path", "Encode"),
         Binding("s", "swap", "Swap"),
         Binding("w", "ask_weight", "Blend"),
+        Binding("r", "reimagine", "Reimagine"),
+        Binding("c", "continue_slot", "Continue"),
         Binding("u,ctrl+z", "undo", "Undo", key_display="u"),
         Binding("ctrl+r,ctrl+y", "redo", "Redo", key_display="^r"),
         Binding("d", "decode", "Decode"),
@@ -159,6 +162,11 @@ class CodesScreen(EngineScreen):
                 if codes is not None:
                     self.decoded[slot] = DecodedFile(str(path), codes.copy(), frozenset(self.grid.blended.get(slot, set())))
                 self._show_activity(f"Decoded slot {slot} to {path}")
+            case Continued(source, slot, frames, seed):
+                shown = "" if slot in SLOTS else f" (this screen shows {' and '.join(SLOTS)} only)"
+                self._show_activity(f"Continued slot {source} into slot {slot}: {frames} frames, seed {seed}{shown}")
+            case ReimaginedSeed(slot, seed):
+                self._show_activity(f"Reimagined in slot {slot} with seed {seed} (u undoes it)")
             case Playing(path):
                 self._show_activity(f"Playing {path}")
             case JobProgress(_, fraction, message) if fraction < 1.0:
@@ -269,6 +277,24 @@ class CodesScreen(EngineScreen):
             self.swaps[a] = SwapMade(b, self._swap_depths[a], self._swap_depths[b])
             self.swaps[b] = SwapMade(a, self._swap_depths[b], self._swap_depths[a])
             self._swap_sent = None
+
+    def action_reimagine(self) -> None:
+        """Have the prior redraw the selection (or the cell under the cursor), its frames and levels, given the frames
+        before; the new cells arrive as any edit's do, and undo takes them back."""
+        grid = self.grid
+        region = grid.edit_region
+        if region is None:
+            return
+        self.send("/distill/reimagine", grid.slot, region.start, region.end, *self._levels(region))
+        self._show_activity(f"Reimagining {region.describe(grid.level_labels)} of slot {grid.slot}…")
+
+    def action_continue_slot(self) -> None:
+        """Have the prior go on from the shown slot for `duration` seconds into a new slot (the first free one)."""
+        if self.grid.shown is None:
+            return
+        seconds = self.app.state.params.get("duration", CONTINUE_SECONDS)
+        self.send("/distill/continue", self.grid.slot, float(seconds))
+        self._show_activity(f"Continuing slot {self.grid.slot} by {seconds:g} s…")
 
     def _levels(self, region: GridRegion) -> tuple[int, ...]:
         """The levels to send for `region`: none when it covers every level (the engine's default)."""
