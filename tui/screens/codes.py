@@ -5,6 +5,9 @@ messages, the replies to `/distill/grid/get` and the events every edit sends to 
 made by any client shows up live, and an edit made here is a request whose result arrives the same way:
 the engine stays the one source of truth. Blended cells are marked from `/distill/grid/blended`.
 
+Variations: `r` has the prior redraw the selection (`/distill/reimagine`, one edit that undo takes back), `c`
+has it continue the shown slot into the first free slot (`/distill/continue`).
+
 A swap is one edit in each slot: undoing it here undoes both halves while the other slot has not been
 edited since, and names the other slot when it cannot. Playing a slot that has not changed since it was
 last decoded plays that file again instead of decoding another.
@@ -88,13 +91,13 @@ class CodesScreen(EngineScreen):
         Binding("e", "focus_path", "Encode"),
         Binding("s", "swap", "Swap"),
         Binding("w", "ask_weight", "Blend"),
-        Binding("r", "reimagine", "Reimagine"),
-        Binding("c", "continue_slot", "Continue"),
         Binding("u,ctrl+z", "undo", "Undo", key_display="u"),
         Binding("ctrl+r,ctrl+y", "redo", "Redo", key_display="^r"),
         Binding("d", "decode", "Decode"),
         Binding("p", "play", "Play"),
         Binding("space", "preview", "Hear code", key_display="␣"),
+        Binding("r", "reimagine", "Reimagine"),  # last: at 80 columns the info line names r and c instead
+        Binding("c", "continue_slot", "Continue"),
         Binding("escape", "back_to_grid", "Back", show=False),
     ]
 
@@ -216,7 +219,7 @@ class CodesScreen(EngineScreen):
             if selection is not None:
                 parts.append(f"selected {selection.describe(grid.level_labels)}")
             elif not grid.typed:
-                parts.append("v or shift+arrows select, +/- step the code")  # keys the footer has no room for
+                parts.append("v or shift+arrows select, +/- step, r reimagine, c continue")  # keys the footer has no room for
             if grid.typed:
                 parts.append(f"new index {grid.typed} (Enter sets it)")
         self.query_one("#codes-info", Static).update(" · ".join(parts))
