@@ -6,13 +6,14 @@ presets and generation history live in files (`Library`, `engine.store`); the en
 way the adapters reach them. Adapters only translate their messages into these calls.
 
 Threads. Calls may come from any thread. Torch work that takes time (loading, generating, encoding,
-decoding, previews, replaying history) runs on one torch worker thread and is returned as a `Future`;
-training runs in its own thread; playing an existing file is read on a playback thread, and a dataset folder
-is inspected on a files thread. Parameter changes and grid edits run on the
-caller's thread, under a lock; they are quick, but a blend searches the codebooks in torch and presets,
-history and the library touch files and SQLite, so adapters call them off their network thread (the OSC
-adapter from its request worker). A job works on a snapshot of the model and grid taken when it was asked
-for, so later changes never reach into a running job.
+decoding, previews, replaying history, re-imagining and continuing a slot) runs on one torch worker thread
+and is returned as a `Future`; training runs in its own thread; playing an existing file is read on a
+playback thread, and a dataset folder is inspected on a files thread. Parameter changes and grid edits run
+on the caller's thread, under a lock; they are quick, but a blend searches the codebooks in torch and
+presets, history and the library touch files and SQLite, so adapters call them off their network thread
+(the OSC adapter from its request worker). A job works on a snapshot of the model and grid taken when it was
+asked for, so later changes never reach into a running job; the exception is a re-imagining, an edit drawn
+by the prior: it runs on the worker, holds the edit lock while it draws, and edits the slot as it is then.
 
 Files. Every file the engine announces lies in its output folder and is complete (written under a
 temporary name, then renamed) before its event or future fires; paths from clients are only read.
@@ -577,15 +578,16 @@ class Engine:
             check_slot(into)
         check_continuation(grid, seconds, from_frame)
         settings, seed = self._draw_settings(current, None, seed)
-        return self._worker.submit(self._continue_job, current, slot, seconds, from_frame, settings, seed, into)
+        return self._worker.submit(self._continue_job, current, slot, grid, seconds, from_frame, settings, seed, into)
 
     def _continue_job(
-        self, current: _Model, slot: str, seconds: float, from_frame: int | None, settings: GenerationSettings, seed: int, into: str | None
+        self, current: _Model, slot: str, grid: CodeGrid, seconds: float, from_frame: int | None, settings: GenerationSettings, seed: int,
+        into: str | None,
     ) -> Continued:
         from engine.codes.variations import continue_codes
 
         self._emit(JobProgress("continue", 0.0, f"continuing {slot} by {seconds:g} s with seed {seed}"))
-        grid = continue_codes(self._slots.grid(slot), current.prior, seconds, from_frame, settings, seed)
+        grid = continue_codes(grid, current.prior, seconds, from_frame, settings, seed)
         with self._edit_lock:
             into = into or free_slot(self._slots.names(), slot)
             self._slots.put(into, grid)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from engine.core import Engine, free_slot
+from engine.errors import DistillError
 from engine.osc.client import OscClient
 from tui_support import FakeAudio
 
@@ -140,3 +141,15 @@ def test_one_shot_is_a_parameter_that_generation_follows(loaded, server, client)
     listener.request("/distill/subscribe", reply="/distill/subscribed")
     assert listener.expect("/distill/param/one_shot") == [1]  # a new subscriber hears it with the others
     listener.close()
+
+
+def test_the_engine_continues_into_a_named_slot_from_the_grid_it_was_asked_for(loaded):
+    prompt = loaded.grid("A").codes.copy()  # [L, F]
+    future = loaded.continue_slot("A", 0.3, 2, seed=3, into="long")
+    loaded.set_cell("A", 0, 0, (int(prompt[0, 0]) + 1) % loaded.model.codebook_size)  # after the request: not seen
+    continued = future.result(timeout=60)
+    assert (continued.source, continued.slot, continued.seed) == ("A", "long", 3)
+    grown = loaded.grid("long").codes
+    assert grown.shape[1] == continued.frames > 2 and np.array_equal(grown[:, :2], prompt[:, :2])
+    with pytest.raises(DistillError, match="slot name"):
+        loaded.continue_slot("A", 0.3, into="../x")
