@@ -53,7 +53,7 @@ from engine.events import (
     Decoded,
     Edit,
     Encoded,
-    Event,
+    EngineEvent,
     Generated,
     GridEdited,
     JobFailed,
@@ -71,13 +71,13 @@ from engine.events import (
     Previewed,
     Reimagined,
     TrainDefaults,
-    TrainDone,
+    TrainJobDone,
+    TrainJobStarted,
     TrainOptionChanged,
-    TrainStarted,
 )
 from engine.generation.settings import GenerationSettings, InvalidSettings
 from engine.library import Library, ModelEntry, model_facts
-from engine.limits import MAX_HISTORY_LIST, MAX_SEED
+from engine.limits import MAX_HISTORY_LIST, MAX_OSC_SEED
 from engine.paths import outputs_dir
 from engine.model_health import LevelHealth, ModelHealth
 from engine.training.runs import (
@@ -130,9 +130,9 @@ class Params:
 
 
 def check_engine_seed(seed: object) -> int:
-    """`seed` if it is a whole number from 0 to MAX_SEED, else InvalidSettings."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise InvalidSettings(f"seed must be a whole number from 0 to {MAX_SEED}, not {seed}")
+    """`seed` if it is a whole number from 0 to MAX_OSC_SEED, else InvalidSettings."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_OSC_SEED:
+        raise InvalidSettings(f"seed must be a whole number from 0 to {MAX_OSC_SEED}, not {seed}")
     return seed
 
 
@@ -167,8 +167,8 @@ class Engine:
         self._lock = threading.Lock()  # model, params and listeners
         self._edit_lock = threading.Lock()  # makes (grid before, edit, grid after) one step
         self._model: _Model | None = None
-        self._params = Params(seed=secrets.randbelow(MAX_SEED + 1))  # random, like the CLI's default seed
-        self._listeners: list[Callable[[Event], None]] = []
+        self._params = Params(seed=secrets.randbelow(MAX_OSC_SEED + 1))  # random, like the CLI's default seed
+        self._listeners: list[Callable[[EngineEvent], None]] = []
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-torch", initializer=lower_thread_priority)
         self._player = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-play")
         self._files = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-files")
@@ -185,7 +185,7 @@ class Engine:
 
     # -- listeners --------------------------------------------------------------------------------------
 
-    def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+    def subscribe(self, listener: Callable[[EngineEvent], None]) -> Callable[[], None]:
         """Call `listener(event)` for every event from now on; returns a function that unsubscribes."""
         with self._lock:
             self._listeners.append(listener)
@@ -197,7 +197,7 @@ class Engine:
 
         return unsubscribe
 
-    def _emit(self, event: Event) -> None:
+    def _emit(self, event: EngineEvent) -> None:
         """Call every listener with `event`; one that raises is logged and never stops the engine's work.
 
         Called with no engine lock held, so a listener may call back into the engine.
@@ -280,7 +280,10 @@ class Engine:
         except DistillError as error:  # no prior, or a damaged one: the VQ-VAE still encodes and decodes
             prior_error = error
         cfg = loaded.model.cfg
-        info = ModelInfo(loaded.name, loaded.path, cfg.levels, cfg.codebook_size, loaded.mel.sample_rate, prior is not None, tuple(cfg.labels))
+        info = ModelInfo(
+            loaded.name, loaded.path, cfg.levels, cfg.codebook_size, loaded.mel.sample_rate, prior is not None, tuple(cfg.labels),
+            loaded.samples_per_column,
+        )
         with self._lock:
             self._model = _Model(loaded, prior, prior_error, info)
         self._retune()
@@ -422,7 +425,7 @@ class Engine:
             settings = params.settings(duration)
             settings.check_for(current.info.codebook_size)
             if seed is None:
-                seed, advanced = params.seed, (params.seed + 1) % (MAX_SEED + 1)
+                seed, advanced = params.seed, (params.seed + 1) % (MAX_OSC_SEED + 1)
                 self._params = replace(params, seed=advanced)
             else:
                 check_engine_seed(seed)
@@ -449,14 +452,14 @@ class Engine:
         """Make history entry `record_id`'s sound again on the torch worker (recorded as a new entry).
 
         Its model must still hold the same VQ-VAE and prior weights (`regenerate` says so otherwise); an
-        unknown entry, or a seed beyond MAX_SEED (possible from the CLI), is a DistillError now.
+        unknown entry, or a seed beyond MAX_OSC_SEED (possible from the CLI), is a DistillError now.
         """
         from engine.store import History
 
         history = History(self.library.db_path)
         record = history.get(record_id)
-        if record.seed > MAX_SEED:
-            raise DistillError(f"generation #{record_id} has seed {record.seed}, beyond the engine's {MAX_SEED}; use `distill history regenerate {record_id}`")
+        if record.seed > MAX_OSC_SEED:
+            raise DistillError(f"generation #{record_id} has seed {record.seed}, beyond the engine's {MAX_OSC_SEED}; use `distill history regenerate {record_id}`")
         return self._worker.submit(self._replay_job, record, history)
 
     def _replay_job(self, record: GenerationRecord, history) -> Generated:
@@ -615,9 +618,9 @@ class Engine:
         """The current grid of `slot` (CodeEditError when it is empty)."""
         return self._slots.grid(check_slot(slot))
 
-    def history(self, slot: str) -> tuple[list[str], list[str]]:
+    def edit_history(self, slot: str) -> tuple[list[str], list[str]]:
         """Descriptions of `slot`'s undoable (oldest first) and redoable (next first) edits."""
-        return self._slots.history(check_slot(slot))
+        return self._slots.edit_history(check_slot(slot))
 
     def set_cell(self, slot: str, level: Level, frame: int, index: int) -> Edit:
         """Set cell (level, frame) of `slot` to codebook entry `index`."""
@@ -657,7 +660,7 @@ class Engine:
             edits = []
             for slot, old in zip(slots, before):
                 new = self._slots.grid(slot)
-                undo, redo = self._slots.history(slot)
+                undo, redo = self._slots.edit_history(slot)
                 edits.append(GridEdited(slot, changed_cells(old, new), len(undo), len(redo), tuple(new.blended_runs())))
         for edit in edits:
             self._emit(edit)
@@ -851,8 +854,7 @@ class Engine:
     def _defaults_job(self, dataset: str, folder: Path) -> TrainDefaults:
         from engine.audio.mel import MelConfig
         from engine.data.dataset import count_usable
-        from engine.model.config import adaptive_config
-        from engine.training.trainer import DEFAULT_MINUTES
+        from engine.model.config import DEFAULT_MINUTES, adaptive_config
 
         files = count_usable(folder, MelConfig().sample_rate)  # what training will use: silent files are not counted
         model, _ = adaptive_config(files)
@@ -867,8 +869,8 @@ class Engine:
         """Start training a new model `name` on the sound folder `dataset` in the training thread.
 
         Trains with the training options; `minutes` (0 or None: the minutes option) and `options` (further
-        `TrainRequest` fields: epochs, levels, ...) override them. Announces `TrainStarted`, then
-        `TrainProgress` per epoch and `TrainDone` (or `JobFailed` with job "train").
+        `TrainRequest` fields: epochs, levels, ...) override them. Announces `TrainJobStarted`, then
+        `TrainProgress` per epoch and `TrainJobDone` (or `JobFailed` with job "train").
         """
         from engine.library import check_name
         from engine.training.trainer import TrainRequest, train
@@ -887,9 +889,9 @@ class Engine:
         """Start training the prior of model `model` (library name or file) in the training thread.
 
         `minutes` 0 or None: the default budget; `restart` replaces an existing prior or an unfinished run;
-        `options` are further `PriorTrainRequest` fields (epochs, context, ...). Announces `TrainStarted`,
-        then `PriorTrainProgress` per epoch and `TrainDone` (or `JobFailed`), all with job "prior/train".
-        When that model is the loaded one, it is loaded again (with its new prior) before `TrainDone`.
+        `options` are further `PriorTrainRequest` fields (epochs, context, ...). Announces `TrainJobStarted`,
+        then `PriorTrainProgress` per epoch and `TrainJobDone` (or `JobFailed`), all with job "prior/train".
+        When that model is the loaded one, it is loaded again (with its new prior) before `TrainJobDone`.
         """
         from engine.prior.train import PriorTrainRequest, train_prior
 
@@ -918,7 +920,7 @@ class Engine:
             self._train_stop = stop
             thread = threading.Thread(target=self._training_job, args=(job, name, run, translate, stop), name="distill-train", daemon=True)
             self._train_thread = thread
-        self._emit(TrainStarted(job, name))  # outside the lock: a listener may ask whether a run is going
+        self._emit(TrainJobStarted(job, name))  # outside the lock: a listener may ask whether a run is going
         try:
             thread.start()
         except RuntimeError as error:  # no thread could be started: no run is going
@@ -937,7 +939,7 @@ class Engine:
                 self._emit(progress)
 
         try:
-            last: Event = TrainDone(job, name, run(on_event, stop).stopped)
+            last: EngineEvent = TrainJobDone(job, name, run(on_event, stop).stopped)
         except (DistillError, ValueError) as error:
             last = JobFailed(job, str(error))
         except Exception as error:  # noqa: BLE001 - a bug: logged in full, and clients still learn the run ended
@@ -949,14 +951,14 @@ class Engine:
         self._emit(last)
 
     def train_stop(self) -> None:
-        """Ask the training run (VQ-VAE or prior) to stop; it saves its best weights and then sends `TrainDone`."""
+        """Ask the training run (VQ-VAE or prior) to stop; it saves its best weights and then sends `TrainJobDone`."""
         if not self.training:
             raise DistillError("no training run is going")
         self._train_stop.set()
 
     @property
     def training(self) -> bool:
-        """Whether a training run is going (until just before its `TrainDone` or `JobFailed`)."""
+        """Whether a training run is going (until just before its `TrainJobDone` or `JobFailed`)."""
         return self._train_busy
 
     def _find(self, name_or_path: str) -> ModelEntry:

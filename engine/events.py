@@ -30,6 +30,7 @@ class ModelInfo:
     sample_rate: int
     has_prior: bool
     labels: tuple[str, ...]
+    samples_per_column: int  # audio samples per code column: sample_rate / samples_per_column columns per second
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ class TrainDefaults:
 
 
 @dataclass(frozen=True)
-class TrainStarted:
+class TrainJobStarted:
     """A training run started in the training thread; `job` is "train" (VQ-VAE) or "prior/train"."""
 
     job: str
@@ -228,10 +229,10 @@ class PriorTrainProgress:
 
 
 @dataclass(frozen=True)
-class TrainDone:
+class TrainJobDone:
     """Training finished (budget spent or stopped) and the result is saved in the library.
 
-    `job` and `name` as in `TrainStarted`; `stopped`: it was asked to stop before its budget was spent.
+    `job` and `name` as in `TrainJobStarted`; `stopped`: it was asked to stop before its budget was spent.
     """
 
     job: str
@@ -261,8 +262,8 @@ class PresetDeleted:
     name: str
 
 
-Event = (
+EngineEvent = (
     ModelLoaded | ModelRenamed | ModelDeleted | ParamChanged | GridEdited | Encoded | JobProgress | JobFailed
-    | Generated | Decoded | Previewed | TrainOptionChanged | TrainStarted | TrainProgress | PriorTrainProgress
-    | TrainDone | PresetSaved | PresetDeleted | NoteSettingsChanged
+    | Generated | Decoded | Previewed | TrainOptionChanged | TrainJobStarted | TrainProgress | PriorTrainProgress
+    | TrainJobDone | PresetSaved | PresetDeleted | NoteSettingsChanged
 )

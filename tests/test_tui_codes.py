@@ -8,6 +8,7 @@ from textual.app import App, ComposeResult
 from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
 
 from engine.osc.client import OscClient
+from engine.osc.messages import decode
 from tui.app import DistillApp
 from tui.widgets.code_grid import TICK_SPACING, CodeGrid, code_colour, tick_step
 
@@ -180,6 +181,20 @@ async def test_decode_play_and_preview_the_code_under_the_cursor(served_engine, 
         level, code = engine.model.labels[1], int(engine.grid("A").codes[1, 1])
         clips = list(engine.out_dir.glob(f"*_{level}{code}_*.wav"))
         assert len(clips) == 1 and audio.played[1][0] == sf.info(clips[0]).frames
+
+
+async def test_the_grid_times_columns_at_the_rate_the_engine_announces(served_engine):
+    engine, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_codes(pilot)
+        assert screen.grid.seconds(86) == 86 * engine.model.samples_per_column / engine.model.sample_rate
+
+        # a model of half the hop (or downsample) announces twice the columns per second
+        record, _ = decode("/distill/model/loaded", ["other", 3, 64, 44100, 0, engine.model.samples_per_column // 2])
+        app.state.apply(record)
+        screen.engine_message(record, None)
+        assert screen.grid.seconds(86) == 86 * (engine.model.samples_per_column // 2) / 44100
 
 
 class GridAlone(App):

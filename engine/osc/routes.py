@@ -13,11 +13,13 @@ from dataclasses import asdict, dataclass
 
 from engine import __version__
 from engine.errors import DistillError
-from engine.events import PARAM_NAMES, ModelDeleted, ModelRenamed, NoteSettingsChanged, ParamChanged, PresetDeleted, PresetSaved, TrainOptionChanged, TrainStarted
-from engine.limits import MAX_DESCRIPTION_CHARS, MAX_HISTORY_LIST, MAX_TAG_CHARS, MAX_TAGS
+from engine.events import PARAM_NAMES, ModelDeleted, ModelRenamed, NoteSettingsChanged, ParamChanged, PresetDeleted, PresetSaved, TrainJobStarted, TrainOptionChanged
+from engine.generation.settings import MAX_DURATION_S
+from engine.limits import MAX_DESCRIPTION_CHARS, MAX_HISTORY_LIST, MAX_OSC_SEED, MAX_TAG_CHARS, MAX_TAGS
 from engine.osc import messages as m
 from engine.osc.args import Arg, Item, Optional, Rest, int_or_text, spec_text
 from engine.osc.messages import BLEND_PAGE, GRID_PAGE, USAGE_PAGE
+from engine.training.runs import train_options_help
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def _subscribe(server, request, port) -> None:
     for name in PARAM_NAMES:
         server.send_to(listener, ParamChanged(name, getattr(engine.params, name)))
     if engine.model is not None:
-        server.send_to(listener, m.LoadedModel.of(engine.model))
+        server.send_to(listener, m.AnnouncedModel.of(engine.model))
 
 
 def _unsubscribe(server, request, port) -> None:
@@ -69,7 +71,7 @@ def _unsubscribe(server, request, port) -> None:
 
 def _model_load(server, request, name) -> None:
     future = request.start_job(server.engine.load_model_async, name)
-    request.when_done(future, lambda loaded: request.answer(m.LoadedModel.of(loaded.info)))
+    request.when_done(future, lambda loaded: request.answer(m.AnnouncedModel.of(loaded.info)))
 
 
 def _reply_names(request, kind: str, names: list[str]) -> None:
@@ -279,12 +281,12 @@ def _train_defaults(server, request, dataset) -> None:
 
 def _train_start(server, request, dataset, name, minutes) -> None:
     server.engine.train_start(dataset, name, minutes)
-    request.answer(TrainStarted("train", name))
+    request.answer(TrainJobStarted("train", name))
 
 
 def _prior_train_start(server, request, model, minutes, restart) -> None:
     server.engine.prior_train_start(model, minutes, bool(restart))
-    request.answer(TrainStarted("prior/train", model))
+    request.answer(TrainJobStarted("prior/train", model))
 
 
 def _note(server, request, key, velocity) -> None:
@@ -324,8 +326,8 @@ PARAM_HELP = {
     "temperature": "Sampling temperature, 0 (greedy) or more.",
     "top_k": "Keep only the k likeliest codes, 0 (off) up to the codebook size.",
     "top_p": "Keep the likeliest codes up to this probability mass, above 0 up to 1 (off).",
-    "seed": "Seed of the next generation, 0 to 2147483647; advances by one after each generation without a seed.",
-    "duration": "Length of generated sounds in seconds, above 0 up to 600.",
+    "seed": f"Seed of the next generation, 0 to {MAX_OSC_SEED}; advances by one after each generation without a seed.",
+    "duration": f"Length of generated sounds in seconds, above 0 up to {MAX_DURATION_S:g}.",
     "one_shot": "1: generated sounds end by themselves where the prior learnt its training sounds end (duration is then the "
     "longest they last; the prior needs an end head), 0: they last duration.",
 }
@@ -345,7 +347,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/distill/unsubscribe", (Optional((Arg("port", "i"),)),), "Stop sending events to that port; answers /distill/unsubscribed <port>.", _unsubscribe, now=True),
     Route(
         "/distill/model/load", (Arg("name_or_path", "s"),),
-        "Load a library model or model file; answers /distill/model/loaded <name> <levels> <codebook_size> <sample_rate> <has_prior>.",
+        "Load a library model or model file; answers /distill/model/loaded <name> <levels> <codebook_size> <sample_rate> <has_prior> <samples_per_column>.",
         _model_load,
     ),
     Route(
@@ -517,9 +519,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "/distill/train/option", (Arg("key", "s"), Optional((Arg("value", "f"),))),
-        "Set a training option: levels 2-4, codebook_size 0 (adapt to the dataset) or 2-4096, codebook_dim 2-1024, "
-        "commitment_weight 0-10, hidden 8-1024, minutes 0 (default budget) to 1440, seed; answers /distill/train/option "
-        "<key> <value>; without a value, reports it.",
+        f"Set a training option: {train_options_help()}; answers /distill/train/option <key> <value>; without a value, reports it.",
         _train_option,
     ),
     Route("/distill/train/options", (), "Answers /distill/train/option <key> <value> for every training option.", _train_options),

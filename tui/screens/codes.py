@@ -26,12 +26,11 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from engine.events import Continued, Decoded, Encoded, JobProgress, Playing, Previewed
-from engine.osc.messages import BlendedRuns, Edited, Error, GridCodes, GridSize, LoadedModel, ReimaginedSeed, SlotNames
+from engine.osc.messages import AnnouncedModel, BlendedRuns, Edited, Error, GridCodes, GridSize, ReimaginedSeed, SlotNames
 from tui.screens.base import EngineScreen
 from tui.widgets.code_grid import SLOTS, CodeGrid, GridRegion
 from tui.widgets.screen_bar import ScreenBar
 
-SAMPLES_PER_FRAME = 2048  # hop length 512 x 4 mel frames per code frame
 CONTINUE_SECONDS = 4.0  # how long `c` continues a slot until the engine has announced its duration parameter
 
 
@@ -138,7 +137,7 @@ class CodesScreen(EngineScreen):
     def engine_message(self, record, tag: str | None) -> None:
         """Keep the grids and the undo depths as the engine announces them; say what jobs did."""
         match record:
-            case LoadedModel():
+            case AnnouncedModel():
                 self._show_model()
                 self.send("/distill/slots")
             case SlotNames(slots):
@@ -193,7 +192,7 @@ class CodesScreen(EngineScreen):
         if model is None:
             self.grid.show_model((), 0, 0.0)
         else:
-            self.grid.show_model(model.labels, model.codebook_size, model.sample_rate / SAMPLES_PER_FRAME)
+            self.grid.show_model(model.labels, model.codebook_size, model.columns_per_second)
         self._show_placeholder()
 
     def _show_placeholder(self) -> None:

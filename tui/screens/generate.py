@@ -26,7 +26,7 @@ from tui.widgets.table_rows import highlight_key, highlighted_key
 PARAMS = (("temperature", "temperature"), ("top_k", "top-k"), ("top_p", "top-p"), ("duration", "duration (s)"), ("seed", "seed"))
 PARAM_NAMES = {name for name, _ in PARAMS}
 PARAM_PREFIX = "/distill/param/"  # the requests that set a parameter
-MAX_COUNT = 100  # sounds one press of `g` may generate in a row
+MAX_COUNT_PER_PRESS = 100  # sounds one press of `g` may generate in a row
 HISTORY_ROWS = 100  # newest generations listed
 
 
@@ -223,10 +223,10 @@ class GenerateScreen(EngineScreen):
         """A value was typed: the count is the TUI's own, the rest go to the engine."""
         if event.name != "count":
             self.send(f"{PARAM_PREFIX}{event.name}", event.value)
-        elif isinstance(event.value, int) and 1 <= event.value <= MAX_COUNT:
+        elif isinstance(event.value, int) and 1 <= event.value <= MAX_COUNT_PER_PRESS:
             event.field.show(event.value)
         else:
-            self.notify(f"count must be a whole number from 1 to {MAX_COUNT}, not {event.value}", severity="error")
+            self.notify(f"count must be a whole number from 1 to {MAX_COUNT_PER_PRESS}, not {event.value}", severity="error")
             event.field.revert()
 
     @on(Button.Pressed, "#generate-button")
