@@ -74,7 +74,7 @@ def test_reimagine_refuses_bad_regions_levels_and_slots(loaded, client):
     assert "level" in error_of(client, "/distill/reimagine", "A", 0, 2, "colour")
     assert "slot 'Z' holds no grid" in error_of(client, "/distill/reimagine", "Z", 0, 2)
     assert "expects" in error_of(client, "/distill/reimagine", "A", 0)
-    assert loaded.history("A") == ([], [])  # nothing was applied
+    assert loaded.edit_history("A") == ([], [])  # nothing was applied
 
 
 def test_continue_makes_a_new_longer_slot_that_starts_with_the_prompt(loaded, server, client):

@@ -289,10 +289,10 @@ async def test_r_reimagines_the_selection_and_c_continues_the_slot_into_a_new_on
         await wait_for(pilot, lambda: mirrors(grid, engine, "A"), what="slot A")
         await pilot.press("a", "down", "shift+right", "shift+right", "shift+down")  # Timbre and Detail of frames 0-2
         await pilot.press("r")
-        await wait_for(pilot, lambda: engine.history("A")[0] and mirrors(grid, engine, "A"), what="the reimagined cells")
+        await wait_for(pilot, lambda: engine.edit_history("A")[0] and mirrors(grid, engine, "A"), what="the reimagined cells")
         after = engine.grid("A").codes
         assert np.array_equal(after[0], before[0]) and np.array_equal(after[1:, 3:], before[1:, 3:])  # kept as it was
-        assert "Timbre" in engine.history("A")[0][-1] and "undo 1" in info(screen)
+        assert "Timbre" in engine.edit_history("A")[0][-1] and "undo 1" in info(screen)
         await wait_for(pilot, lambda: "with seed" in str(screen.query_one("#codes-activity").render()), what="the seed")
         await pilot.press("u")
         await wait_for(pilot, lambda: np.array_equal(grid.grids["A"], before), what="the undone reimagining")
