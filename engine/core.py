@@ -6,13 +6,14 @@ presets and generation history live in files (`Library`, `engine.store`); the en
 way the adapters reach them. Adapters only translate their messages into these calls.
 
 Threads. Calls may come from any thread. Torch work that takes time (loading, generating, encoding,
-decoding, previews, replaying history) runs on one torch worker thread and is returned as a `Future`;
-training runs in its own thread; playing an existing file is read on a playback thread, and a dataset folder
-is inspected on a files thread. Parameter changes and grid edits run on the
-caller's thread, under a lock; they are quick, but a blend searches the codebooks in torch and presets,
-history and the library touch files and SQLite, so adapters call them off their network thread (the OSC
-adapter from its request worker). A job works on a snapshot of the model and grid taken when it was asked
-for, so later changes never reach into a running job.
+decoding, previews, replaying history, re-imagining and continuing a slot) runs on one torch worker thread
+and is returned as a `Future`; training runs in its own thread; playing an existing file is read on a
+playback thread, and a dataset folder is inspected on a files thread. Parameter changes and grid edits run
+on the caller's thread, under a lock; they are quick, but a blend searches the codebooks in torch and
+presets, history and the library touch files and SQLite, so adapters call them off their network thread
+(the OSC adapter from its request worker). A job works on a snapshot of the model and grid taken when it was
+asked for, so later changes never reach into a running job; the exception is a re-imagining, an edit drawn
+by the prior: it runs on the worker, holds the edit lock while it draws, and edits the slot as it is then.
 
 Files. Every file the engine announces lies in its output folder and is complete (written under a
 temporary name, then renamed) before its event or future fires; paths from clients are only read.
@@ -48,6 +49,7 @@ from engine.codes.grid import CodeGrid, Level, resolve_level
 from engine.codes.slots import Slots
 from engine.errors import DistillError
 from engine.events import (
+    Continued,
     Decoded,
     Edit,
     Encoded,
@@ -67,6 +69,7 @@ from engine.events import (
     PresetDeleted,
     PresetSaved,
     Previewed,
+    Reimagined,
     TrainDefaults,
     TrainJobDone,
     TrainJobStarted,
@@ -111,14 +114,18 @@ class Params:
     top_p: float = 1.0
     seed: int = 0
     duration: float = 4.0
+    one_shot: int = 0  # 1: generated sounds end by themselves (GenerationSettings.one_shot); 0/1 so OSC and Pd carry it
 
     def settings(self, duration: float | None = None) -> GenerationSettings:
         """These parameters as validated generation settings (InvalidSettings if one is out of range)."""
+        if self.one_shot not in (0, 1):
+            raise InvalidSettings(f"one_shot must be 0 (off) or 1 (on), not {self.one_shot}")
         return GenerationSettings(
             duration_s=self.duration if duration is None else duration,
             temperature=self.temperature,
             top_k=self.top_k,
             top_p=self.top_p,
+            one_shot=bool(self.one_shot),
         )
 
 
@@ -321,7 +328,7 @@ class Engine:
         return self._params
 
     def set_param(self, name: str, value: float) -> float | int:
-        """Set one parameter (temperature, top_k, top_p, seed, duration) and announce it; returns the value.
+        """Set one parameter (temperature, top_k, top_p, seed, duration, one_shot 0/1) and announce it; returns the value.
 
         Out-of-range values raise InvalidSettings (a DistillError) and change nothing; nothing is clamped.
         top_k is checked against the loaded model's codebook size.
@@ -340,7 +347,7 @@ class Engine:
             settings = params.settings()  # validates every setting the same way generation does
             if "top_k" in values and self._model is not None:  # a top-k left from another model is checked by generate
                 settings.check_for(self._model.info.codebook_size)
-            self._params = params = Params(settings.temperature, settings.top_k, settings.top_p, params.seed, settings.duration_s)
+            self._params = params = Params(settings.temperature, settings.top_k, settings.top_p, params.seed, settings.duration_s, int(settings.one_shot))
         result = {name: getattr(params, name) for name in values}
         self._retune()
         for name, value in result.items():
@@ -394,10 +401,25 @@ class Engine:
 
         Settings are checked now (InvalidSettings); no model or no prior is a DistillError now.
         """
+        from engine.generation.pipeline import check_one_shot
+
+        current = self._require_prior()
+        if self._params.one_shot:
+            check_one_shot(current.prior, current.info.name)
+        settings, seed = self._draw_settings(current, duration, seed)
+        return self._worker.submit(self._generate_job, current, settings, seed)
+
+    def _require_prior(self) -> _Model:
+        """The loaded model when it has a prior, else the DistillError that says why it has none."""
         current = self._require_model()
         if current.prior is None:
             error = current.prior_error
             raise type(error)(str(error))  # a fresh exception: the stored one must not collect tracebacks
+        return current
+
+    def _draw_settings(self, current: _Model, duration: float | None, seed: int | None) -> tuple[GenerationSettings, int]:
+        """The checked settings and seed of a draw by the prior; without a seed, the `seed` parameter, which
+        then advances by one (announced), so that repeated draws differ."""
         with self._lock:
             params = self._params
             settings = params.settings(duration)
@@ -410,7 +432,7 @@ class Engine:
                 advanced = None
         if advanced is not None:
             self._emit(ParamChanged("seed", advanced))
-        return self._worker.submit(self._generate_job, current, settings, seed)
+        return settings, seed
 
     def _generate_job(self, current: _Model, settings: GenerationSettings, seed: int) -> Generated:
         from engine.generation.files import make_sound_file, prior_id
@@ -517,6 +539,66 @@ class Engine:
         event = Previewed(level, index, path)
         self._emit(event)
         return event
+
+    def reimagine(self, slot: str, start: int, end: int, levels: list[Level] | None = None, seed: int | None = None) -> Future[Reimagined]:
+        """Redraw `levels` (default all) of columns [start, end) of `slot` with the prior, given the columns
+        before (`engine.codes.variations.reimagine`), as one undoable edit announced as swap's and blend's are.
+
+        Uses the current temperature, top-k and top-p and `seed` (default: the `seed` parameter, which then
+        advances); the same seed on the same grid gives the same cells. The edit applies to the slot as it is
+        when the job runs; the future gives the edit with its seed. No prior, an empty slot or a region or level that does not fit is a DistillError now.
+        """
+        from engine.codes.grid import resolve_levels
+        from engine.codes.ops import check_region
+
+        current, grid = self._decodable(slot)
+        self._require_prior()
+        check_region(start, end, grid)
+        resolve_levels(levels, grid.labels)
+        settings, seed = self._draw_settings(current, None, seed)
+        return self._worker.submit(self._reimagine_job, current, slot, start, end, levels, settings, seed)
+
+    def _reimagine_job(self, current: _Model, slot: str, start: int, end: int, levels, settings: GenerationSettings, seed: int) -> Reimagined:
+        self._emit(JobProgress("reimagine", 0.0, f"reimagining columns {start}-{end - 1} of {slot} with seed {seed}"))
+        edit = self._edit([slot], lambda: self._slots.reimagine(slot, current.prior, start, end, levels, settings, seed))[0]
+        self._emit(JobProgress("reimagine", 1.0, slot))
+        return Reimagined(edit, seed)
+
+    def continue_slot(
+        self, slot: str, seconds: float, from_frame: int | None = None, seed: int | None = None, into: str | None = None
+    ) -> Future[Continued]:
+        """The prior goes on from `slot`'s grid (or its first `from_frame` columns) for `seconds` more, into slot
+        `into` (default: the first free of A-Z, then `<slot>-1`, `<slot>-2`, ...), announced as an encode is.
+
+        Uses the current temperature, top-k and top-p and `seed` (default: the `seed` parameter, which then
+        advances). No prior, an empty slot or an out-of-range length or column is a DistillError now.
+        """
+        from engine.codes.variations import check_continuation
+
+        current, grid = self._decodable(slot)
+        self._require_prior()
+        if into is not None:
+            check_slot(into)
+        check_continuation(grid, seconds, from_frame)
+        settings, seed = self._draw_settings(current, None, seed)
+        return self._worker.submit(self._continue_job, current, slot, grid, seconds, from_frame, settings, seed, into)
+
+    def _continue_job(
+        self, current: _Model, slot: str, grid: CodeGrid, seconds: float, from_frame: int | None, settings: GenerationSettings, seed: int,
+        into: str | None,
+    ) -> Continued:
+        from engine.codes.variations import continue_codes
+
+        self._emit(JobProgress("continue", 0.0, f"continuing {slot} by {seconds:g} s with seed {seed}"))
+        grid = continue_codes(grid, current.prior, seconds, from_frame, settings, seed)
+        with self._edit_lock:
+            into = into or free_slot(self._slots.names(), slot)
+            self._slots.put(into, grid)
+        if self._variations is not None and self._variations[0] == into:
+            self._retune()  # the keys vary the new grid
+        self._emit(JobProgress("continue", 1.0, into))
+        self._emit(Encoded(into, grid.levels, grid.columns))
+        return Continued(slot, into, grid.columns, seed)
 
     def _new_path(self, stem: str) -> Path:
         """A fresh .wav name in the output folder (jobs run one at a time, so no two share a name)."""
@@ -911,6 +993,12 @@ def lower_thread_priority() -> None:
     """
     if sys.platform.startswith("linux"):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS))
+
+
+def free_slot(filled: list[str], source: str) -> str:
+    """The first of A-Z not in `filled`, else the first free `<source>-1`, `<source>-2`, ... (cut to a slot name)."""
+    names = itertools.chain(map(chr, range(ord("A"), ord("Z") + 1)), (f"{source[:28]}-{n}" for n in itertools.count(1)))
+    return next(name for name in names if name not in filled)
 
 
 def changed_cells(old: CodeGrid, new: CodeGrid) -> tuple[tuple[int, int, int], ...]:

@@ -40,7 +40,7 @@ class ModelLoaded:
     info: ModelInfo
 
 
-PARAM_NAMES = ("temperature", "top_k", "top_p", "seed", "duration")  # the sampling parameters
+PARAM_NAMES = ("temperature", "top_k", "top_p", "seed", "duration", "one_shot")  # the sampling parameters
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,26 @@ class ParamChanged:
 
     name: str
     value: float | int
+
+
+@dataclass(frozen=True)
+class Continued:
+    """Slot `source` was continued by the prior into slot `slot` (announced as `Encoded`), `frames` columns
+    long in all, drawn with `seed` (what `Engine.continue_slot` gives)."""
+
+    source: str
+    slot: str
+    frames: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Reimagined:
+    """A region of a slot was redrawn by the prior with `seed`: the edit (announced as `GridEdited`) and its seed
+    (what `Engine.reimagine` gives)."""
+
+    edit: GridEdited
+    seed: int
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from engine.events import (
+    Continued,
     Decoded,
     Encoded,
     EngineEvent,
@@ -236,6 +237,22 @@ class Edited:
 
 
 @dataclass(frozen=True)
+class ReimaginedSeed:
+    """A region of a slot was redrawn with `seed` (its cells came just before, as for any edit)."""
+
+    slot: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class Varying:
+    """Notes play variations of `kind` of `slot` ("off", with no kind: notes play generations)."""
+
+    slot: str
+    kind: str
+
+
+@dataclass(frozen=True)
 class SlotNames:
     slots: tuple[str, ...]
 
@@ -422,6 +439,9 @@ WIRES: tuple[Wire, ...] = (
     Wire(GridCodes, "/distill/grid", (_a("slot", "s"), _a("level", "i"), _a("first_frame", "i"), Rest(_a("codes", "i")))),
     Wire(BlendedRuns, "/distill/grid/blended", (_a("slot", "s"), _a("first_index", "i"), Rest(_a("values", "i")))),
     Wire(Edited, "/distill/edited", (_a("slot", "s"), _a("undo_depth", "i"), _a("redo_depth", "i"))),
+    Wire(ReimaginedSeed, "/distill/reimagined", (_a("slot", "s"), _a("seed", "i"))),
+    Wire(Continued, "/distill/continued", (_a("source", "s"), _a("slot", "s"), _a("frames", "i"), _a("seed", "i"))),
+    Wire(Varying, "/distill/vary", (_a("slot", "s"), _a("kind", "s"))),
     Wire(SlotNames, "/distill/slots", (Rest(_a("slots", "s")),)),
     Wire(Decoded, "/distill/decoded", (_a("slot", "s"), _a("path", "path"))),
     Wire(Previewed, "/distill/previewed", (_a("level", "i"), _a("index", "i"), _a("path", "path"))),

@@ -197,6 +197,26 @@ def _blend(server, request, slot_a, slot_b, weight, start, end, levels) -> None:
     _answer_edits(request, server.engine.blend(slot_a, slot_b, weight, start, end, levels))
 
 
+def _reimagine(server, request, slot, start, end, levels) -> None:
+    def done(reimagined) -> None:
+        _answer_edits(request, reimagined.edit)
+        request.reply(m.ReimaginedSeed(slot, reimagined.seed))
+
+    request.when_done(request.start_job(server.engine.reimagine, slot, start, end, levels), done)
+
+
+def _continue(server, request, slot, seconds, from_frame, seed) -> None:
+    from_frame = None if from_frame == 0 else from_frame
+    request.when_done(request.start_job(server.engine.continue_slot, slot, seconds, from_frame, seed), request.reply)
+
+
+def _vary(server, request, slot, kind) -> None:
+    slot = None if slot == VARY_OFF else slot
+    kind = kind or "timbre"
+    server.engine.vary(slot, kind)
+    request.reply(m.Varying(VARY_OFF, "") if slot is None else m.Varying(slot, kind))
+
+
 def _undo(server, request, slot) -> None:
     _answer_edits(request, server.engine.undo(slot))
 
@@ -300,13 +320,16 @@ def _stop_training(job: str) -> Callable:
 # -- the table ----------------------------------------------------------------------------------------------
 
 SLOT = Arg("slot", "slot")
-PARAM_KINDS = {"temperature": "f", "top_k": "i", "top_p": "f", "seed": "i", "duration": "f"}
+VARY_OFF = "off"  # /distill/vary's slot that turns variations off
+PARAM_KINDS = {"temperature": "f", "top_k": "i", "top_p": "f", "seed": "i", "duration": "f", "one_shot": "i"}
 PARAM_HELP = {
     "temperature": "Sampling temperature, 0 (greedy) or more.",
     "top_k": "Keep only the k likeliest codes, 0 (off) up to the codebook size.",
     "top_p": "Keep the likeliest codes up to this probability mass, above 0 up to 1 (off).",
     "seed": f"Seed of the next generation, 0 to {MAX_OSC_SEED}; advances by one after each generation without a seed.",
     "duration": f"Length of generated sounds in seconds, above 0 up to {MAX_DURATION_S:g}.",
+    "one_shot": "1: generated sounds end by themselves where the prior learnt its training sounds end (duration is then the "
+    "longest they last; the prior needs an end head), 0: they last duration.",
 }
 
 ROUTES: tuple[Route, ...] = (
@@ -433,6 +456,29 @@ ROUTES: tuple[Route, ...] = (
         "Blend slot_a towards slot_b by weight 0..1 in embedding space over frames [start, end) of the levels (default: all "
         "frames, every level; levels need the frames); answers /distill/edited.",
         _blend,
+    ),
+    Route(
+        "/distill/reimagine", (SLOT, Arg("start_frame", "i"), Arg("end_frame", "i"), Rest(Arg("level", "level"))),
+        "Redraw frames [start, end) of the levels (default all) with the prior, given the frames before, with the current "
+        "temperature, top_k and top_p; the seed is the seed parameter, which then advances (set /distill/param/seed first "
+        "to draw a chosen one: the same seed on the same grid redraws the same cells). The frames after end are kept as they "
+        "were. One undoable edit: answers /distill/edited <slot> <undo_depth> <redo_depth>, then /distill/reimagined <slot> <seed>.",
+        _reimagine,
+    ),
+    Route(
+        "/distill/continue", (SLOT, Arg("seconds", "f"), Optional((Arg("from_frame", "i"),)), Optional((Arg("seed", "i"),))),
+        "The prior goes on from a slot's grid (or its first from_frame frames; 0: all of it) for seconds more (at most 600), "
+        "into a new slot: the first free of A-Z, else <slot>-1, <slot>-2, ...; the seed defaults to the seed parameter, which "
+        "then advances. Subscribers hear /distill/encoded <new_slot> <levels> <frames>; answers /distill/continued <slot> "
+        "<new_slot> <frames> <seed>.",
+        _continue,
+    ),
+    Route(
+        "/distill/vary", (SLOT, Optional((Arg("kind", "s"),))),
+        "From the next note on, every note (/distill/note, MIDI) plays a new variation of the slot: kind timbre (default: "
+        "same rhythm and envelope, new colour) or continue (the first quarter kept, the rest drawn anew), with the current "
+        "parameters; slot off: notes play generations again. Answers /distill/vary <slot> <kind> (off with an empty kind).",
+        _vary,
     ),
     Route("/distill/undo", (SLOT,), "Undo a slot's last edit; answers /distill/edited <slot> <undo_depth> <redo_depth>.", _undo),
     Route("/distill/redo", (SLOT,), "Redo a slot's last undone edit; answers /distill/edited <slot> <undo_depth> <redo_depth>.", _redo),
