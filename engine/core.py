@@ -6,13 +6,14 @@ presets and generation history live in files (`Library`, `engine.store`); the en
 way the adapters reach them. Adapters only translate their messages into these calls.
 
 Threads. Calls may come from any thread. Torch work that takes time (loading, generating, encoding,
-decoding, previews, replaying history) runs on one torch worker thread and is returned as a `Future`;
-training runs in its own thread; playing an existing file is read on a playback thread, and a dataset folder
-is inspected on a files thread. Parameter changes and grid edits run on the
-caller's thread, under a lock; they are quick, but a blend searches the codebooks in torch and presets,
-history and the library touch files and SQLite, so adapters call them off their network thread (the OSC
-adapter from its request worker). A job works on a snapshot of the model and grid taken when it was asked
-for, so later changes never reach into a running job.
+decoding, previews, replaying history, re-imagining and continuing a slot) runs on one torch worker thread
+and is returned as a `Future`; training runs in its own thread; playing an existing file is read on a
+playback thread, and a dataset folder is inspected on a files thread. Parameter changes and grid edits run
+on the caller's thread, under a lock; they are quick, but a blend searches the codebooks in torch and
+presets, history and the library touch files and SQLite, so adapters call them off their network thread
+(the OSC adapter from its request worker). A job works on a snapshot of the model and grid taken when it was
+asked for, so later changes never reach into a running job; the exception is a re-imagining, an edit drawn
+by the prior: it runs on the worker, holds the edit lock while it draws, and edits the slot as it is then.
 
 Files. Every file the engine announces lies in its output folder and is complete (written under a
 temporary name, then renamed) before its event or future fires; paths from clients are only read.
@@ -48,10 +49,11 @@ from engine.codes.grid import CodeGrid, Level, resolve_level
 from engine.codes.slots import Slots
 from engine.errors import DistillError
 from engine.events import (
+    Continued,
     Decoded,
     Edit,
     Encoded,
-    Event,
+    EngineEvent,
     Generated,
     GridEdited,
     JobFailed,
@@ -67,14 +69,15 @@ from engine.events import (
     PresetDeleted,
     PresetSaved,
     Previewed,
+    Reimagined,
     TrainDefaults,
-    TrainDone,
+    TrainJobDone,
+    TrainJobStarted,
     TrainOptionChanged,
-    TrainStarted,
 )
 from engine.generation.settings import GenerationSettings, InvalidSettings
 from engine.library import Library, ModelEntry, model_facts
-from engine.limits import MAX_HISTORY_LIST, MAX_SEED
+from engine.limits import MAX_HISTORY_LIST, MAX_OSC_SEED
 from engine.paths import outputs_dir
 from engine.model_health import LevelHealth, ModelHealth
 from engine.training.runs import (
@@ -111,21 +114,25 @@ class Params:
     top_p: float = 1.0
     seed: int = 0
     duration: float = 4.0
+    one_shot: int = 0  # 1: generated sounds end by themselves (GenerationSettings.one_shot); 0/1 so OSC and Pd carry it
 
     def settings(self, duration: float | None = None) -> GenerationSettings:
         """These parameters as validated generation settings (InvalidSettings if one is out of range)."""
+        if self.one_shot not in (0, 1):
+            raise InvalidSettings(f"one_shot must be 0 (off) or 1 (on), not {self.one_shot}")
         return GenerationSettings(
             duration_s=self.duration if duration is None else duration,
             temperature=self.temperature,
             top_k=self.top_k,
             top_p=self.top_p,
+            one_shot=bool(self.one_shot),
         )
 
 
 def check_engine_seed(seed: object) -> int:
-    """`seed` if it is a whole number from 0 to MAX_SEED, else InvalidSettings."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise InvalidSettings(f"seed must be a whole number from 0 to {MAX_SEED}, not {seed}")
+    """`seed` if it is a whole number from 0 to MAX_OSC_SEED, else InvalidSettings."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_OSC_SEED:
+        raise InvalidSettings(f"seed must be a whole number from 0 to {MAX_OSC_SEED}, not {seed}")
     return seed
 
 
@@ -160,8 +167,8 @@ class Engine:
         self._lock = threading.Lock()  # model, params and listeners
         self._edit_lock = threading.Lock()  # makes (grid before, edit, grid after) one step
         self._model: _Model | None = None
-        self._params = Params(seed=secrets.randbelow(MAX_SEED + 1))  # random, like the CLI's default seed
-        self._listeners: list[Callable[[Event], None]] = []
+        self._params = Params(seed=secrets.randbelow(MAX_OSC_SEED + 1))  # random, like the CLI's default seed
+        self._listeners: list[Callable[[EngineEvent], None]] = []
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-torch", initializer=lower_thread_priority)
         self._player = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-play")
         self._files = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distill-files")
@@ -178,7 +185,7 @@ class Engine:
 
     # -- listeners --------------------------------------------------------------------------------------
 
-    def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+    def subscribe(self, listener: Callable[[EngineEvent], None]) -> Callable[[], None]:
         """Call `listener(event)` for every event from now on; returns a function that unsubscribes."""
         with self._lock:
             self._listeners.append(listener)
@@ -190,7 +197,7 @@ class Engine:
 
         return unsubscribe
 
-    def _emit(self, event: Event) -> None:
+    def _emit(self, event: EngineEvent) -> None:
         """Call every listener with `event`; one that raises is logged and never stops the engine's work.
 
         Called with no engine lock held, so a listener may call back into the engine.
@@ -273,7 +280,10 @@ class Engine:
         except DistillError as error:  # no prior, or a damaged one: the VQ-VAE still encodes and decodes
             prior_error = error
         cfg = loaded.model.cfg
-        info = ModelInfo(loaded.name, loaded.path, cfg.levels, cfg.codebook_size, loaded.mel.sample_rate, prior is not None, tuple(cfg.labels))
+        info = ModelInfo(
+            loaded.name, loaded.path, cfg.levels, cfg.codebook_size, loaded.mel.sample_rate, prior is not None, tuple(cfg.labels),
+            loaded.samples_per_column,
+        )
         with self._lock:
             self._model = _Model(loaded, prior, prior_error, info)
         self._retune()
@@ -318,7 +328,7 @@ class Engine:
         return self._params
 
     def set_param(self, name: str, value: float) -> float | int:
-        """Set one parameter (temperature, top_k, top_p, seed, duration) and announce it; returns the value.
+        """Set one parameter (temperature, top_k, top_p, seed, duration, one_shot 0/1) and announce it; returns the value.
 
         Out-of-range values raise InvalidSettings (a DistillError) and change nothing; nothing is clamped.
         top_k is checked against the loaded model's codebook size.
@@ -337,7 +347,7 @@ class Engine:
             settings = params.settings()  # validates every setting the same way generation does
             if "top_k" in values and self._model is not None:  # a top-k left from another model is checked by generate
                 settings.check_for(self._model.info.codebook_size)
-            self._params = params = Params(settings.temperature, settings.top_k, settings.top_p, params.seed, settings.duration_s)
+            self._params = params = Params(settings.temperature, settings.top_k, settings.top_p, params.seed, settings.duration_s, int(settings.one_shot))
         result = {name: getattr(params, name) for name in values}
         self._retune()
         for name, value in result.items():
@@ -391,23 +401,38 @@ class Engine:
 
         Settings are checked now (InvalidSettings); no model or no prior is a DistillError now.
         """
+        from engine.generation.pipeline import check_one_shot
+
+        current = self._require_prior()
+        if self._params.one_shot:
+            check_one_shot(current.prior, current.info.name)
+        settings, seed = self._draw_settings(current, duration, seed)
+        return self._worker.submit(self._generate_job, current, settings, seed)
+
+    def _require_prior(self) -> _Model:
+        """The loaded model when it has a prior, else the DistillError that says why it has none."""
         current = self._require_model()
         if current.prior is None:
             error = current.prior_error
             raise type(error)(str(error))  # a fresh exception: the stored one must not collect tracebacks
+        return current
+
+    def _draw_settings(self, current: _Model, duration: float | None, seed: int | None) -> tuple[GenerationSettings, int]:
+        """The checked settings and seed of a draw by the prior; without a seed, the `seed` parameter, which
+        then advances by one (announced), so that repeated draws differ."""
         with self._lock:
             params = self._params
             settings = params.settings(duration)
             settings.check_for(current.info.codebook_size)
             if seed is None:
-                seed, advanced = params.seed, (params.seed + 1) % (MAX_SEED + 1)
+                seed, advanced = params.seed, (params.seed + 1) % (MAX_OSC_SEED + 1)
                 self._params = replace(params, seed=advanced)
             else:
                 check_engine_seed(seed)
                 advanced = None
         if advanced is not None:
             self._emit(ParamChanged("seed", advanced))
-        return self._worker.submit(self._generate_job, current, settings, seed)
+        return settings, seed
 
     def _generate_job(self, current: _Model, settings: GenerationSettings, seed: int) -> Generated:
         from engine.generation.files import make_sound_file, prior_id
@@ -427,14 +452,14 @@ class Engine:
         """Make history entry `record_id`'s sound again on the torch worker (recorded as a new entry).
 
         Its model must still hold the same VQ-VAE and prior weights (`regenerate` says so otherwise); an
-        unknown entry, or a seed beyond MAX_SEED (possible from the CLI), is a DistillError now.
+        unknown entry, or a seed beyond MAX_OSC_SEED (possible from the CLI), is a DistillError now.
         """
         from engine.store import History
 
         history = History(self.library.db_path)
         record = history.get(record_id)
-        if record.seed > MAX_SEED:
-            raise DistillError(f"generation #{record_id} has seed {record.seed}, beyond the engine's {MAX_SEED}; use `distill history regenerate {record_id}`")
+        if record.seed > MAX_OSC_SEED:
+            raise DistillError(f"generation #{record_id} has seed {record.seed}, beyond the engine's {MAX_OSC_SEED}; use `distill history regenerate {record_id}`")
         return self._worker.submit(self._replay_job, record, history)
 
     def _replay_job(self, record: GenerationRecord, history) -> Generated:
@@ -515,6 +540,66 @@ class Engine:
         self._emit(event)
         return event
 
+    def reimagine(self, slot: str, start: int, end: int, levels: list[Level] | None = None, seed: int | None = None) -> Future[Reimagined]:
+        """Redraw `levels` (default all) of columns [start, end) of `slot` with the prior, given the columns
+        before (`engine.codes.variations.reimagine`), as one undoable edit announced as swap's and blend's are.
+
+        Uses the current temperature, top-k and top-p and `seed` (default: the `seed` parameter, which then
+        advances); the same seed on the same grid gives the same cells. The edit applies to the slot as it is
+        when the job runs; the future gives the edit with its seed. No prior, an empty slot or a region or level that does not fit is a DistillError now.
+        """
+        from engine.codes.grid import resolve_levels
+        from engine.codes.ops import check_region
+
+        current, grid = self._decodable(slot)
+        self._require_prior()
+        check_region(start, end, grid)
+        resolve_levels(levels, grid.labels)
+        settings, seed = self._draw_settings(current, None, seed)
+        return self._worker.submit(self._reimagine_job, current, slot, start, end, levels, settings, seed)
+
+    def _reimagine_job(self, current: _Model, slot: str, start: int, end: int, levels, settings: GenerationSettings, seed: int) -> Reimagined:
+        self._emit(JobProgress("reimagine", 0.0, f"reimagining columns {start}-{end - 1} of {slot} with seed {seed}"))
+        edit = self._edit([slot], lambda: self._slots.reimagine(slot, current.prior, start, end, levels, settings, seed))[0]
+        self._emit(JobProgress("reimagine", 1.0, slot))
+        return Reimagined(edit, seed)
+
+    def continue_slot(
+        self, slot: str, seconds: float, from_frame: int | None = None, seed: int | None = None, into: str | None = None
+    ) -> Future[Continued]:
+        """The prior goes on from `slot`'s grid (or its first `from_frame` columns) for `seconds` more, into slot
+        `into` (default: the first free of A-Z, then `<slot>-1`, `<slot>-2`, ...), announced as an encode is.
+
+        Uses the current temperature, top-k and top-p and `seed` (default: the `seed` parameter, which then
+        advances). No prior, an empty slot or an out-of-range length or column is a DistillError now.
+        """
+        from engine.codes.variations import check_continuation
+
+        current, grid = self._decodable(slot)
+        self._require_prior()
+        if into is not None:
+            check_slot(into)
+        check_continuation(grid, seconds, from_frame)
+        settings, seed = self._draw_settings(current, None, seed)
+        return self._worker.submit(self._continue_job, current, slot, grid, seconds, from_frame, settings, seed, into)
+
+    def _continue_job(
+        self, current: _Model, slot: str, grid: CodeGrid, seconds: float, from_frame: int | None, settings: GenerationSettings, seed: int,
+        into: str | None,
+    ) -> Continued:
+        from engine.codes.variations import continue_codes
+
+        self._emit(JobProgress("continue", 0.0, f"continuing {slot} by {seconds:g} s with seed {seed}"))
+        grid = continue_codes(grid, current.prior, seconds, from_frame, settings, seed)
+        with self._edit_lock:
+            into = into or free_slot(self._slots.names(), slot)
+            self._slots.put(into, grid)
+        if self._variations is not None and self._variations[0] == into:
+            self._retune()  # the keys vary the new grid
+        self._emit(JobProgress("continue", 1.0, into))
+        self._emit(Encoded(into, grid.levels, grid.columns))
+        return Continued(slot, into, grid.columns, seed)
+
     def _new_path(self, stem: str) -> Path:
         """A fresh .wav name in the output folder (jobs run one at a time, so no two share a name)."""
         stem = re.sub(r"[^A-Za-z0-9_.-]", "_", stem)
@@ -533,9 +618,9 @@ class Engine:
         """The current grid of `slot` (CodeEditError when it is empty)."""
         return self._slots.grid(check_slot(slot))
 
-    def history(self, slot: str) -> tuple[list[str], list[str]]:
+    def edit_history(self, slot: str) -> tuple[list[str], list[str]]:
         """Descriptions of `slot`'s undoable (oldest first) and redoable (next first) edits."""
-        return self._slots.history(check_slot(slot))
+        return self._slots.edit_history(check_slot(slot))
 
     def set_cell(self, slot: str, level: Level, frame: int, index: int) -> Edit:
         """Set cell (level, frame) of `slot` to codebook entry `index`."""
@@ -575,7 +660,7 @@ class Engine:
             edits = []
             for slot, old in zip(slots, before):
                 new = self._slots.grid(slot)
-                undo, redo = self._slots.history(slot)
+                undo, redo = self._slots.edit_history(slot)
                 edits.append(GridEdited(slot, changed_cells(old, new), len(undo), len(redo), tuple(new.blended_runs())))
         for edit in edits:
             self._emit(edit)
@@ -769,8 +854,7 @@ class Engine:
     def _defaults_job(self, dataset: str, folder: Path) -> TrainDefaults:
         from engine.audio.mel import MelConfig
         from engine.data.dataset import count_usable
-        from engine.model.config import adaptive_config
-        from engine.training.trainer import DEFAULT_MINUTES
+        from engine.model.config import DEFAULT_MINUTES, adaptive_config
 
         files = count_usable(folder, MelConfig().sample_rate)  # what training will use: silent files are not counted
         model, _ = adaptive_config(files)
@@ -788,8 +872,8 @@ class Engine:
         """Start training a new model `name` on the sound folder `dataset` in the training thread.
 
         Trains with the training options; `minutes` (0 or None: the minutes option) and `options` (further
-        `TrainRequest` fields: epochs, levels, ...) override them. Announces `TrainStarted`, then
-        `TrainProgress` per epoch and `TrainDone` (or `JobFailed` with job "train").
+        `TrainRequest` fields: epochs, levels, ...) override them. Announces `TrainJobStarted`, then
+        `TrainProgress` per epoch and `TrainJobDone` (or `JobFailed` with job "train").
         """
         from engine.library import check_name
         from engine.training.trainer import TrainRequest, train
@@ -808,9 +892,9 @@ class Engine:
         """Start training the prior of model `model` (library name or file) in the training thread.
 
         `minutes` 0 or None: the default budget; `restart` replaces an existing prior or an unfinished run;
-        `options` are further `PriorTrainRequest` fields (epochs, context, ...). Announces `TrainStarted`,
-        then `PriorTrainProgress` per epoch and `TrainDone` (or `JobFailed`), all with job "prior/train".
-        When that model is the loaded one, it is loaded again (with its new prior) before `TrainDone`.
+        `options` are further `PriorTrainRequest` fields (epochs, context, ...). Announces `TrainJobStarted`,
+        then `PriorTrainProgress` per epoch and `TrainJobDone` (or `JobFailed`), all with job "prior/train".
+        When that model is the loaded one, it is loaded again (with its new prior) before `TrainJobDone`.
         """
         from engine.prior.train import PriorTrainRequest, train_prior
 
@@ -839,7 +923,7 @@ class Engine:
             self._train_stop = stop
             thread = threading.Thread(target=self._training_job, args=(job, name, run, translate, stop), name="distill-train", daemon=True)
             self._train_thread = thread
-        self._emit(TrainStarted(job, name))  # outside the lock: a listener may ask whether a run is going
+        self._emit(TrainJobStarted(job, name))  # outside the lock: a listener may ask whether a run is going
         try:
             thread.start()
         except RuntimeError as error:  # no thread could be started: no run is going
@@ -858,7 +942,7 @@ class Engine:
                 self._emit(progress)
 
         try:
-            last: Event = TrainDone(job, name, run(on_event, stop).stopped)
+            last: EngineEvent = TrainJobDone(job, name, run(on_event, stop).stopped)
         except (DistillError, ValueError) as error:
             last = JobFailed(job, str(error))
         except Exception as error:  # noqa: BLE001 - a bug: logged in full, and clients still learn the run ended
@@ -870,14 +954,14 @@ class Engine:
         self._emit(last)
 
     def train_stop(self) -> None:
-        """Ask the training run (VQ-VAE or prior) to stop; it saves its best weights and then sends `TrainDone`."""
+        """Ask the training run (VQ-VAE or prior) to stop; it saves its best weights and then sends `TrainJobDone`."""
         if not self.training:
             raise DistillError("no training run is going")
         self._train_stop.set()
 
     @property
     def training(self) -> bool:
-        """Whether a training run is going (until just before its `TrainDone` or `JobFailed`)."""
+        """Whether a training run is going (until just before its `TrainJobDone` or `JobFailed`)."""
         return self._train_busy
 
     def _find(self, name_or_path: str) -> ModelEntry:
@@ -912,6 +996,12 @@ def lower_thread_priority() -> None:
     """
     if sys.platform.startswith("linux"):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS))
+
+
+def free_slot(filled: list[str], source: str) -> str:
+    """The first of A-Z not in `filled`, else the first free `<source>-1`, `<source>-2`, ... (cut to a slot name)."""
+    names = itertools.chain(map(chr, range(ord("A"), ord("Z") + 1)), (f"{source[:28]}-{n}" for n in itertools.count(1)))
+    return next(name for name in names if name not in filled)
 
 
 def changed_cells(old: CodeGrid, new: CodeGrid) -> tuple[tuple[int, int, int], ...]:

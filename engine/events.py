@@ -30,6 +30,7 @@ class ModelInfo:
     sample_rate: int
     has_prior: bool
     labels: tuple[str, ...]
+    samples_per_column: int  # audio samples per code column: sample_rate / samples_per_column columns per second
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class ModelLoaded:
     info: ModelInfo
 
 
-PARAM_NAMES = ("temperature", "top_k", "top_p", "seed", "duration")  # the sampling parameters
+PARAM_NAMES = ("temperature", "top_k", "top_p", "seed", "duration", "one_shot")  # the sampling parameters
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,26 @@ class ParamChanged:
 
     name: str
     value: float | int
+
+
+@dataclass(frozen=True)
+class Continued:
+    """Slot `source` was continued by the prior into slot `slot` (announced as `Encoded`), `frames` columns
+    long in all, drawn with `seed` (what `Engine.continue_slot` gives)."""
+
+    source: str
+    slot: str
+    frames: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Reimagined:
+    """A region of a slot was redrawn by the prior with `seed`: the edit (announced as `GridEdited`) and its seed
+    (what `Engine.reimagine` gives)."""
+
+    edit: GridEdited
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -160,7 +181,7 @@ class TrainDefaults:
 
 
 @dataclass(frozen=True)
-class TrainStarted:
+class TrainJobStarted:
     """A training run started in the training thread; `job` is "train" (VQ-VAE) or "prior/train"."""
 
     job: str
@@ -208,10 +229,10 @@ class PriorTrainProgress:
 
 
 @dataclass(frozen=True)
-class TrainDone:
+class TrainJobDone:
     """Training finished (budget spent or stopped) and the result is saved in the library.
 
-    `job` and `name` as in `TrainStarted`; `stopped`: it was asked to stop before its budget was spent.
+    `job` and `name` as in `TrainJobStarted`; `stopped`: it was asked to stop before its budget was spent.
     """
 
     job: str
@@ -241,8 +262,8 @@ class PresetDeleted:
     name: str
 
 
-Event = (
+EngineEvent = (
     ModelLoaded | ModelRenamed | ModelDeleted | ParamChanged | GridEdited | Encoded | JobProgress | JobFailed
-    | Generated | Decoded | Previewed | TrainOptionChanged | TrainStarted | TrainProgress | PriorTrainProgress
-    | TrainDone | PresetSaved | PresetDeleted | NoteSettingsChanged
+    | Generated | Decoded | Previewed | TrainOptionChanged | TrainJobStarted | TrainProgress | PriorTrainProgress
+    | TrainJobDone | PresetSaved | PresetDeleted | NoteSettingsChanged
 )

@@ -269,11 +269,6 @@ class Library:
             raise LibraryError(f"a description holds at most {MAX_DESCRIPTION_CHARS} characters, not {len(text)}")
         return self._edit_metadata(name, lambda metadata: {"description": text})
 
-    def set_tags(self, name: str, tags: list[str]) -> ModelEntry:
-        """Replace the tags of model `name` (written into its file); blanks and repeats are dropped."""
-        cleaned = _check_tags(_clean_tags(tags))
-        return self._edit_metadata(name, lambda metadata: {"tags": cleaned})
-
     def edit_tags(self, name: str, add: list[str] = (), remove: list[str] = ()) -> ModelEntry:
         """Add tags to and remove tags from model `name`, reading and writing its file under the library's lock.
 
@@ -385,11 +380,6 @@ class Library:
             if target.parent.resolve() == self.models_dir.resolve():
                 self._index(conn, target.name)
         return target, notice
-
-    def reindex(self) -> None:
-        """Rebuild the index from the files in the models folder, reading every file again."""
-        with self._connect() as conn, transaction(conn):
-            self._sync(conn, reread_all=True)
 
     # -- internals -------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ their metadata declares (`engine.modelfile`), code grids by their columns (`engi
 are generous for real use and far below what exhausts a machine's memory.
 """
 
-MAX_SEED = 2**31 - 1  # seeds travel as OSC 'i' (int32)
+MAX_OSC_SEED = 2**31 - 1  # seeds the engine takes from clients and picks: they travel as OSC "i" (int32); the CLI and the history take up to generation.settings.MAX_HISTORY_SEED
 MAX_TRAIN_MINUTES = 24 * 60
 MAX_HISTORY_LIST = 1000  # generations `Engine.generations()` lists at most
 MAX_CLEAN_AGE_DAYS = 36500  # `distill outputs clean --older-than` takes 0 to 100 years

@@ -11,11 +11,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile
 
 from engine.cli import main
 from engine.heatmap import legend_text
 from engine.library import Library
+from engine.model.config import DEFAULT_MINUTES, ModelConfig, adaptive_config
+from engine.osc.routes import ROUTES
+from engine.training.runs import TRAIN_OPTION_RANGES, TrainOptions, check_train_option
+from engine.training.trainer import TrainRequest
 
 DISTILL = Path(sys.executable).with_name("distill")
 TINY = ["--hidden", "32", "--codebook-dim", "16", "--codebook-size", "64"]
@@ -62,9 +67,35 @@ def test_bad_dataset_is_one_line_error(home, tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
+def test_training_defaults_agree_across_config_request_options_and_cli(capsys):
+    model, _ = adaptive_config(8)
+    request, options = TrainRequest(dataset=Path("."), name="x"), TrainOptions()
+    for key in ("levels", "codebook_dim", "commitment_weight", "hidden"):
+        assert getattr(model, key) == getattr(request, key) == getattr(options, key) == getattr(ModelConfig, key)
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"(default {ModelConfig.hidden};" in help_text and f"(default {DEFAULT_MINUTES:g})" in help_text
+
+
+@pytest.mark.parametrize("key", ["codebook_size", "codebook_dim", "hidden", "commitment_weight"])
+def test_cli_and_osc_accept_the_same_training_option_range(home, tmp_path, key, capsys):
+    whole, low, high = TRAIN_OPTION_RANGES[key]
+    flag = "--" + key.replace("_", "-")
+    for value in (low, high):  # the bounds are taken by both (OSC's check is the CLI's)
+        assert check_train_option(key, value) == value
+    beyond = high + 1
+    with pytest.raises(SystemExit):
+        main(["train", str(tmp_path), "--name", "x", flag, f"{beyond:g}"])
+    err = capsys.readouterr().err
+    assert f"{high:g}" in err and "Traceback" not in err
+    help_of = {route.address: route.description for route in ROUTES}
+    assert f"{key} " in help_of["/distill/train/option"] and f"to {high:g}" in help_of["/distill/train/option"]
+
+
 def test_kill_9_then_resume_keeps_finished_epochs(tmp_path, sound_folder):
     home = tmp_path / "home"
-    env = {**os.environ, "DISTILL_HOME": str(home)}
+    env = {**os.environ, "DISTILL_HOME": str(home), "PYTHONUNBUFFERED": "1"}  # each epoch line as it is printed
     process = subprocess.Popen(
         [str(DISTILL), "train", str(sound_folder), "--name", "crash", "--epochs", "40", *TINY],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -336,8 +336,8 @@ def test_history_survives_save_and_load(tmp_path, books):
     again = Slots()
     again.load("A", tmp_path / "a.json")
     assert again.grid("A") == states[2]
-    assert again.history("A") == slots.history("A")
-    assert again.history("A")[0] == [f"set Timbre column 3 to {(was + 1) % K} (was {was})", "swap columns 0-3 (Detail) with B"]
+    assert again.edit_history("A") == slots.edit_history("A")
+    assert again.edit_history("A")[0] == [f"set Timbre column 3 to {(was + 1) % K} (was {was})", "swap columns 0-3 (Detail) with B"]
     assert again.redo("A") == states[3]
     assert [again.undo("A") for _ in range(3)] == states[2::-1]
 
@@ -351,7 +351,7 @@ def test_slots_refuse_unknown_names_and_self_swaps():
         slots.swap("A", "A", 0, 2)
     with pytest.raises(CodeEditError, match="outside the codebook"):
         slots.set_cell("A", 0, 0, 99)
-    assert slots.history("A") == ([], [])  # a refused edit leaves no trace
+    assert slots.edit_history("A") == ([], [])  # a refused edit leaves no trace
 
 
 def test_concurrent_edits_end_consistent():
@@ -378,6 +378,6 @@ def test_concurrent_edits_end_consistent():
     a, b = slots.grid("A"), slots.grid("B")
     assert np.array_equal(a.codes[0], targets)
     assert np.array_equal(a.codes[1:], a0.codes[1:]) and b == b0  # an even number of whole swaps
-    undo_a, _ = slots.history("A")
+    undo_a, _ = slots.edit_history("A")
     assert sum(d.startswith("swap") for d in undo_a) == 100
     assert sum(d.startswith("set") for d in undo_a) == int(np.sum(a0.codes[0] != targets))  # no-op sets leave no step

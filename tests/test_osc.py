@@ -134,7 +134,7 @@ def test_model_load_list_and_missing_model(engine, client, tiny_prior_file, tiny
     assert names == sorted(names) and len(names) == 40
 
     loaded = client.request("/distill/model/load", "model-with-a-rather-long-name-00", reply="/distill/model/loaded")
-    assert loaded == ["model-with-a-rather-long-name-00", 3, 16, engine.model.sample_rate, 0]  # 0: no prior
+    assert loaded == ["model-with-a-rather-long-name-00", 3, 16, engine.model.sample_rate, 0, 512 * 4]  # 0: no prior; hop 512 x downsample 4
     assert "has no prior yet" in error_of(client, "/distill/generate")
     loaded = client.request("/distill/model/load", str(tiny_prior_file), reply="/distill/model/loaded")
     assert loaded[0] == "tiny" and loaded[4] == 1

@@ -102,7 +102,7 @@ def type_tags(data: bytes) -> str:
 
 def test_model_search_pages_names_and_an_empty_query_lists_all(library, client, tiny_model_file):
     library.set_description("tiny", "punchy drum hits")
-    library.set_tags("bare", ["pads", "slow"])
+    library.edit_tags("bare", add=["pads", "slow"])
     for index in range(30):  # enough long names for two pages
         library.import_file(tiny_model_file, name=f"a-model-with-a-rather-long-name-{index:02d}")
     client.send("/distill/model/search", "")
@@ -141,7 +141,7 @@ def test_model_info_reports_each_recorded_fact_with_its_type(library, client, so
     assert perplexities == pytest.approx(entry.metadata["prior"]["val_perplexity"], rel=1e-3) and len(perplexities) == 3
 
     library.set_description("bare", "long " * 400)  # 2000 bytes: cut to fit one message
-    library.set_tags("bare", ["kick", "snare"])
+    library.edit_tags("bare", add=["kick", "snare"])
     client.send("/distill/model/info", "bare")
     facts = {values[1]: values[2] for address, values in until(client, "/distill/model/info/end")[:-1]}
     assert facts["has_prior"] == 0 and "prior_val_perplexity" not in facts and facts["tags"] == "kick,snare"
@@ -356,7 +356,7 @@ def test_prior_training_reloads_the_loaded_model_and_stops_on_request(engine, li
     assert [level[3] for level in levels] == pytest.approx(saved["train_perplexity"], rel=1e-6)  # the best epoch's
     assert [level[4] for level in levels] == pytest.approx(saved["val_perplexity"], rel=1e-6)
     loaded = [values for address, values in messages if address == "/distill/model/loaded"]
-    assert loaded == [["bare", 3, 16, engine.model.sample_rate, 1]]  # reloaded with its prior before done
+    assert loaded == [["bare", 3, 16, engine.model.sample_rate, 1, engine.model.samples_per_column]]  # reloaded with its prior before done
     assert addresses.index("/distill/model/loaded") < addresses.index("/distill/prior/train/done")
     client.request("/distill/generate", 0.3, reply="/distill/generated", timeout=60)
 

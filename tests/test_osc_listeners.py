@@ -9,7 +9,7 @@ import pytest
 
 from engine.core import Engine
 from engine.errors import DistillError
-from engine.events import TrainDone, TrainProgress, TrainStarted
+from engine.events import TrainJobDone, TrainJobStarted, TrainProgress
 from engine.osc import args as osc_args
 from engine.osc.client import OscClient
 
@@ -55,22 +55,22 @@ def test_training_runs_to_its_end_when_listeners_fail_or_call_back_into_the_engi
 
     def listener(event) -> None:
         events.append(type(event))
-        if isinstance(event, TrainStarted):  # emitted under the training lock before: this deadlocked
+        if isinstance(event, TrainJobStarted):  # emitted under the training lock before: this deadlocked
             try:
                 engine.train_start(str(sound_folder), "second", epochs=1)
             except DistillError as error:
                 reentry.append(str(error))
-        if isinstance(event, (TrainStarted, TrainProgress)):
+        if isinstance(event, (TrainJobStarted, TrainProgress)):
             raise TypeError("a listener's bug")
 
     engine.subscribe(listener)
     done = threading.Event()
-    engine.subscribe(lambda event: done.set() if isinstance(event, TrainDone) else None)
+    engine.subscribe(lambda event: done.set() if isinstance(event, TrainJobDone) else None)
     starter = threading.Thread(target=engine.train_start, args=(str(sound_folder), "first"), kwargs=dict(epochs=1, codebook_size=16, codebook_dim=16, hidden=32), daemon=True)
     starter.start()
     starter.join(timeout=20)
     assert not starter.is_alive(), "train_start hung: an event was emitted under the training lock"
     assert done.wait(timeout=120), "the run did not finish"
     assert reentry and "already going" in reentry[0]
-    assert events[0] is TrainStarted and TrainProgress in events and events[-1] is TrainDone
+    assert events[0] is TrainJobStarted and TrainProgress in events and events[-1] is TrainJobDone
     assert "first" in engine.list_models()

@@ -11,7 +11,7 @@ from tui_support import FakeAudio
 
 from engine import __version__
 from engine.core import Engine
-from engine.events import Generated, GridEdited, ParamChanged, TrainDone, TrainProgress
+from engine.events import Generated, GridEdited, ParamChanged, TrainJobDone, TrainProgress
 from engine.osc import messages as m
 from engine.osc.args import Rest
 from engine.osc.client import OscClient
@@ -138,11 +138,11 @@ def test_training_over_osc_reports_both_phases_and_the_adversarial_losses(engine
     client.request("/distill/subscribe", reply="/distill/subscribed")
     client.send("/distill/train/start", str(sound_folder), "phased", "tag:t")
     records = []
-    while not records or not isinstance(records[-1], m.TrainDone | m.Error):
+    while not records or not isinstance(records[-1], m.TrainJobDone | m.Error):
         decoded = m.decode(*client.receive(120))
         if decoded is not None:
             records.append(decoded[0])
-    assert records[-1] == TrainDone("train", "phased", False)
+    assert records[-1] == TrainJobDone("train", "phased", False)
     epochs = [r for r in records if isinstance(r, m.TrainEpoch)]
     assert [(e.epoch, e.phase) for e in epochs] == [(1, "spectral"), (2, "spectral"), (3, "spectral"), (4, "adversarial")]
     losses = [r for r in records if isinstance(r, m.TrainLoss)]

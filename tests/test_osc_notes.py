@@ -48,7 +48,7 @@ def error_of(client, address, *values) -> str:
 def test_a_note_plays_its_key_at_its_velocity_from_floats_as_pd_sends(server, client, audio, tmp_path):
     key, velocity, sounded = client.request("/distill/note", 60.0, 100.0, reply="/distill/noted")
     assert (key, velocity) == (60, 100) and sounded in (0, 1)
-    until(lambda: audio.voices)
+    until(lambda: 1 in audio.complete)
     samples, gain = audio.voices[0]
     assert samples == pytest.approx(0.3 * FakeAudio.sample_rate, rel=0.1) and gain == pytest.approx(100 / 127)
     assert not list((tmp_path / "out").iterdir())  # notes write no file

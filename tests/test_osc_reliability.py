@@ -88,7 +88,7 @@ def random_datagram(rng: random.Random, addresses: list[str]) -> bytes:
 
 
 def slot_state(engine: Engine) -> dict:
-    return {slot: (engine.grid(slot).codes.copy(), dict(engine.grid(slot).blends), engine.history(slot)) for slot in engine.slots()}
+    return {slot: (engine.grid(slot).codes.copy(), dict(engine.grid(slot).blends), engine.edit_history(slot)) for slot in engine.slots()}
 
 
 def test_random_and_malformed_datagrams_leave_the_engine_serving_and_slots_unchanged(engine, server, caplog):
@@ -142,7 +142,7 @@ def test_concurrent_editors_end_in_a_consistent_grid_whose_history_replays(engin
             replayed[level, column] = code
     assert np.array_equal(replayed, final.codes)
     # and the undo history walks back to the original and forward again to the same final grid
-    undo_depth, redo_depth = len(engine.history("keep1")[0]), len(engine.history("keep1")[1])
+    undo_depth, redo_depth = len(engine.edit_history("keep1")[0]), len(engine.edit_history("keep1")[1])
     assert (undo_depth, redo_depth) == (edits[-1].undo_depth, edits[-1].redo_depth) and undo_depth > 0
     for _ in range(undo_depth):
         engine.undo("keep1")

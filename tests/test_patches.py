@@ -187,7 +187,7 @@ def test_pd_patch_sends_no_hidden_values_and_plays_only_generated_files_itself()
     for address in ("cell set", "model list", "model load"):
         assert f"oscformat distill {address}" in objects
     names = {r[8] for r in records if r[1] in {"floatatom", "symbolatom"}}
-    assert {"temperature", "top_k", "top_p", "seed", "duration", "level", "frame", "index", "start", "end", "weight", "slot", "loaded"} <= names
+    assert {"temperature", "top_k", "top_p", "seed", "duration", "one_shot", "level", "frame", "index", "start", "end", "weight", "slot", "loaded", "seconds"} <= names
 
 
 def test_every_address_either_patch_sends_is_an_engine_address():
@@ -197,6 +197,7 @@ def test_every_address_either_patch_sends_is_an_engine_address():
     for used in (pd_addresses, max_addresses):
         assert {"/distill/subscribe", "/distill/generate", "/distill/encode", "/distill/swap", "/distill/blend",
                 "/distill/undo", "/distill/redo", "/distill/health", "/distill/play"} <= used
+        assert {"/distill/reimagine", "/distill/continue", "/distill/vary"} <= used
         assert used <= KNOWN_ADDRESSES, used - KNOWN_ADDRESSES
     assert {f"/distill/param/{name}" for name in ("temperature", "top_k", "top_p", "seed", "duration")} <= pd_addresses & max_addresses
 
@@ -259,6 +260,34 @@ def test_real_pd_loads_the_patch_subscribes_generates_and_reads_the_returned_fil
     assert "distill-loaded: 12345" in output, output
     assert "distill-error: /distill/param/top_k" in output, output
     assert "couldn't create" not in output and "error" not in output.lower().replace("distill-error:", ""), output
+
+
+@pytest.mark.skipif(shutil.which("pd") is None, reason="Pure Data (`pd`, Debian package puredata-core) is not installed")
+def test_real_pd_sends_the_variations_of_the_chosen_slot(tmp_path):
+    """Section 12's bangs (through their receives) send /distill/reimagine, /distill/continue and /distill/vary
+    for the chosen slot with the values in its boxes, as floats that the engine takes for whole numbers."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.settimeout(10)
+    patch = PD_PATCH.read_text().replace("connect 127.0.0.1 9000", f"connect 127.0.0.1 {listener.getsockname()[1]}")
+    patch = patch.replace("netreceive -u -b 9001", f"netreceive -u -b {free_udp_port()}")
+    (tmp_path / "distill.pd").write_text(patch)
+    sends = [arg for name in ("reimagine", "continue", "vary") for arg in ("-send", f"distill-{name} bang")]
+    pd = subprocess.Popen(
+        ["pd", "-nogui", "-nosound", "-nomidi", "-stderr", *sends, "-open", str(tmp_path / "distill.pd")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        received = [OscMessage(listener.recvfrom(65536)[0]) for _ in range(4)]
+    finally:
+        pd.terminate()
+        output = pd.communicate(timeout=10)[0]
+        listener.close()
+    assert [(m.address, m.params) for m in received[1:]] == [
+        ("/distill/reimagine", ["A", 0.0, 21.0]), ("/distill/continue", ["A", 2.0]), ("/distill/vary", ["A", "timbre"]),
+    ]
+    assert all(m.address in KNOWN_ADDRESSES for m in received)
+    assert "couldn't create" not in output and "error" not in output.lower(), output
 
 
 @pytest.mark.skipif(shutil.which("pd") is None, reason="Pure Data (`pd`, Debian package puredata-core) is not installed")

@@ -8,6 +8,7 @@ from textual.app import App, ComposeResult
 from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
 
 from engine.osc.client import OscClient
+from engine.osc.messages import decode
 from tui.app import DistillApp
 from tui.widgets.code_grid import TICK_SPACING, CodeGrid, code_colour, tick_step
 
@@ -182,6 +183,20 @@ async def test_decode_play_and_preview_the_code_under_the_cursor(served_engine, 
         assert len(clips) == 1 and audio.played[1][0] == sf.info(clips[0]).frames
 
 
+async def test_the_grid_times_columns_at_the_rate_the_engine_announces(served_engine):
+    engine, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_codes(pilot)
+        assert screen.grid.seconds(86) == 86 * engine.model.samples_per_column / engine.model.sample_rate
+
+        # a model of half the hop (or downsample) announces twice the columns per second
+        record, _ = decode("/distill/model/loaded", ["other", 3, 64, 44100, 0, engine.model.samples_per_column // 2])
+        app.state.apply(record)
+        screen.engine_message(record, None)
+        assert screen.grid.seconds(86) == 86 * (engine.model.samples_per_column // 2) / 44100
+
+
 class GridAlone(App):
     """The widget on its own, with a long synthetic grid (no engine)."""
 
@@ -260,3 +275,29 @@ def test_snapshot_of_a_grid_with_cursor_and_selection(snap_compare, size, served
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_r_reimagines_the_selection_and_c_continues_the_slot_into_a_new_one(served_engine, sound_folder):
+    engine, server, _ = served_engine
+    engine.set_param("duration", 0.5)
+    engine.encode("A", str(sound_folder / "pad_1.wav")).result()
+    before = engine.grid("A").codes.copy()  # [L, F]
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_codes(pilot)
+        grid = screen.grid
+        await wait_for(pilot, lambda: mirrors(grid, engine, "A"), what="slot A")
+        await pilot.press("a", "down", "shift+right", "shift+right", "shift+down")  # Timbre and Detail of frames 0-2
+        await pilot.press("r")
+        await wait_for(pilot, lambda: engine.edit_history("A")[0] and mirrors(grid, engine, "A"), what="the reimagined cells")
+        after = engine.grid("A").codes
+        assert np.array_equal(after[0], before[0]) and np.array_equal(after[1:, 3:], before[1:, 3:])  # kept as it was
+        assert "Timbre" in engine.edit_history("A")[0][-1] and "undo 1" in info(screen)
+        await wait_for(pilot, lambda: "with seed" in str(screen.query_one("#codes-activity").render()), what="the seed")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: np.array_equal(grid.grids["A"], before), what="the undone reimagining")
+
+        await pilot.press("c")
+        await wait_for(pilot, lambda: "B" in engine.slots() and mirrors(grid, engine, "B"), what="the continuation in slot B")
+        assert engine.grid("B").columns > before.shape[1] and np.array_equal(engine.grid("B").codes[:, : before.shape[1]], before)
+        await wait_for(pilot, lambda: "into slot B" in str(screen.query_one("#codes-activity").render()), what="the report")

@@ -227,3 +227,18 @@ def test_generate_snapshot(snap_compare, size, served_engine):
         hide_port(app)
 
     assert snap_compare(app, terminal_size=size, run_before=presets_arrived)
+
+
+async def test_o_switches_one_shots_on_and_off_and_the_sampling_box_says_so(served_engine):
+    engine, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_generate(pilot, app)
+        sampling = app.screen.query_one("#sampling")
+        assert "fixed length" in sampling.border_title
+        await pilot.press("o")
+        await wait_for(pilot, lambda: engine.params.one_shot == 1 and "one-shots" in sampling.border_title, what="one-shots on")
+        set_param(server, "one_shot", 0)  # another client switches them off: the title follows
+        await wait_for(pilot, lambda: "fixed length" in sampling.border_title, what="one-shots off")
+        await pilot.press("o")
+        await wait_for(pilot, lambda: engine.params.one_shot == 1, what="one-shots on again")

@@ -19,7 +19,8 @@ class FakeAudio:
 
     def __init__(self):
         self.played: list[tuple[int, int, float]] = []  # (samples, rate, gain) per sound played
-        self.voices: list[tuple[int, float]] = []  # (samples, gain) per voice started (notes)
+        self.voices: list[list] = []  # [samples so far, gain] per voice started (notes), numbered from 1
+        self.complete: set[int] = set()  # voices that have all their samples (a streamed voice grows first)
         self.released: list[tuple[int, float]] = []  # (voice, seconds) per voice released
         self.stops = 0
         self.available = True
@@ -28,9 +29,16 @@ class FakeAudio:
     def play(self, audio, sample_rate, gain=1.0):
         self.played.append((len(audio), sample_rate, gain))
 
-    def start(self, audio, gain=1.0):
-        self.voices.append((len(audio), gain))
+    def start(self, audio, gain=1.0, *, more=False):
+        self.voices.append([len(audio), gain])
+        if not more:
+            self.complete.add(len(self.voices))
         return len(self.voices)  # the voice number
+
+    def extend(self, voice, audio, *, last=False):
+        self.voices[voice - 1][0] += len(audio)
+        if last:
+            self.complete.add(voice)
 
     def release(self, voice, seconds):
         self.released.append((voice, seconds))

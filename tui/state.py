@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.events import ParamChanged
-from engine.osc.messages import LoadedModel
+from engine.osc.messages import AnnouncedModel
 
 
 @dataclass
@@ -17,13 +17,13 @@ class EngineState:
     """The engine's loaded model and sampling parameters as last announced."""
 
     connected: bool = False
-    model: LoadedModel | None = None
+    model: AnnouncedModel | None = None
     params: dict[str, float | int] = field(default_factory=dict)
 
     def apply(self, record) -> bool:
         """Take in one engine message (a record of `engine.osc.messages`); True when it changed this state."""
         match record:
-            case LoadedModel():
+            case AnnouncedModel():
                 self.model = record
             case ParamChanged(name, value):
                 self.params[name] = value

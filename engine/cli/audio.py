@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 
 from engine.audio.playback import output_devices
+from engine.cli.options import show_help
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `audio` command and its actions."""
     parser = subparsers.add_parser("audio", help="sound output devices", description=__doc__)
-    parser.set_defaults(func=lambda args: _print_help(parser))
+    parser.set_defaults(func=lambda args: show_help(parser))
     actions = parser.add_subparsers(dest="audio_command", metavar="ACTION")
     action = actions.add_parser("devices", help="list the output devices --audio-device accepts")
     action.set_defaults(func=list_devices)
@@ -27,8 +28,3 @@ def list_devices(args: argparse.Namespace) -> int:
         print(f"{mark} {device.name}  ({device.host}, {device.channels} channels, {device.sample_rate} Hz)")
     print("* the default; --audio-device takes a name above, or none for no sound")
     return 0
-
-
-def _print_help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2

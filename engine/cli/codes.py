@@ -349,7 +349,7 @@ def _drawing(args: argparse.Namespace, grid: CodeGrid):
 def run_undo_redo(args: argparse.Namespace) -> int:
     """Undo or redo the last edit of a grid file."""
     slots, name = _open(args.file)
-    undo, redo = slots.history(name)
+    undo, redo = slots.edit_history(name)
     if args.codes_command == "undo":
         slots.undo(name)  # raises when there is nothing to undo, before undo[-1] is read
         done = undo[-1]
@@ -357,7 +357,7 @@ def run_undo_redo(args: argparse.Namespace) -> int:
         slots.redo(name)
         done = redo[0]
     slots.save(name, args.file)
-    undo, redo = slots.history(name)
+    undo, redo = slots.edit_history(name)
     print(f"{args.codes_command}: {done}; {len(undo)} edit(s) to undo, {len(redo)} to redo -> {args.file}")
     return 0
 
@@ -384,7 +384,7 @@ def _load_into(slots: Slots, path: Path, first: str) -> str:
 def _save_and_report(slots: Slots, name: str, path: Path) -> int:
     """Write slot `name` to `path` and print its last edit."""
     slots.save(name, path)
-    undo, _ = slots.history(name)
+    undo, _ = slots.edit_history(name)
     print(f"{undo[-1] if undo else 'nothing changed'} -> {path}")
     return 0
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from engine.cli.options import show_help
 from engine.errors import LibraryError
 from engine.library import Library, ModelEntry
 from engine.model_health import ModelHealth
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "models", help="list, search and manage the models in the library", description=__doc__
     )
-    parser.set_defaults(func=lambda args: _print_help(parser))
+    parser.set_defaults(func=lambda args: show_help(parser))
     actions = parser.add_subparsers(dest="models_command", metavar="ACTION")
 
     action = actions.add_parser("list", help="list every model in the library")
@@ -302,8 +303,3 @@ def _or_dash(value: object) -> str:
 def _warn_problems(library: Library) -> None:
     for reason in library.problems().values():
         print(f"warning: {reason}", file=sys.stderr)
-
-
-def _print_help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2

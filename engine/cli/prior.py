@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 from engine.cli.options import add_device_option
 
@@ -28,17 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_train_prior(args: argparse.Namespace) -> int:
     """Train until the budget is spent; Ctrl-C (or SIGTERM) stops cleanly and saves the best prior so far."""
     from engine.cli.prior_display import PriorDisplay
-    from engine.cli.train_display import console, stop_on_signals
+    from engine.cli.train_display import console, run_until_stopped
     from engine.prior.train import PriorTrainRequest, train_prior
 
     request = PriorTrainRequest(
         model=args.model, epochs=args.epochs, minutes=args.minutes, device=args.device, resume=args.resume,
         restart=args.restart, seed=args.seed, context=args.context, d_model=args.d_model, n_layers=args.layers,
     )
-    display = PriorDisplay(console())
-    try:
-        with stop_on_signals(display.console, "the best prior so far") as stop:
-            train_prior(request, on_event=display, stop=stop)
-    finally:
-        display.close()
+    run_until_stopped(PriorDisplay(console()), "the best prior so far", partial(train_prior, request))
     return 0

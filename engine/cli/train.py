@@ -3,9 +3,35 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from engine.cli.options import add_device_option
+from engine.errors import DistillError
+from engine.limits import MAX_TRAIN_MINUTES
+from engine.model.config import DEFAULT_MINUTES, ModelConfig, codebook_size_rule, level_labels
+from engine.training.runs import TRAIN_OPTION_RANGES, ZERO_MEANS, check_train_option, train_option_range
+
+
+def option_type(key: str, auto: bool = False) -> Callable[[str], int | float | None]:
+    """An argparse type for training option `key`, held to its range in TRAIN_OPTION_RANGES; `auto` also takes "auto" (None)."""
+
+    whole = TRAIN_OPTION_RANGES[key][0]
+    rule = train_option_range(key, zero=False, kind="a whole number" if whole else "a number") + (", or auto" if auto else "")
+
+    def parse(text: str) -> int | float | None:
+        if auto and text == "auto":
+            return None
+        try:
+            value = check_train_option(key, float(text))
+        except (ValueError, DistillError) as error:
+            raise argparse.ArgumentTypeError(f"must be {rule}, not {text!r}") from error
+        if value == 0 and key in ZERO_MEANS:  # OSC's 0 ("adapt") is "auto" or leaving the option out here
+            raise argparse.ArgumentTypeError(f"must be {rule}, not {text!r}")
+        return value
+
+    return parse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,14 +43,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("dataset", type=Path, metavar="FOLDER", help="folder of sound files, searched with its sub-folders (nothing in it is changed)")
     p.add_argument("--name", required=True, help="the model's name in the library (letters, digits, - _ .; case is ignored)")
-    p.add_argument("--levels", type=int, default=3, choices=(2, 3, 4), help="rows of codes from coarse to fine (default 3: Structure, Timbre, Detail)")
-    p.add_argument("--codebook-dim", type=int, default=128, metavar="D", help="detail held by each code (default 128; rarely worth changing)")
-    p.add_argument("--codebook-size", default="auto", choices=("auto", "64", "128", "256"), help="how many different codes each row has (auto: 64 up to 20 files, 128 up to 100, 256 above)")
-    p.add_argument("--commitment-weight", type=float, default=0.25, metavar="W", help="how firmly sounds are held to the codes (default 0.25; lower it when `distill health` reports unused codes)")
-    p.add_argument("--hidden", type=int, default=256, metavar="C", help="model size (default 256; smaller trains faster and sounds coarser)")
+    m = ModelConfig
+    low, high = (int(bound) for bound in TRAIN_OPTION_RANGES["levels"][1:])
+    p.add_argument("--levels", type=int, default=m.levels, choices=range(low, high + 1), help=f"rows of codes from coarse to fine (default {m.levels}: {', '.join(level_labels(m.levels))})")
+    p.add_argument("--codebook-dim", type=option_type("codebook_dim"), default=m.codebook_dim, metavar="D", help=f"detail held by each code, {train_option_range('codebook_dim')} (default {m.codebook_dim}; rarely worth changing)")
+    p.add_argument("--codebook-size", type=option_type("codebook_size", auto=True), default=None, metavar="N", help=f"how many different codes each row has, {train_option_range('codebook_size', zero=False)} (default: adapt to the sounds, {codebook_size_rule()})")
+    p.add_argument("--commitment-weight", type=option_type("commitment_weight"), default=m.commitment_weight, metavar="W", help=f"how firmly sounds are held to the codes, {train_option_range('commitment_weight')} (default {m.commitment_weight:g}; lower it when `distill health` reports unused codes)")
+    p.add_argument("--hidden", type=option_type("hidden"), default=m.hidden, metavar="C", help=f"model size, {train_option_range('hidden')} (default {m.hidden}; smaller trains faster and sounds coarser)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=int, metavar="N", help="train for N passes over the sounds")
-    budget.add_argument("--minutes", type=float, metavar="M", help="train for M minutes (default 10)")
+    budget.add_argument("--minutes", type=float, metavar="M", help=f"train for M minutes, at most {MAX_TRAIN_MINUTES} (default {DEFAULT_MINUTES:g})")
     add_device_option(p, "training")
     p.add_argument("--resume", action="store_true", help="continue an interrupted (or finished) run of this name")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed: on the CPU the same seed and sounds give the same model (default 0)")
@@ -39,22 +67,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train until the budget is spent; Ctrl-C (or SIGTERM) stops cleanly and saves the best weights so far."""
-    from engine.cli.train_display import TrainDisplay, console, stop_on_signals
+    from engine.cli.train_display import TrainDisplay, console, run_until_stopped
     from engine.training.trainer import TrainRequest, train
 
     request = TrainRequest(
         dataset=args.dataset, name=args.name, levels=args.levels, codebook_dim=args.codebook_dim,
-        codebook_size=None if args.codebook_size == "auto" else int(args.codebook_size),
+        codebook_size=args.codebook_size,
         commitment_weight=args.commitment_weight, hidden=args.hidden, epochs=args.epochs, minutes=args.minutes,
         device=args.device, resume=args.resume, seed=args.seed, description=args.description,
         waveform_head=args.waveform_head,
     )
-    display = TrainDisplay(console())
-    try:
-        with stop_on_signals(display.console, "the best weights so far") as stop:
-            train(request, on_event=display, stop=stop)
-    finally:
-        display.close()
+    run_until_stopped(TrainDisplay(console()), "the best weights so far", partial(train, request))
     return 0
 
 

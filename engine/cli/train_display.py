@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from typing import Iterator
+from typing import Callable, Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -38,6 +38,16 @@ def stop_on_signals(console: Console, saved: str) -> Iterator[threading.Event]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def run_until_stopped(display: EpochDisplay, saved: str, job: Callable[..., object]) -> None:
+    """Run `job(on_event=display, stop=...)` until its budget is spent or Ctrl-C / SIGTERM stops it cleanly
+    (saving `saved`), then close `display`."""
+    try:
+        with stop_on_signals(display.console, saved) as stop:
+            job(on_event=display, stop=stop)
+    finally:
+        display.close()
 
 
 class EpochDisplay:

@@ -137,7 +137,7 @@ def preview_wave(loaded: LoadedModel, level: Level, index: int, seconds: float =
     context = typical_codes(loaded)
     codes = [index if other == level else context[other] for other in range(cfg.levels)]
     vector = sum(books[other, code] for other, code in enumerate(codes))  # [D]
-    columns = max(1, round(seconds * loaded.mel.sample_rate / (loaded.mel.hop_length * cfg.downsample)))
+    columns = max(1, round(seconds * loaded.mel.sample_rate / loaded.samples_per_column))
     log_mel = model.decode(vector[None, :, None].expand(1, -1, columns))[0, 0]  # [M, columns * downsample]
     inversion = InversionSettings()
     wave = invert(loaded, log_mel, inversion).cpu().numpy()  # [N]

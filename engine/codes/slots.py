@@ -144,7 +144,7 @@ class Slots:
         with self._lock:
             return self._get(name).grid
 
-    def history(self, name: str) -> tuple[list[str], list[str]]:
+    def edit_history(self, name: str) -> tuple[list[str], list[str]]:
         """Descriptions of the edits that can be undone (oldest first) and redone (next first)."""
         with self._lock:
             editable = self._get(name)

@@ -68,13 +68,20 @@ def reimagine(
     return grid.with_cells(drawn.numpy(), blends)
 
 
-def continue_codes(grid: CodeGrid, prior: CodePrior, seconds: float, from_column: int | None, settings: GenerationSettings, seed: int) -> CodeGrid:
-    """The first `from_column` columns of `grid` (default all), then `seconds` more drawn by `prior`."""
+def check_continuation(grid: CodeGrid, seconds: float, from_column: int | None) -> int:
+    """The column a continuation of `grid` starts after (`from_column`, default all), or CodeEditError when it
+    or `seconds` is out of range."""
     from_column = grid.columns if from_column is None else from_column
     if isinstance(from_column, bool) or not isinstance(from_column, (int, np.integer)) or not 1 <= from_column <= grid.columns:
         raise CodeEditError(f"a continuation starts after column 1 to {grid.columns} of {grid.source}, not {from_column!r}")
-    if not 0 < seconds <= MAX_DURATION_S:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds <= MAX_DURATION_S:
         raise CodeEditError(f"a continuation lasts more than 0 and at most {MAX_DURATION_S:g} seconds, not {seconds!r}")
+    return int(from_column)
+
+
+def continue_codes(grid: CodeGrid, prior: CodePrior, seconds: float, from_column: int | None, settings: GenerationSettings, seed: int) -> CodeGrid:
+    """The first `from_column` columns of `grid` (default all), then `seconds` more drawn by `prior`."""
+    from_column = check_continuation(grid, seconds, from_column)
     new_columns = max(1, round(seconds / grid.column_seconds))
     prompt = torch.from_numpy(grid.codes[:, :from_column].copy())[None]  # [1, L, from_column]
     drawn = prior.generate(

@@ -46,7 +46,7 @@ from engine.prior.bundle import PRIOR_PREFIX, load_prior
 from engine.prior.model import CodePrior
 from engine.store import GenerationRecord, History
 
-MAX_COUNT = 1000
+MAX_GENERATE_COUNT = 1000  # sounds one `distill generate --count N` writes at most (the TUI asks for fewer a press)
 GPU_BATCH = 16  # sounds the prior draws at once on a GPU (a batch costs about what one sound does there)
 
 
@@ -81,8 +81,8 @@ def generate_files(
     single sound, a file path whose extension is the export format. `device`: auto, cpu or cuda; on CUDA
     the prior draws up to GPU_BATCH sounds at once. Returns the history records in order.
     """
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
-        raise InvalidSettings(f"count must be a whole number from 1 to {MAX_COUNT}, not {count}")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_GENERATE_COUNT:
+        raise InvalidSettings(f"count must be a whole number from 1 to {MAX_GENERATE_COUNT}, not {count}")
     check_seed(seed)
     check_seed(seed + count - 1)
     target = _output_target(out, export.format, count)

@@ -20,7 +20,7 @@ from engine.errors import DistillError
 from engine.records import JsonRecord
 
 MAX_DURATION_S = 600.0  # ten minutes: ~12,900 code frames, ~2 minutes of CPU time at the measured speed
-MAX_SEED = 2**63 - 1  # the history stores seeds as SQLite integers (signed 64-bit)
+MAX_HISTORY_SEED = 2**63 - 1  # the history stores seeds as SQLite integers (signed 64-bit)
 FORMATS = ("wav", "flac", "ogg", "mp3", "aiff")
 FORMAT_EXTENSIONS = {"wav": (".wav",), "flac": (".flac",), "ogg": (".ogg",), "mp3": (".mp3",), "aiff": (".aiff", ".aif")}
 BIT_DEPTHS = (16, 24, 32)  # 32 is float in WAV; FLAC stops at 24; OGG and MP3 ignore the depth
@@ -142,9 +142,9 @@ def extension_list() -> str:
 
 
 def check_seed(seed: int) -> int:
-    """`seed` if it is a whole number from 0 to MAX_SEED, else InvalidSettings."""
-    if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
-        raise InvalidSettings(f"seed must be a whole number from 0 to {MAX_SEED}, not {seed}")
+    """`seed` if it is a whole number from 0 to MAX_HISTORY_SEED, else InvalidSettings."""
+    if not _is_int(seed) or not 0 <= seed <= MAX_HISTORY_SEED:
+        raise InvalidSettings(f"seed must be a whole number from 0 to {MAX_HISTORY_SEED}, not {seed}")
     return seed
 
 

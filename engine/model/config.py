@@ -75,13 +75,23 @@ class TrainConfig(JsonRecord):
     waveform_head: bool = False  # also train the experimental waveform head (opt-in; see engine/training/vocoder.py)
 
 
+DEFAULT_MINUTES = 10.0  # training budget when neither epochs nor minutes are given
+CODEBOOK_SIZE_STEPS = ((20, 64), (100, 128))  # (up to this many files, codes); more files: LARGE_CODEBOOK_SIZE
+LARGE_CODEBOOK_SIZE = 256
+
+
 def codebook_size_for(file_count: int) -> int:
-    """VQVAE-02: 64 codes for <= 20 files, 128 for <= 100, 256 above."""
-    if file_count <= 20:
-        return 64
-    if file_count <= 100:
-        return 128
-    return 256
+    """VQVAE-02: 64 codes for <= 20 files, 128 for <= 100, 256 above (CODEBOOK_SIZE_STEPS)."""
+    for most_files, size in CODEBOOK_SIZE_STEPS:
+        if file_count <= most_files:
+            return size
+    return LARGE_CODEBOOK_SIZE
+
+
+def codebook_size_rule() -> str:
+    """How the codebook size adapts to a dataset, in words ("64 up to 20 files, 128 up to 100, 256 above")."""
+    steps = [f"{size} up to {files}" + (" files" if i == 0 else "") for i, (files, size) in enumerate(CODEBOOK_SIZE_STEPS)]
+    return ", ".join(steps) + f", {LARGE_CODEBOOK_SIZE} above"
 
 
 def dead_code_threshold_for(codebook_size: int, vectors_per_batch: int) -> float:
@@ -96,11 +106,11 @@ def dead_code_threshold_for(codebook_size: int, vectors_per_batch: int) -> float
 def adaptive_config(
     file_count: int,
     *,
-    levels: int = 3,
-    codebook_dim: int = 128,
+    levels: int = ModelConfig.levels,
+    codebook_dim: int = ModelConfig.codebook_dim,
     codebook_size: int | None = None,
-    commitment_weight: float = 0.25,
-    hidden: int = 256,
+    commitment_weight: float = ModelConfig.commitment_weight,
+    hidden: int = ModelConfig.hidden,
     train: TrainConfig | None = None,
 ) -> tuple[ModelConfig, TrainConfig]:
     """Model and training defaults for a dataset of `file_count` usable files."""

@@ -51,6 +51,11 @@ class LoadedModel:
         return self.metadata.get("model_id") or weights_id(self.tensors)
 
     @property
+    def samples_per_column(self) -> int:
+        """Audio samples one code column stands for (mel hop x the model's downsample)."""
+        return self.mel.hop_length * self.model.cfg.downsample
+
+    @property
     def name(self) -> str:
         """The model's name (falls back to the file name)."""
         return self.metadata.get("name") or self.path.stem

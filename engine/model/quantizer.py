@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
 from torch import Tensor, nn
 from vector_quantize_pytorch import ResidualVQ
 
@@ -43,7 +42,11 @@ class Quantizer(nn.Module):
 
     @property
     def initialised(self) -> bool:
-        """True once k-means has seeded every level's codebook."""
+        """True once k-means has seeded every level's codebook.
+
+        `_codebook.initted` is a private buffer of vector-quantize-pytorch (pinned in requirements.lock; saved in
+        model files as `...layers.N._codebook.initted`); tests/test_vqvae.py fails loudly if an upgrade changes it.
+        """
         return all(bool(layer._codebook.initted) for layer in self.rvq.layers)
 
     def forward(self, z: Tensor, mask: Tensor | None = None) -> Quantized:
@@ -65,18 +68,3 @@ class Quantizer(nn.Module):
     def from_indices(self, indices: Tensor) -> Tensor:
         """The quantized output for `indices` [B, L, F] -> [B, D, F]."""
         return self.rvq.get_output_from_indices(indices.transpose(1, 2)).transpose(1, 2)
-
-    def nearest_indices(self, embeddings: Tensor) -> Tensor:
-        """Greedy residual re-quantization of per-level embeddings [B, L, D, F] -> indices [B, L, F].
-
-        Used to show which codes a blended (off-codebook) embedding is closest to.
-        """
-        books = self.codebooks()  # [L, K, D]
-        residual = embeddings.sum(dim=1).transpose(1, 2)  # [B, F, D]
-        chosen = []
-        for level in range(self.levels):
-            distances = torch.cdist(residual, books[level].unsqueeze(0).expand(residual.shape[0], -1, -1))
-            index = distances.argmin(dim=-1)  # [B, F]
-            residual = residual - books[level][index]
-            chosen.append(index)
-        return torch.stack(chosen, dim=1)

@@ -24,7 +24,7 @@ def limits_markdown() -> str:
         ("Bundles nested in bundles", f"{MAX_BUNDLE_DEPTH} deep", "the whole datagram is refused"),
         ("Bundle element sizes", "positive, a multiple of 4, inside the bundle", "the whole datagram is refused"),
         ("Requests of one client waiting for the request worker", MAX_QUEUED_PER_CLIENT, "further requests are refused until some have run"),
-        ("Jobs of one client waiting or running (load, generate, replay, encode, decode, preview, play, train defaults)", MAX_JOBS_PER_CLIENT, "further jobs are refused until one ends"),
+        ("Jobs of one client waiting or running (load, generate, replay, encode, decode, preview, play, train defaults, reimagine, continue)", MAX_JOBS_PER_CLIENT, "further jobs are refused until one ends"),
         ("Reply bytes to one datagram, all its messages together", MAX_REPLY_BYTES_PER_DATAGRAM, "later replies are dropped and one `/distill/error` says so"),
         ("Bytes of one list message", MAX_REPLY_BYTES, "lists are split into pages"),
         ("Bytes of a request's tag (`tag:` included)", MAX_TAG_BYTES, "the request is refused"),

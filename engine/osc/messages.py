@@ -21,9 +21,10 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from engine.events import (
+    Continued,
     Decoded,
     Encoded,
-    Event,
+    EngineEvent,
     Generated,
     GridEdited,
     JobFailed,
@@ -41,10 +42,10 @@ from engine.events import (
     Previewed,
     PriorTrainProgress,
     TrainDefaults,
-    TrainDone,
+    TrainJobDone,
+    TrainJobStarted,
     TrainOptionChanged,
     TrainProgress,
-    TrainStarted,
 )
 from engine.model.config import level_labels
 from engine.osc.args import Arg, ArgumentError, Item, Rest, accepts, build, parse, spec_text
@@ -93,19 +94,26 @@ class Unsubscribed:
 
 
 @dataclass(frozen=True)
-class LoadedModel:
-    """The loaded model as `/distill/model/loaded` tells it (`ModelLoaded` on the wire)."""
+class AnnouncedModel:
+    """The loaded model as `/distill/model/loaded` announces it to clients (the wire form of the event `ModelLoaded`;
+    the engine's own loaded weights are `engine.model.persist.LoadedModel`)."""
 
     name: str
     levels: int
     codebook_size: int
     sample_rate: int
     has_prior: bool
+    samples_per_column: int  # audio samples per code column (grid times: column x samples_per_column / sample_rate)
 
     @classmethod
-    def of(cls, info: ModelInfo) -> LoadedModel:
+    def of(cls, info: ModelInfo) -> AnnouncedModel:
         """The record of an engine's `ModelInfo`."""
-        return cls(info.name, info.levels, info.codebook_size, info.sample_rate, info.has_prior)
+        return cls(info.name, info.levels, info.codebook_size, info.sample_rate, info.has_prior, info.samples_per_column)
+
+    @property
+    def columns_per_second(self) -> float:
+        """Code columns per second of audio."""
+        return self.sample_rate / self.samples_per_column
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -226,6 +234,22 @@ class Edited:
     slot: str
     undo_depth: int
     redo_depth: int
+
+
+@dataclass(frozen=True)
+class ReimaginedSeed:
+    """A region of a slot was redrawn with `seed` (its cells came just before, as for any edit)."""
+
+    slot: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class Varying:
+    """Notes play variations of `kind` of `slot` ("off", with no kind: notes play generations)."""
+
+    slot: str
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -389,7 +413,7 @@ WIRES: tuple[Wire, ...] = (
     Wire(HelpEntry, "/distill/help", (_a("address", "s"), _a("spec", "s"), _a("description", "s"))),
     Wire(Subscribed, "/distill/subscribed", (_a("port", "i"),)),
     Wire(Unsubscribed, "/distill/unsubscribed", (_a("port", "i"),)),
-    Wire(LoadedModel, "/distill/model/loaded", (_a("name", "s"), _a("levels", "i"), _a("codebook_size", "i"), _a("sample_rate", "i"), _a("has_prior", "bool"))),
+    Wire(AnnouncedModel, "/distill/model/loaded", (_a("name", "s"), _a("levels", "i"), _a("codebook_size", "i"), _a("sample_rate", "i"), _a("has_prior", "bool"), _a("samples_per_column", "i"))),
     Wire(ModelNames, "/distill/model/{kind}", (Rest(_a("names", "s")),), ("list", "search")),
     Wire(ModelNamesEnd, "/distill/model/{kind}/end", (_a("count", "i"),), ("list", "search")),
     Wire(ModelFact, "/distill/model/info", (_a("name", "s"), _a("key", "s"), _a("value", "v"))),
@@ -415,6 +439,9 @@ WIRES: tuple[Wire, ...] = (
     Wire(GridCodes, "/distill/grid", (_a("slot", "s"), _a("level", "i"), _a("first_frame", "i"), Rest(_a("codes", "i")))),
     Wire(BlendedRuns, "/distill/grid/blended", (_a("slot", "s"), _a("first_index", "i"), Rest(_a("values", "i")))),
     Wire(Edited, "/distill/edited", (_a("slot", "s"), _a("undo_depth", "i"), _a("redo_depth", "i"))),
+    Wire(ReimaginedSeed, "/distill/reimagined", (_a("slot", "s"), _a("seed", "i"))),
+    Wire(Continued, "/distill/continued", (_a("source", "s"), _a("slot", "s"), _a("frames", "i"), _a("seed", "i"))),
+    Wire(Varying, "/distill/vary", (_a("slot", "s"), _a("kind", "s"))),
     Wire(SlotNames, "/distill/slots", (Rest(_a("slots", "s")),)),
     Wire(Decoded, "/distill/decoded", (_a("slot", "s"), _a("path", "path"))),
     Wire(Previewed, "/distill/previewed", (_a("level", "i"), _a("index", "i"), _a("path", "path"))),
@@ -426,7 +453,7 @@ WIRES: tuple[Wire, ...] = (
     Wire(JobProgress, "/distill/job/progress", (_a("job", "s"), _a("fraction", "f"), _a("message", "s"))),
     Wire(TrainOptionChanged, "/distill/train/option", (_a("key", "s"), _a("value", "n"))),
     Wire(TrainDefaults, "/distill/train/defaults", (_a("dataset", "s"), _a("files", "i"))),
-    Wire(TrainStarted, "/distill/{job}/started", (_a("name", "s"),), TRAIN_JOBS),
+    Wire(TrainJobStarted, "/distill/{job}/started", (_a("name", "s"),), TRAIN_JOBS),
     Wire(
         TrainEpoch, "/distill/train/progress",
         (_a("epoch", "i"), _a("loss", "f"), _a("seconds", "f"), _a("val_l1", "f"), _a("fraction", "f"), _a("best", "bool"), _a("phase", "s")),
@@ -440,7 +467,7 @@ WIRES: tuple[Wire, ...] = (
     ),
     Wire(PriorLevel, "/distill/prior/train/level", (_a("epoch", "i"), _a("level", "i"), _a("label", "s"), _a("train_perplexity", "f"), _a("val_perplexity", "f"))),
     Wire(PriorWarning, "/distill/prior/train/warning", (_a("message", "s"),)),
-    Wire(TrainDone, "/distill/{job}/done", (_a("name", "s"), _a("stopped", "bool")), TRAIN_JOBS),
+    Wire(TrainJobDone, "/distill/{job}/done", (_a("name", "s"), _a("stopped", "bool")), TRAIN_JOBS),
     Wire(TrainStopping, "/distill/{job}/stopping", (), TRAIN_JOBS),
     Wire(MidiLearning, "/distill/midi/learning", (_a("param", "s"),)),
     Wire(Noted, "/distill/noted", (_a("key", "i"), _a("velocity", "i"), _a("sounded", "bool"))),
@@ -524,13 +551,13 @@ def _outgoing(kind: str, value):
 # -- what events say, and lists in pages ---------------------------------------------------------------------
 
 
-def event_records(event: Event) -> list:
+def event_records(event: EngineEvent) -> list:
     """The records that tell subscribers about `event`, in the order they are sent."""
     match event:
         case GridEdited(slot, cells, undo_depth, redo_depth, blended):
             return [*grid_pages(slot, cells), *blended_pages(slot, blended), Edited(slot, undo_depth, redo_depth)]
         case ModelLoaded(info):
-            return [LoadedModel.of(info)]
+            return [AnnouncedModel.of(info)]
         case JobFailed(job, message):
             return [Error(f"/distill/{job}", message)]
         case TrainProgress():

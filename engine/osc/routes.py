@@ -13,11 +13,13 @@ from dataclasses import asdict, dataclass
 
 from engine import __version__
 from engine.errors import DistillError
-from engine.events import PARAM_NAMES, ModelDeleted, ModelRenamed, NoteSettingsChanged, ParamChanged, PresetDeleted, PresetSaved, TrainOptionChanged, TrainStarted
-from engine.limits import MAX_DESCRIPTION_CHARS, MAX_HISTORY_LIST, MAX_TAG_CHARS, MAX_TAGS
+from engine.events import PARAM_NAMES, ModelDeleted, ModelRenamed, NoteSettingsChanged, ParamChanged, PresetDeleted, PresetSaved, TrainJobStarted, TrainOptionChanged
+from engine.generation.settings import MAX_DURATION_S
+from engine.limits import MAX_DESCRIPTION_CHARS, MAX_HISTORY_LIST, MAX_OSC_SEED, MAX_TAG_CHARS, MAX_TAGS
 from engine.osc import messages as m
 from engine.osc.args import Arg, Item, Optional, Rest, int_or_text, spec_text
 from engine.osc.messages import BLEND_PAGE, GRID_PAGE, USAGE_PAGE
+from engine.training.runs import train_options_help
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def _subscribe(server, request, port) -> None:
     for name in PARAM_NAMES:
         server.send_to(listener, ParamChanged(name, getattr(engine.params, name)))
     if engine.model is not None:
-        server.send_to(listener, m.LoadedModel.of(engine.model))
+        server.send_to(listener, m.AnnouncedModel.of(engine.model))
 
 
 def _unsubscribe(server, request, port) -> None:
@@ -69,7 +71,7 @@ def _unsubscribe(server, request, port) -> None:
 
 def _model_load(server, request, name) -> None:
     future = request.start_job(server.engine.load_model_async, name)
-    request.when_done(future, lambda loaded: request.answer(m.LoadedModel.of(loaded.info)))
+    request.when_done(future, lambda loaded: request.answer(m.AnnouncedModel.of(loaded.info)))
 
 
 def _reply_names(request, kind: str, names: list[str]) -> None:
@@ -195,6 +197,26 @@ def _blend(server, request, slot_a, slot_b, weight, start, end, levels) -> None:
     _answer_edits(request, server.engine.blend(slot_a, slot_b, weight, start, end, levels))
 
 
+def _reimagine(server, request, slot, start, end, levels) -> None:
+    def done(reimagined) -> None:
+        _answer_edits(request, reimagined.edit)
+        request.reply(m.ReimaginedSeed(slot, reimagined.seed))
+
+    request.when_done(request.start_job(server.engine.reimagine, slot, start, end, levels), done)
+
+
+def _continue(server, request, slot, seconds, from_frame, seed) -> None:
+    from_frame = None if from_frame == 0 else from_frame
+    request.when_done(request.start_job(server.engine.continue_slot, slot, seconds, from_frame, seed), request.reply)
+
+
+def _vary(server, request, slot, kind) -> None:
+    slot = None if slot == VARY_OFF else slot
+    kind = kind or "timbre"
+    server.engine.vary(slot, kind)
+    request.reply(m.Varying(VARY_OFF, "") if slot is None else m.Varying(slot, kind))
+
+
 def _undo(server, request, slot) -> None:
     _answer_edits(request, server.engine.undo(slot))
 
@@ -259,12 +281,12 @@ def _train_defaults(server, request, dataset) -> None:
 
 def _train_start(server, request, dataset, name, minutes) -> None:
     server.engine.train_start(dataset, name, minutes)
-    request.answer(TrainStarted("train", name))
+    request.answer(TrainJobStarted("train", name))
 
 
 def _prior_train_start(server, request, model, minutes, restart) -> None:
     server.engine.prior_train_start(model, minutes, bool(restart))
-    request.answer(TrainStarted("prior/train", model))
+    request.answer(TrainJobStarted("prior/train", model))
 
 
 def _note(server, request, key, velocity) -> None:
@@ -298,13 +320,16 @@ def _stop_training(job: str) -> Callable:
 # -- the table ----------------------------------------------------------------------------------------------
 
 SLOT = Arg("slot", "slot")
-PARAM_KINDS = {"temperature": "f", "top_k": "i", "top_p": "f", "seed": "i", "duration": "f"}
+VARY_OFF = "off"  # /distill/vary's slot that turns variations off
+PARAM_KINDS = {"temperature": "f", "top_k": "i", "top_p": "f", "seed": "i", "duration": "f", "one_shot": "i"}
 PARAM_HELP = {
     "temperature": "Sampling temperature, 0 (greedy) or more.",
     "top_k": "Keep only the k likeliest codes, 0 (off) up to the codebook size.",
     "top_p": "Keep the likeliest codes up to this probability mass, above 0 up to 1 (off).",
-    "seed": "Seed of the next generation, 0 to 2147483647; advances by one after each generation without a seed.",
-    "duration": "Length of generated sounds in seconds, above 0 up to 600.",
+    "seed": f"Seed of the next generation, 0 to {MAX_OSC_SEED}; advances by one after each generation without a seed.",
+    "duration": f"Length of generated sounds in seconds, above 0 up to {MAX_DURATION_S:g}.",
+    "one_shot": "1: generated sounds end by themselves where the prior learnt its training sounds end (duration is then the "
+    "longest they last; the prior needs an end head), 0: they last duration.",
 }
 
 ROUTES: tuple[Route, ...] = (
@@ -322,7 +347,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/distill/unsubscribe", (Optional((Arg("port", "i"),)),), "Stop sending events to that port; answers /distill/unsubscribed <port>.", _unsubscribe, now=True),
     Route(
         "/distill/model/load", (Arg("name_or_path", "s"),),
-        "Load a library model or model file; answers /distill/model/loaded <name> <levels> <codebook_size> <sample_rate> <has_prior>.",
+        "Load a library model or model file; answers /distill/model/loaded <name> <levels> <codebook_size> <sample_rate> <has_prior> <samples_per_column>.",
         _model_load,
     ),
     Route(
@@ -432,6 +457,29 @@ ROUTES: tuple[Route, ...] = (
         "frames, every level; levels need the frames); answers /distill/edited.",
         _blend,
     ),
+    Route(
+        "/distill/reimagine", (SLOT, Arg("start_frame", "i"), Arg("end_frame", "i"), Rest(Arg("level", "level"))),
+        "Redraw frames [start, end) of the levels (default all) with the prior, given the frames before, with the current "
+        "temperature, top_k and top_p; the seed is the seed parameter, which then advances (set /distill/param/seed first "
+        "to draw a chosen one: the same seed on the same grid redraws the same cells). The frames after end are kept as they "
+        "were. One undoable edit: answers /distill/edited <slot> <undo_depth> <redo_depth>, then /distill/reimagined <slot> <seed>.",
+        _reimagine,
+    ),
+    Route(
+        "/distill/continue", (SLOT, Arg("seconds", "f"), Optional((Arg("from_frame", "i"),)), Optional((Arg("seed", "i"),))),
+        "The prior goes on from a slot's grid (or its first from_frame frames; 0: all of it) for seconds more (at most 600), "
+        "into a new slot: the first free of A-Z, else <slot>-1, <slot>-2, ...; the seed defaults to the seed parameter, which "
+        "then advances. Subscribers hear /distill/encoded <new_slot> <levels> <frames>; answers /distill/continued <slot> "
+        "<new_slot> <frames> <seed>.",
+        _continue,
+    ),
+    Route(
+        "/distill/vary", (SLOT, Optional((Arg("kind", "s"),))),
+        "From the next note on, every note (/distill/note, MIDI) plays a new variation of the slot: kind timbre (default: "
+        "same rhythm and envelope, new colour) or continue (the first quarter kept, the rest drawn anew), with the current "
+        "parameters; slot off: notes play generations again. Answers /distill/vary <slot> <kind> (off with an empty kind).",
+        _vary,
+    ),
     Route("/distill/undo", (SLOT,), "Undo a slot's last edit; answers /distill/edited <slot> <undo_depth> <redo_depth>.", _undo),
     Route("/distill/redo", (SLOT,), "Redo a slot's last undone edit; answers /distill/edited <slot> <undo_depth> <redo_depth>.", _redo),
     Route("/distill/slots", (), "Answers /distill/slots <slot> ... with the names of the filled slots (no names when none).", _slots),
@@ -471,10 +519,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "/distill/train/option", (Arg("key", "s"), Optional((Arg("value", "f"),))),
-        "Set a training option: levels 2-4, codebook_size 0 (adapt to the dataset) or 2-4096, codebook_dim 2-1024, "
-        "commitment_weight 0-10, hidden 8-1024, minutes 0 (default budget) to 1440, seed, waveform_head 0 or 1 (1: also learn the experimental "
-        "waveform inverter, see docs/benchmarks.md); answers /distill/train/option "
-        "<key> <value>; without a value, reports it.",
+        f"Set a training option: {train_options_help()}; answers /distill/train/option <key> <value>; without a value, reports it.",
         _train_option,
     ),
     Route("/distill/train/options", (), "Answers /distill/train/option <key> <value> for every training option.", _train_options),

@@ -44,7 +44,7 @@ from pythonosc.osc_packet import OscPacket, ParseError
 
 from engine.core import Engine
 from engine.errors import DistillError
-from engine.events import Event
+from engine.events import EngineEvent
 from engine.osc import messages as wire
 from engine.osc.args import parse as parse_args
 from engine.osc.messages import MAX_TAG_BYTES, Error
@@ -316,7 +316,7 @@ class OscServer:
         if not subscribed:
             self._send(client, data)
 
-    def _on_event(self, event: Event) -> None:
+    def _on_event(self, event: EngineEvent) -> None:
         with self._subscriptions:
             listeners = list(self._listeners)
         if not listeners:

@@ -143,7 +143,7 @@ class PriorTrainingFinished:
     notice: str = ""  # one sentence when the prior was saved elsewhere than the model file it started from, else ""
 
 
-Event = PriorTrainingStarted | PriorEpochReport | PriorTrainingFinished | SkippedFile
+PriorTrainerEvent = PriorTrainingStarted | PriorEpochReport | PriorTrainingFinished | SkippedFile
 
 
 @dataclass
@@ -473,6 +473,6 @@ class PriorTrainer(EpochLoop):
         save_prior(path, self.prior, info)
 
 
-def train_prior(request: PriorTrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None) -> PriorTrainingFinished:
+def train_prior(request: PriorTrainRequest, on_event: Callable[[PriorTrainerEvent], None] | None = None, stop: threading.Event | None = None, library: Library | None = None) -> PriorTrainingFinished:
     """Train a prior as requested and store it in the model file; see the module docstring."""
     return PriorTrainer(request, on_event, stop, library).run()

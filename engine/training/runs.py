@@ -13,7 +13,8 @@ from pathlib import Path
 
 from engine.errors import DistillError
 from engine.events import PriorLevelProgress, PriorTrainProgress, TrainProgress
-from engine.limits import MAX_SEED, MAX_TRAIN_MINUTES
+from engine.limits import MAX_OSC_SEED, MAX_TRAIN_MINUTES
+from engine.model.config import ModelConfig
 
 # Training options: (whole number?, lowest, highest); 0 is also allowed where ZERO_MEANS says what it means.
 TRAIN_OPTION_RANGES: dict[str, tuple[bool, float, float]] = {
@@ -23,8 +24,8 @@ TRAIN_OPTION_RANGES: dict[str, tuple[bool, float, float]] = {
     "commitment_weight": (False, 0.0, 10.0),
     "hidden": (True, 8, 1024),
     "minutes": (False, 0.0, MAX_TRAIN_MINUTES),
-    "seed": (True, 0, MAX_SEED),
-    "waveform_head": (True, 0, 1),  # 1: also learn the experimental waveform inverter
+    "seed": (True, 0, MAX_OSC_SEED),
+    "waveform_head": (True, 0, 1),  # 1: also learn the experimental waveform inverter (docs/benchmarks.md)
 }
 ZERO_MEANS = {"codebook_size": "adapt to the dataset", "minutes": "the default budget"}
 
@@ -37,11 +38,11 @@ class TrainOptions:
     trains the experimental waveform head (a number like the others, so Pd can set it).
     """
 
-    levels: int = 3
+    levels: int = ModelConfig.levels
     codebook_size: int = 0
-    codebook_dim: int = 128
-    commitment_weight: float = 0.25
-    hidden: int = 256
+    codebook_dim: int = ModelConfig.codebook_dim
+    commitment_weight: float = ModelConfig.commitment_weight
+    hidden: int = ModelConfig.hidden
     minutes: float = 0.0
     seed: int = 0
     waveform_head: int = 0
@@ -58,17 +59,29 @@ def check_train_key(key: str) -> str:
     return key
 
 
+def train_option_range(key: str, zero: bool = True, kind: str = "") -> str:
+    """The values training option `key` takes, in words: "from 2 to 4", "0 (adapt to the dataset) or from 2 to 4096",
+    with `kind` ("a whole number") before "from"; without `zero`, leaves out what 0 means (for front ends that say it
+    otherwise)."""
+    _, low, high = TRAIN_OPTION_RANGES[key]
+    start = f"{kind} from".strip()
+    if key not in ZERO_MEANS or not zero:
+        return f"{start} {low:g} to {high:g}"
+    if low > 0:
+        return f"0 ({ZERO_MEANS[key]}) or {start} {low:g} to {high:g}"
+    return f"{start} 0 ({ZERO_MEANS[key]}) to {high:g}"
+
+
+def train_options_help() -> str:
+    """Every training option with its range, for help texts ("levels from 2 to 4, ...")."""
+    return ", ".join(f"{key} {train_option_range(key)}" for key in TRAIN_OPTION_RANGES)
+
+
 def check_train_option(key: str, value: object) -> int | float:
     """`value` for training option `key` (an int for whole-number options), else DistillError naming the range."""
     whole, low, high = TRAIN_OPTION_RANGES[check_train_key(key)]
     kind = "a whole number" if whole else "a number"
-    if key not in ZERO_MEANS:
-        rule = f"{kind} from {low:g} to {high:g}"
-    elif low > 0:
-        rule = f"0 ({ZERO_MEANS[key]}) or {kind} from {low:g} to {high:g}"
-    else:
-        rule = f"{kind} from 0 ({ZERO_MEANS[key]}) to {high:g}"
-    rule = f"{key} must be {rule}"
+    rule = f"{key} must be {train_option_range(key, kind=kind)}"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise DistillError(f"{rule}, not {value!r}")
     if whole and not float(value).is_integer():

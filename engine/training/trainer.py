@@ -41,7 +41,7 @@ from engine.data.chunks import make_chunks
 from engine.data.dataset import Dataset, SkippedFile, load_dataset, split_by_file
 from engine.errors import DistillError
 from engine.library import Library
-from engine.model.config import ModelConfig, TrainConfig, adaptive_config
+from engine.model.config import DEFAULT_MINUTES, ModelConfig, TrainConfig, adaptive_config
 from engine.model.losses import masked_mel_l1, vqvae_loss
 from engine.model.persist import save_vqvae
 from engine.model.vqvae import ConvVQVAE
@@ -57,7 +57,6 @@ from engine.training.vocoder import HeadLosses, HeadTraining
 
 MIN_EPOCH_VIEWS = 400
 INIT_VECTORS_PER_CODE = 4
-DEFAULT_MINUTES = 10.0
 WARMUP = 0.03  # share of the budget spent ramping the learning rate up
 PHASES = ("spectral", "adversarial")
 
@@ -68,11 +67,11 @@ class TrainRequest:
 
     dataset: Path
     name: str
-    levels: int = 3
-    codebook_dim: int = 128
+    levels: int = ModelConfig.levels
+    codebook_dim: int = ModelConfig.codebook_dim
     codebook_size: int | None = None  # None: adapts to the dataset
-    commitment_weight: float = 0.25
-    hidden: int = 256  # conv channels; smaller trains faster and reconstructs less well
+    commitment_weight: float = ModelConfig.commitment_weight
+    hidden: int = ModelConfig.hidden  # conv channels; smaller trains faster and reconstructs less well
     epochs: int | None = None
     minutes: float | None = None  # neither epochs nor minutes: DEFAULT_MINUTES
     device: str = "auto"
@@ -130,7 +129,7 @@ class TrainingFinished:
     notice: str = ""  # one sentence when the model was saved under another name than asked for, else ""
 
 
-Event = TrainingStarted | EpochReport | TrainingFinished | SkippedFile
+TrainerEvent = TrainingStarted | EpochReport | TrainingFinished | SkippedFile
 
 
 @dataclass
@@ -149,7 +148,7 @@ class _State(RunState):
 class Trainer(EpochLoop):
     """One VQ-VAE training run; `run()` does the work. Use `train()` unless you need the pieces."""
 
-    def __init__(self, request: TrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None):
+    def __init__(self, request: TrainRequest, on_event: Callable[[TrainerEvent], None] | None = None, stop: threading.Event | None = None, library: Library | None = None):
         super().__init__(request, on_event, stop, library)
         # Names ignore case: a run named SmallKit is the run (and model) of a library's smallkit.
         name = self.library.canonical_name(request.name)
@@ -485,6 +484,6 @@ def learning_rate(peak: float, progress: float) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * decay)))
 
 
-def train(request: TrainRequest, on_event: Callable[[Event], None] | None = None, stop: threading.Event | None = None, library: Library | None = None) -> TrainingFinished:
+def train(request: TrainRequest, on_event: Callable[[TrainerEvent], None] | None = None, stop: threading.Event | None = None, library: Library | None = None) -> TrainingFinished:
     """Train a model as requested and save it in the library; see the module docstring."""
     return Trainer(request, on_event, stop, library).run()

@@ -5,6 +5,9 @@ messages, the replies to `/distill/grid/get` and the events every edit sends to 
 made by any client shows up live, and an edit made here is a request whose result arrives the same way:
 the engine stays the one source of truth. Blended cells are marked from `/distill/grid/blended`.
 
+Variations: `r` has the prior redraw the selection (`/distill/reimagine`, one edit that undo takes back), `c`
+has it continue the shown slot into the first free slot (`/distill/continue`).
+
 A swap is one edit in each slot: undoing it here undoes both halves while the other slot has not been
 edited since, and names the other slot when it cannot. Playing a slot that has not changed since it was
 last decoded plays that file again instead of decoding another.
@@ -22,13 +25,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Label, Static
 
-from engine.events import Decoded, Encoded, JobProgress, Playing, Previewed
-from engine.osc.messages import BlendedRuns, Edited, Error, GridCodes, GridSize, LoadedModel, SlotNames
+from engine.events import Continued, Decoded, Encoded, JobProgress, Playing, Previewed
+from engine.osc.messages import AnnouncedModel, BlendedRuns, Edited, Error, GridCodes, GridSize, ReimaginedSeed, SlotNames
 from tui.screens.base import EngineScreen
 from tui.widgets.code_grid import SLOTS, CodeGrid, GridRegion
 from tui.widgets.screen_bar import ScreenBar
 
-SAMPLES_PER_FRAME = 2048  # hop length 512 x 4 mel frames per code frame
+CONTINUE_SECONDS = 4.0  # how long `c` continues a slot until the engine has announced its duration parameter
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class CodesScreen(EngineScreen):
         Binding("d", "decode", "Decode"),
         Binding("p", "play", "Play"),
         Binding("space", "preview", "Hear code", key_display="␣"),
+        Binding("r", "reimagine", "Reimagine"),  # last: at 80 columns the info line names r and c instead
+        Binding("c", "continue_slot", "Continue"),
         Binding("escape", "back_to_grid", "Back", show=False),
     ]
 
@@ -132,7 +137,7 @@ class CodesScreen(EngineScreen):
     def engine_message(self, record, tag: str | None) -> None:
         """Keep the grids and the undo depths as the engine announces them; say what jobs did."""
         match record:
-            case LoadedModel():
+            case AnnouncedModel():
                 self._show_model()
                 self.send("/distill/slots")
             case SlotNames(slots):
@@ -159,6 +164,11 @@ class CodesScreen(EngineScreen):
                 if codes is not None:
                     self.decoded[slot] = DecodedFile(str(path), codes.copy(), frozenset(self.grid.blended.get(slot, set())))
                 self._show_activity(f"Decoded slot {slot} to {path}")
+            case Continued(source, slot, frames, seed):
+                shown = "" if slot in SLOTS else f" (this screen shows {' and '.join(SLOTS)} only)"
+                self._show_activity(f"Continued slot {source} into slot {slot}: {frames} frames, seed {seed}{shown}")
+            case ReimaginedSeed(slot, seed):
+                self._show_activity(f"Reimagined in slot {slot} with seed {seed} (u undoes it)")
             case Playing(path):
                 self._show_activity(f"Playing {path}")
             case JobProgress(_, fraction, message) if fraction < 1.0:
@@ -182,7 +192,7 @@ class CodesScreen(EngineScreen):
         if model is None:
             self.grid.show_model((), 0, 0.0)
         else:
-            self.grid.show_model(model.labels, model.codebook_size, model.sample_rate / SAMPLES_PER_FRAME)
+            self.grid.show_model(model.labels, model.codebook_size, model.columns_per_second)
         self._show_placeholder()
 
     def _show_placeholder(self) -> None:
@@ -208,7 +218,7 @@ class CodesScreen(EngineScreen):
             if selection is not None:
                 parts.append(f"selected {selection.describe(grid.level_labels)}")
             elif not grid.typed:
-                parts.append("v or shift+arrows select, +/- step the code")  # keys the footer has no room for
+                parts.append("v or shift+arrows select, +/- step, r reimagine, c continue")  # keys the footer has no room for
             if grid.typed:
                 parts.append(f"new index {grid.typed} (Enter sets it)")
         self.query_one("#codes-info", Static).update(" · ".join(parts))
@@ -269,6 +279,24 @@ class CodesScreen(EngineScreen):
             self.swaps[a] = SwapMade(b, self._swap_depths[a], self._swap_depths[b])
             self.swaps[b] = SwapMade(a, self._swap_depths[b], self._swap_depths[a])
             self._swap_sent = None
+
+    def action_reimagine(self) -> None:
+        """Have the prior redraw the selection (or the cell under the cursor), its frames and levels, given the frames
+        before; the new cells arrive as any edit's do, and undo takes them back."""
+        grid = self.grid
+        region = grid.edit_region
+        if region is None:
+            return
+        self.send("/distill/reimagine", grid.slot, region.start, region.end, *self._levels(region))
+        self._show_activity(f"Reimagining {region.describe(grid.level_labels)} of slot {grid.slot}…")
+
+    def action_continue_slot(self) -> None:
+        """Have the prior go on from the shown slot for `duration` seconds into a new slot (the first free one)."""
+        if self.grid.shown is None:
+            return
+        seconds = self.app.state.params.get("duration", CONTINUE_SECONDS)
+        self.send("/distill/continue", self.grid.slot, float(seconds))
+        self._show_activity(f"Continuing slot {self.grid.slot} by {seconds:g} s…")
 
     def _levels(self, region: GridRegion) -> tuple[int, ...]:
         """The levels to send for `region`: none when it covers every level (the engine's default)."""

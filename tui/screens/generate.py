@@ -2,7 +2,7 @@
 
 The parameter fields mirror the engine's `/distill/param/*` values (another client's change shows up at
 once); a value typed is sent on Enter or when the field is left, and when the engine refuses it the field
-goes back to the engine's value. Presets and the history are lists the screen asks for and refreshes when
+goes back to the engine's value. `o` switches the `one_shot` parameter, shown on the Sampling box. Presets and the history are lists the screen asks for and refreshes when
 the engine announces a change (`/distill/preset/saved|deleted`, `/distill/generated`).
 """
 
@@ -26,7 +26,7 @@ from tui.widgets.table_rows import highlight_key, highlighted_key
 PARAMS = (("temperature", "temperature"), ("top_k", "top-k"), ("top_p", "top-p"), ("duration", "duration (s)"), ("seed", "seed"))
 PARAM_NAMES = {name for name, _ in PARAMS}
 PARAM_PREFIX = "/distill/param/"  # the requests that set a parameter
-MAX_COUNT = 100  # sounds one press of `g` may generate in a row
+MAX_COUNT_PER_PRESS = 100  # sounds one press of `g` may generate in a row
 HISTORY_ROWS = 100  # newest generations listed
 
 
@@ -34,6 +34,11 @@ def shown_param(address: str) -> str | None:
     """The parameter a request to `address` sets when this screen has a field for it (`/distill/param/top_k` -> 'top_k')."""
     name = address.removeprefix(PARAM_PREFIX)
     return name if address.startswith(PARAM_PREFIX) and name in PARAM_NAMES else None
+
+
+def sampling_title(one_shot: int | None) -> str:
+    """The Sampling box's title, which says whether sounds are one-shots (the `one_shot` parameter)."""
+    return "Sampling · one-shots (o)" if one_shot else "Sampling · fixed length (o)"
 
 
 class PresetTable(DataTable):
@@ -67,6 +72,7 @@ class GenerateScreen(EngineScreen):
     """
     BINDINGS = [
         Binding("g", "generate", "Generate"),
+        Binding("o", "toggle_one_shot", "One-shot"),
         Binding("p", "play", "Play"),
         Binding("s", "stop", "Stop"),  # playback and a batch
         Binding("R", "replay", "Replay"),
@@ -90,7 +96,7 @@ class GenerateScreen(EngineScreen):
         with Horizontal(id="generate"):
             with Vertical(id="controls"):
                 with Vertical(id="sampling") as sampling:
-                    sampling.border_title = "Sampling"
+                    sampling.border_title = sampling_title(params.get("one_shot"))
                     for name, label in PARAMS:
                         yield ParamField(name, label, params.get(name))
                     yield ParamField("count", "count", 1)
@@ -129,6 +135,8 @@ class GenerateScreen(EngineScreen):
         match record:
             case ParamChanged(name, value) if name in PARAM_NAMES:
                 self._field(name).show(value)
+            case ParamChanged("one_shot"):
+                self._show_one_shot()
             case Error(address) if shown_param(address):
                 self._field(shown_param(address)).revert()
             case Subscribed():
@@ -163,6 +171,9 @@ class GenerateScreen(EngineScreen):
             case HistoryListEnd():
                 self._fill_history(self._history)
                 self._history = []
+
+    def _show_one_shot(self) -> None:
+        self.query_one("#sampling").border_title = sampling_title(self.app.state.params.get("one_shot"))
 
     def _field(self, name: str) -> ParamField:
         return self.query_one(f"#param-{name}", ParamField)
@@ -212,10 +223,10 @@ class GenerateScreen(EngineScreen):
         """A value was typed: the count is the TUI's own, the rest go to the engine."""
         if event.name != "count":
             self.send(f"{PARAM_PREFIX}{event.name}", event.value)
-        elif isinstance(event.value, int) and 1 <= event.value <= MAX_COUNT:
+        elif isinstance(event.value, int) and 1 <= event.value <= MAX_COUNT_PER_PRESS:
             event.field.show(event.value)
         else:
-            self.notify(f"count must be a whole number from 1 to {MAX_COUNT}, not {event.value}", severity="error")
+            self.notify(f"count must be a whole number from 1 to {MAX_COUNT_PER_PRESS}, not {event.value}", severity="error")
             event.field.revert()
 
     @on(Button.Pressed, "#generate-button")
@@ -232,6 +243,10 @@ class GenerateScreen(EngineScreen):
         made, count = self._batch
         self._status(f"generating sound {made + 1} of {count}…")
         self.send("/distill/generate", tag=self._tag)
+
+    def action_toggle_one_shot(self) -> None:
+        """Switch one-shots on or off: on, a sound ends by itself where the prior learnt sounds end (at most `duration`)."""
+        self.send(f"{PARAM_PREFIX}one_shot", 0 if self.app.state.params.get("one_shot") else 1)
 
     @on(Button.Pressed, "#play-button")
     def action_play(self) -> None:

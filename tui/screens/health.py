@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from engine.osc.messages import Error, HealthLevel, LoadedModel, UsageEnd, UsagePage
+from engine.osc.messages import AnnouncedModel, Error, HealthLevel, UsageEnd, UsagePage
 from tui.screens.base import EngineScreen
 from tui.widgets.screen_bar import ScreenBar
 from tui.widgets.traffic_light import light_dot
@@ -116,7 +116,7 @@ class HealthScreen(EngineScreen):
 
     def engine_message(self, record, tag: str | None) -> None:
         match record:
-            case LoadedModel():
+            case AnnouncedModel():
                 self.action_refresh_health()
             case HealthLevel(level) if level in self.panels:
                 self.panels[level].show_health(record.utilisation, record.perplexity, record.dead, record.status, record.light)

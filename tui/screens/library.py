@@ -14,8 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from engine.events import ModelDeleted, ModelRenamed, TrainDone
-from engine.osc.messages import Error, LoadedModel, ModelFact, ModelInfoEnd, ModelNames, ModelNamesEnd, Subscribed
+from engine.events import ModelDeleted, ModelRenamed, TrainJobDone
+from engine.osc.messages import AnnouncedModel, Error, ModelFact, ModelInfoEnd, ModelNames, ModelNamesEnd, Subscribed
 from tui.screens.base import EngineScreen
 from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.model_details import ModelDetails
@@ -121,7 +121,7 @@ class LibraryScreen(EngineScreen):
                 self._facts[name] = self._incoming_facts.pop(name, {})
                 if name == self.selected:
                     self._show_details(name)
-            case LoadedModel(name):
+            case AnnouncedModel(name):
                 self._mark_loaded()
                 self._status(f"loaded {name}")
             case Error("/distill/model/load"):
@@ -133,7 +133,7 @@ class LibraryScreen(EngineScreen):
                 if self.selected == old:
                     self._follow = new
                 self.refresh_models()
-            case ModelDeleted(name) | TrainDone(_, name):
+            case ModelDeleted(name) | TrainJobDone(_, name):
                 self._facts.pop(name, None)
                 self.refresh_models()
 

@@ -23,10 +23,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DirectoryTree, Footer, Header, Input, Label
 
-from engine.events import TrainDefaults, TrainDone, TrainOptionChanged, TrainStarted
+from engine.events import TrainDefaults, TrainJobDone, TrainJobStarted, TrainOptionChanged
 from engine.osc.messages import (
+    AnnouncedModel,
     Error,
-    LoadedModel,
     ModelFact,
     ModelInfoEnd,
     PriorEpoch,
@@ -279,7 +279,7 @@ class TrainScreen(EngineScreen):
                 options.note(f"{files} usable sound files (silent and unreadable ones not counted): these are the defaults for that many; change any.")
             case Error("/distill/train/option"):
                 options.revert()
-            case TrainStarted("train", name):
+            case TrainJobStarted("train", name):
                 model_run.start(f"Training {name}: the first epoch is on its way…")
             case TrainEpoch(epoch, loss, seconds, val_l1, fraction, best, phase):
                 losses = f"{phase}  ·  train loss {loss:.4f}  ·  val L1 {val_l1:.4f}"
@@ -293,14 +293,14 @@ class TrainScreen(EngineScreen):
             case TrainStopping("train"):
                 running = prior_run if prior_run.running else model_run
                 running.say("Stopping: the best weights so far are being saved…")
-            case TrainDone("train", name, stopped):
+            case TrainJobDone("train", name, stopped):
                 self.has_prior[name] = False
                 saved = f"{name} is saved in the library{' (stopped early)' if stopped else ''}."
                 model_run.finish(f"{saved} h: load it and see its codebook usage; p: train its prior.", not stopped)
                 self.query_one("#prior-model", Input).value = name
             case Error("/distill/train"):
                 model_run.finish("Training failed (see the notification).", False)
-            case TrainStarted("prior/train", model):
+            case TrainJobStarted("prior/train", model):
                 prior_run.start(f"Training the prior of {model}: the first epoch is on its way…")
                 self.query_one("#prior-model", Input).value = model
             case PriorEpoch(epoch, loss, val_loss, seconds, fraction, best):
@@ -311,12 +311,12 @@ class TrainScreen(EngineScreen):
                 prior_run.warn(message)
             case TrainStopping("prior/train"):
                 prior_run.say("Stopping: the best prior so far is being saved…")
-            case TrainDone("prior/train", model, stopped):
+            case TrainJobDone("prior/train", model, stopped):
                 self.has_prior[model] = True
                 prior_run.finish(f"The prior of {model} is saved{' (stopped early)' if stopped else ''}: the model can generate sounds now.", not stopped)
             case Error("/distill/prior/train"):
                 prior_run.finish("Prior training failed (see the notification).", False)
-            case LoadedModel(name, has_prior=has_prior):
+            case AnnouncedModel(name, has_prior=has_prior):
                 self.has_prior[name] = has_prior
                 prior_model = self.query_one("#prior-model", Input)
                 if not prior_model.value.strip():
