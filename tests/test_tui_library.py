@@ -132,6 +132,29 @@ async def test_rename_asks_for_the_new_name(library):
         assert [entry.name for entry in engine.library.list()] == ["bells", "tiny"]
 
 
+async def test_tags_and_description_are_edited_in_place(library):
+    engine, server, _ = library
+    engine.library.edit_tags("plain", add=["drums", "dry"])
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(rows(app)) == 2, what="two models")
+        await highlight(pilot, app, "plain")
+        await pilot.press("t")
+        assert isinstance(app.screen, NamePrompt)
+        assert app.screen.query_one(Input).value == "drums, dry"
+        await pilot.press("end", *["backspace"] * 3, *"wet, kit", "enter")  # "dry" removed, "wet" and "kit" added
+        await wait_for(pilot, lambda: fact(details_text(app), "tags") == "drums, wet, kit", what="the new tags")
+        assert engine.library.get("plain").tags == ["drums", "wet", "kit"]
+        await pilot.press("e", *"tight 909 hits", "enter")
+        await wait_for(pilot, lambda: fact(details_text(app), "description") == "tight 909 hits", what="the description")
+        assert engine.library.get("plain").description == "tight 909 hits"
+        await pilot.press("e", "backspace", "enter")  # the whole text is selected: blank clears it
+        await wait_for(pilot, lambda: engine.library.get("plain").description == "", what="the description cleared")
+        await pilot.press("t", "escape")
+        assert isinstance(app.screen, LibraryScreen)
+        assert engine.library.get("plain").tags == ["drums", "wet", "kit"]
+
+
 async def test_delete_only_after_confirmation(library):
     engine, server, _ = library
     app = DistillApp(server.address)

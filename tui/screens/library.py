@@ -1,4 +1,4 @@
-"""The Library screen: the engine's models, searchable, with details; load, rename and delete them.
+"""The Library screen: the engine's models, searchable, with details; load, rename, tag, describe and delete them.
 
 Everything is event-driven: the screen sends `/distill/model/list` (or `/distill/model/search` while a
 search is typed) and `/distill/model/info`, and fills itself from the answers as they arrive; renames,
@@ -15,7 +15,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from engine.events import ModelDeleted, ModelRenamed, TrainJobDone
-from engine.osc.messages import AnnouncedModel, Error, ModelFact, ModelInfoEnd, ModelNames, ModelNamesEnd, Subscribed
+from engine.osc.messages import AnnouncedModel, Error, ModelDescribed, ModelFact, ModelInfoEnd, ModelNames, ModelNamesEnd, ModelTags, Subscribed
 from tui.screens.base import EngineScreen
 from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.model_details import ModelDetails
@@ -42,6 +42,8 @@ class LibraryScreen(EngineScreen):
     BINDINGS = [
         Binding("l", "load", "Load"),
         Binding("r", "rename", "Rename"),
+        Binding("t", "tags", "Tags"),
+        Binding("e", "describe", "Describe"),
         Binding("x,delete", "delete", "Delete"),
         Binding("slash", "focus_search", "Search"),
         Binding("escape", "focus_models", "Models", show=False),
@@ -133,6 +135,10 @@ class LibraryScreen(EngineScreen):
                 if self.selected == old:
                     self._follow = new
                 self.refresh_models()
+            case ModelTags(name, tags):
+                self._update_fact(name, "tags", tags)
+            case ModelDescribed(name, description):
+                self._update_fact(name, "description", description)
             case ModelDeleted(name) | TrainJobDone(_, name):
                 self._facts.pop(name, None)
                 self.refresh_models()
@@ -165,6 +171,13 @@ class LibraryScreen(EngineScreen):
             self._info_timer = self.set_timer(INFO_DELAY_S, lambda: self._ask_details(name))
             return
         details.show(name, self._facts[name], loaded=name == self._loaded_name())
+
+    def _update_fact(self, name: str, key: str, value: str) -> None:
+        """One fact of `name` changed (from any client): show it, or forget the facts to ask again."""
+        if name in self._facts:
+            self._facts[name][key] = value
+        if name == self.selected:
+            self._show_details(name)
 
     def _mark_loaded(self) -> None:
         table = self.query_one("#models", DataTable)
@@ -228,6 +241,39 @@ class LibraryScreen(EngineScreen):
 
         self.app.push_screen(NamePrompt(f"Rename model '{name}' to:", name), rename)
 
+    def action_tags(self) -> None:
+        """Edit the highlighted model's tags as one comma-separated line; the engine gets what was added and removed."""
+        name = self._require_known_selection()
+        if name is None:
+            return
+        old = split_tags(str(self._facts.get(name, {}).get("tags", "")))
+
+        def retag(text: str | None) -> None:
+            if text is None:
+                return
+            new = split_tags(text)
+            removed = [tag for tag in old if tag.lower() not in {t.lower() for t in new}]
+            added = [tag for tag in new if tag.lower() not in {t.lower() for t in old}]
+            if removed:
+                self.send("/distill/model/untag", name, *removed)
+            if added:
+                self.send("/distill/model/tag", name, *added)
+
+        self.app.push_screen(NamePrompt(f"Tags of '{name}', separated by commas:", ", ".join(old), blank_ok=True), retag)
+
+    def action_describe(self) -> None:
+        """Edit the highlighted model's description (blank clears it)."""
+        name = self._require_known_selection()
+        if name is None:
+            return
+        old = str(self._facts.get(name, {}).get("description", ""))
+
+        def describe(text: str | None) -> None:
+            if text is not None and text != old:
+                self.send("/distill/model/describe", name, text)
+
+        self.app.push_screen(NamePrompt(f"Description of '{name}':", old, blank_ok=True), describe)
+
     def action_delete(self) -> None:
         """Delete the highlighted model, once confirmed."""
         name = self._require_selection()
@@ -245,3 +291,16 @@ class LibraryScreen(EngineScreen):
         if name is None:
             self.notify("no model is selected", severity="warning")
         return name
+
+    def _require_known_selection(self) -> str | None:
+        """The highlighted model once its details have arrived (edits start from what it has), else None."""
+        name = self._require_selection()
+        if name is not None and name not in self._facts:
+            self.notify(f"the details of '{name}' have not arrived yet", severity="warning")
+            return None
+        return name
+
+
+def split_tags(text: str) -> list[str]:
+    """'drums, dry ,,kit' -> ['drums', 'dry', 'kit']: the tags of a comma-separated line, blanks dropped."""
+    return [tag.strip() for tag in text.split(",") if tag.strip()]

@@ -1,4 +1,4 @@
-"""Asking for a name in a modal dialog: `push_screen(NamePrompt("Rename to", "old"), callback)` gets the text or None."""
+"""Asking for a line of text in a modal dialog: `push_screen(NamePrompt("Rename to", "old"), callback)` gets the text or None."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from textual.widgets import Button, Input, Label
 class NamePrompt(ModalScreen[str | None]):
     """An Input under `prompt`, filled with `value`; Enter or OK gives the stripped text, Escape gives None.
 
-    A blank answer counts as cancelling; whether the name is valid is for the engine to say.
+    A blank answer counts as cancelling unless `blank_ok` (then it gives "", e.g. to clear a description);
+    whether the text is valid is for the engine to say.
     """
 
     DEFAULT_CSS = """
@@ -25,10 +26,11 @@ class NamePrompt(ModalScreen[str | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, prompt: str, value: str = ""):
+    def __init__(self, prompt: str, value: str = "", *, blank_ok: bool = False):
         super().__init__()
         self.prompt = prompt
         self.value = value
+        self.blank_ok = blank_ok
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -42,7 +44,8 @@ class NamePrompt(ModalScreen[str | None]):
     @on(Button.Pressed, "#ok")
     def _accept(self) -> None:
         """Enter in the field, or OK."""
-        self.dismiss(self.query_one(Input).value.strip() or None)
+        text = self.query_one(Input).value.strip()
+        self.dismiss(text if text or self.blank_ok else None)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
