@@ -6,6 +6,7 @@ import argparse
 from functools import partial
 
 from engine.cli.options import add_device_option
+from engine.prior.config import DEFAULT_PRIOR_MINUTES, PriorConfig, prior_size_rule
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,15 +15,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("model", metavar="MODEL", help="a model's name in the library, or a model file (what is learned is stored in it)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=int, metavar="N", help="train for N passes over the model's sounds")
-    budget.add_argument("--minutes", type=float, metavar="M", help="train for M minutes (default 10)")
+    budget.add_argument("--minutes", type=float, metavar="M", help=f"train for M minutes (default {DEFAULT_PRIOR_MINUTES:g})")
     add_device_option(p, "training")
     restart = p.add_mutually_exclusive_group()
     restart.add_argument("--resume", action="store_true", help="continue the interrupted or earlier prior run of this model")
     restart.add_argument("--restart", action="store_true", help="discard an earlier prior run (and the model's prior) and start over")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed: on the CPU the same seed gives the same result (default 0)")
-    p.add_argument("--context", type=int, metavar="F", help="how many code columns it listens back (default 256, about 12 s)")
-    p.add_argument("--d-model", type=int, metavar="D", help="its width (default: 128 to 192, by the number of sounds)")
-    p.add_argument("--layers", type=int, metavar="N", help="its depth (default: 3 to 6, by the number of sounds)")
+    p.add_argument("--context", type=int, metavar="F", help=f"how many code columns it listens back (default {PriorConfig.context})")
+    p.add_argument("--d-model", type=int, metavar="D", help=f"its width (default: {prior_size_rule(1)})")
+    p.add_argument("--layers", type=int, metavar="N", help=f"its depth (default: {prior_size_rule(2)})")
     p.set_defaults(func=run_train_prior)
 
 

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from engine.records import JsonRecord
 
 HEAD_DIM = 32  # attention head size used when a width is chosen without a head count
+DEFAULT_PRIOR_MINUTES = 10.0  # prior training budget when neither epochs nor minutes are given
+# (most files, d_model, n_layers, dropout) by dataset size, the last row for every larger dataset
+PRIOR_SIZES = ((20, 128, 3, 0.2), (100, 160, 4, 0.15), (None, 192, 6, 0.1))
 
 
 @dataclass
@@ -65,16 +68,17 @@ class PriorTrainConfig(JsonRecord):
 
 def adaptive_prior_config(file_count: int, levels: int, codebook_size: int) -> PriorConfig:
     """Prior size for a dataset of `file_count` usable files (see the table in the module docstring)."""
-    if file_count <= 20:
-        d_model, n_layers, dropout = 128, 3, 0.2
-    elif file_count <= 100:
-        d_model, n_layers, dropout = 160, 4, 0.15
-    else:
-        d_model, n_layers, dropout = 192, 6, 0.1
+    d_model, n_layers, dropout = next(row[1:] for row in PRIOR_SIZES if row[0] is None or file_count <= row[0])
     return PriorConfig(
         levels=levels, codebook_size=codebook_size, d_model=d_model, n_layers=n_layers,
         n_heads=d_model // HEAD_DIM, dropout=dropout, end_head=True,
     )
+
+
+def prior_size_rule(column: int) -> str:
+    """How `adaptive_prior_config` picks d_model (column 1) or n_layers (column 2), for help texts."""
+    values = [row[column] for row in PRIOR_SIZES]
+    return f"{min(values)} to {max(values)}, by the number of sounds"
 
 
 def augmentation_variants(file_count: int, strength: float) -> int:

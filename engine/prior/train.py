@@ -43,6 +43,7 @@ from engine.modelfile import save_model_file
 from engine.paths import safe_stem
 from engine.prior.bundle import PRIOR_PREFIX, save_prior
 from engine.prior.config import (
+    DEFAULT_PRIOR_MINUTES,
     HEAD_DIM,
     PriorConfig,
     PriorTrainConfig,
@@ -61,7 +62,6 @@ from engine.prior.model import CodePrior
 from engine.training.checkpoint import checkpoint_path, claim_run, load_checkpoint, save_checkpoint
 from engine.training.loop import EpochLoop, RunState, snapshot
 
-DEFAULT_MINUTES = 10.0
 PATIENCE = 20  # epochs without a better validation loss before the run stops early
 MEMORISATION_PPL = 1.5  # rule (a): Structure-level validation perplexity below this
 MEMORISATION_EPOCHS = 3  # rule (b): validation loss up and training loss down this many epochs running
@@ -79,7 +79,7 @@ class PriorTrainRequest:
 
     model: str | Path  # library name or model file path
     epochs: int | None = None
-    minutes: float | None = None  # neither epochs nor minutes: DEFAULT_MINUTES
+    minutes: float | None = None  # neither epochs nor minutes: DEFAULT_PRIOR_MINUTES
     device: str = "auto"
     resume: bool = False
     restart: bool = False  # discard an earlier prior run (its checkpoint) and a prior already in the file
@@ -237,7 +237,7 @@ class PriorTrainer(EpochLoop):
             sizes["n_heads"] = max(1, req.d_model // HEAD_DIM)
         prior = replace(prior, **{k: v for k, v in sizes.items() if v is not None})
         strength = augmentation_strength(file_count)
-        minutes = req.minutes if (req.minutes or req.epochs) else DEFAULT_MINUTES
+        minutes = req.minutes if (req.minutes or req.epochs) else DEFAULT_PRIOR_MINUTES
         train = PriorTrainConfig(
             epochs=req.epochs, minutes=minutes, seed=req.seed, strength=strength,
             variants=req.variants if req.variants is not None else augmentation_variants(file_count, strength),
