@@ -41,6 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--epochs", type=int, default=None, help="train this many epochs instead of --minutes (the same steps whatever the machine's load)")
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--levels", type=int, default=3)
     parser.add_argument("--codebook-size", type=int, default=None)
@@ -121,7 +122,7 @@ def main() -> None:
     if args.model:
         loaded = load_vqvae(args.model, device=args.device)
     else:
-        result = train(TrainRequest(dataset=args.folder, name=name, levels=args.levels, hidden=args.hidden, codebook_size=args.codebook_size, minutes=args.minutes, seed=args.seed, device=args.device, waveform_head=args.waveform_head), on_event=report_epoch)
+        result = train(TrainRequest(dataset=args.folder, name=name, levels=args.levels, hidden=args.hidden, codebook_size=args.codebook_size, minutes=None if args.epochs else args.minutes, epochs=args.epochs, seed=args.seed, device=args.device, waveform_head=args.waveform_head), on_event=report_epoch)
         loaded = load_vqvae(result.path, device=args.device)
         print(f"model file: {result.path}", file=sys.stderr)
     meta = loaded.metadata
