@@ -10,16 +10,14 @@ way (`_draw_settings`). Seeds are limited to 0..2**31-1 so that they fit OSC's a
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from functools import cached_property
 
 from engine.core.state import EngineState, Params, _Model
 from engine.errors import DistillError
 from engine.events import PARAM_NAMES, ParamChanged, PresetDeleted, PresetSaved
 from engine.generation.settings import GenerationSettings, InvalidSettings
 from engine.limits import MAX_OSC_SEED
-
-if TYPE_CHECKING:
-    from engine.store import Preset
+from engine.store import Preset, Presets
 
 
 def check_engine_seed(seed: object) -> int:
@@ -81,32 +79,30 @@ class ParamsMixin(EngineState):
             self._emit(ParamChanged("seed", advanced))
         return settings, seed
 
+    @cached_property
+    def _presets(self) -> Presets:
+        """The presets in the library's database, opened on first use: one that cannot be opened fails that call,
+        not the engine's start."""
+        return Presets(self.library.db_path)
+
     def save_preset(self, name: str) -> Preset:
         """Save the current temperature, top-k, top-p and duration as preset `name` (replacing one) and announce it."""
-        from engine.store import Presets
-
-        preset, _ = Presets(self.library.db_path).save(name, self._params.settings())
+        preset, _ = self._presets.save(name, self._params.settings())
         self._emit(PresetSaved(preset.name))
         return preset
 
     def load_preset(self, name: str) -> Preset:
         """Set the parameters from preset `name` (each announced); all or none, as `set_param` checks them."""
-        from engine.store import Presets
-
-        preset = Presets(self.library.db_path).get(name)
+        preset = self._presets.get(name)
         settings = preset.settings
         self._set_params({"temperature": settings.temperature, "top_k": settings.top_k, "top_p": settings.top_p, "duration": settings.duration_s})
         return preset
 
     def presets(self) -> list[Preset]:
         """Every preset, sorted by name."""
-        from engine.store import Presets
-
-        return Presets(self.library.db_path).list()
+        return self._presets.list()
 
     def delete_preset(self, name: str) -> None:
         """Delete preset `name` and announce it."""
-        from engine.store import Presets
-
-        Presets(self.library.db_path).delete(name)
+        self._presets.delete(name)
         self._emit(PresetDeleted(name))

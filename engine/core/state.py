@@ -1,9 +1,11 @@
 """What the engine holds, and what every concern shares: `EngineState`.
 
 Every piece of state is created in `EngineState.__init__`, one place, whichever concern's module uses it;
-the concerns' mixins derive from `EngineState`. It also keeps the listeners (`subscribe`, `_emit`), the
-threads jobs run on (see the package docstring), fresh output file names and `shutdown`. `Params` (the
-sampling parameters) and `_Model` (the loaded model) are the immutable snapshots it holds, replaced whole.
+only the presets and the history, in the library's database, are opened on first use (params.py,
+generation.py). The concerns' mixins derive from `EngineState`. It also keeps the listeners (`subscribe`,
+`_emit`), the threads jobs run on (see the package docstring), fresh output file names and `shutdown`.
+`Params` (the sampling parameters) and `_Model` (the loaded model) are the immutable snapshots it holds,
+replaced whole.
 """
 
 from __future__ import annotations
