@@ -133,3 +133,20 @@ def test_engine_generations_are_recorded_in_the_history(engine, tiny_prior_file)
     generated = engine.generate(duration=0.5, seed=11).result(timeout=120)
     records = History(engine.library.db_path).list()
     assert records[-1].path == generated.path.resolve() and records[-1].seed == 11
+
+
+def test_a_newer_distills_database_stops_the_preset_and_history_calls_not_the_engine(home, tmp_path):
+    """The engine opens the presets and the history on first use, so a database it cannot read fails only them."""
+    import sqlite3
+
+    from engine.store import STORE_SCHEMA_VERSION, Presets, StoreError
+
+    with sqlite3.connect(Presets().db_path) as conn:
+        conn.execute("UPDATE store_schema SET version = ?", (STORE_SCHEMA_VERSION + 1,))
+    engine = Engine(out_dir=tmp_path / "out")
+    try:
+        for call in (engine.presets, lambda: engine.save_preset("warm"), lambda: engine.generations(5)):
+            with pytest.raises(StoreError, match="newer distill"):
+                call()
+    finally:
+        engine.shutdown()
