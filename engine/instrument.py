@@ -51,6 +51,7 @@ class NoteSettings:
 
 
 Renderer = Callable[[int, int], Iterable[np.ndarray]]  # (key, sample rate) -> float32 audio in pieces, in order
+BatchRenderer = Callable[[list[int], int], list[np.ndarray]]  # (keys, sample rate) -> their whole sounds, in order
 
 
 class Instrument:
@@ -68,10 +69,11 @@ class Instrument:
         """How many keys are ready to sound at once."""
         return self._ready.ready_count
 
-    def retune(self, token: object, render: Renderer | None, *, fresh: bool = False) -> None:
+    def retune(self, token: object, render: Renderer | None, *, fresh: bool = False, batch: tuple[BatchRenderer, int] | None = None) -> None:
         """The keys now sound as `render(key, rate)` makes them (None: they cannot sound); `token` names the settings.
 
-        `fresh`: every note gets a new render (`ReadySounds`), as variations of a slot do.
+        `fresh`: every note gets a new render (`ReadySounds`), as variations of a slot do. `batch`:
+        (render_batch, size), keys rendered ahead `size` at a time by `render_batch(keys, rate)` (on a GPU).
         """
         if render is None or not self.audio.available:
             self._ready.retune(token, None)
@@ -80,7 +82,8 @@ class Instrument:
         if rate is None:  # the device just turned out to be unusable
             self._ready.retune(token, None)
             return
-        self._ready.retune((token, rate), lambda key: render(key, rate), fresh=fresh)
+        batched = None if batch is None else (lambda keys: batch[0](keys, rate), batch[1])
+        self._ready.retune((token, rate), lambda key: render(key, rate), fresh=fresh, batch=batched)
 
     def note(self, key: int, velocity: int) -> bool:
         """Play `key` at `velocity` (0: note-off). True if it sounded from memory, False if it streams or waits.

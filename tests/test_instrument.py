@@ -176,3 +176,36 @@ def test_an_unusable_device_is_named_in_the_error_of_play_and_note(jack, home, t
             engine.note(60, 100)
     finally:
         engine.shutdown()
+
+
+def test_on_a_gpu_keys_ahead_are_rendered_in_batches_of_the_generation_batch(home, tiny_prior_file, monkeypatch):
+    """Where `batch_size` says the device draws several sounds at once (a GPU), ready sounds come in such
+    batches, each key's sound the one the batch gives it; forced here on the CPU."""
+    from engine.core import Engine
+    from engine.generation import files, pipeline
+    from engine.library import Library
+    from tui_support import FakeAudio
+
+    batches = []
+    batch_of = pipeline.generate_audio_batch
+
+    def recording(loaded, prior, settings, seeds, **kwargs):
+        batches.append(list(seeds))
+        return batch_of(loaded, prior, settings, seeds, **kwargs)
+
+    monkeypatch.setattr(files, "batch_size", lambda loaded: 4)
+    monkeypatch.setattr(pipeline, "generate_audio_batch", recording)
+    Library().import_file(tiny_prior_file)
+    audio = FakeAudio()
+    engine = Engine(audio=audio)
+    try:
+        engine.load_model("tiny")
+        engine.set_param("duration", 0.2)
+        engine.note(1, 0)  # a note-off: makes the instrument, which starts rendering
+        wait_ready(engine, 8)
+        assert batches[:2] == [[0, 1, 2, 3], [4, 5, 6, 7]]
+        current, settings = engine._model, engine.params.settings()
+        expected = batch_of(current.loaded, current.prior, settings, [4, 5, 6, 7], sample_rate=FakeAudio.sample_rate)
+        assert engine.note(6, 127) is True and audio.voices[-1][0] == len(expected[2])
+    finally:
+        engine.shutdown()

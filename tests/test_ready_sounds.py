@@ -246,3 +246,54 @@ def test_a_fresh_sound_heard_as_it_streamed_is_not_kept_and_the_key_is_rendered_
         gate.set()
     wait_until(lambda: heard.ended and ready.ready_count == 8)
     assert render.made.count(0) == 6  # key 0 rendered twice: once heard, once ready for its next note
+
+
+class Batches:
+    """A batch render that logs the key lists it gets; `gate` holds every batch until it is set, `entered` is
+    set once a batch is under way."""
+
+    def __init__(self):
+        self.batches: list[list[int]] = []
+        self.gate, self.entered = threading.Event(), threading.Event()
+        self.gate.set()
+
+    def __call__(self, keys: list[int]) -> list[np.ndarray]:
+        self.entered.set()
+        self.gate.wait(10)
+        self.batches.append(list(keys))
+        return [np.full(50, 100 + key, dtype=np.float32) for key in keys]
+
+
+def test_keys_ahead_are_rendered_in_batches_and_a_waited_key_alone_and_streamed(ready):
+    single, batches = Recorder(), Batches()
+    batches.gate.clear()
+    ready.retune("gpu", single, batch=(batches, 3))
+    assert batches.entered.wait(10)  # the first batch (keys 0-2) is under way, held by the gate
+    heard = Heard()
+    assert ready.take(7, heard) is None
+    batches.gate.set()
+    wait_until(lambda: ready.ready_count == 8)
+    assert heard.ended and np.all(heard.sound() == 7)  # key 7 rendered alone, by the single render
+    assert single.rendered == [7]
+    assert batches.batches == [[0, 1, 2], [3, 4, 5], [6]]
+    sound = ready.take(4, Heard())
+    assert sound is not None and np.all(sound == 104)
+
+
+def test_a_note_waiting_for_a_key_in_the_batch_under_way_gets_its_whole_sound(ready):
+    single, batches = Recorder(), Batches()
+    batches.gate.clear()
+    ready.retune("gpu", single, batch=(batches, 8))
+    assert batches.entered.wait(10)  # every key is in the batch under way
+    heard = Heard()
+    assert ready.take(2, heard) is None
+    batches.gate.set()
+    wait_until(lambda: heard.ended)
+    assert np.all(heard.sound() == 102) and single.rendered == []
+
+
+def test_batches_need_kept_sounds_and_a_size(ready):
+    with pytest.raises(ValueError):
+        ready.retune("v", Recorder(), fresh=True, batch=(Batches(), 4))
+    with pytest.raises(ValueError):
+        ready.retune("v", Recorder(), batch=(Batches(), 0))

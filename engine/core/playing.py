@@ -8,6 +8,7 @@ what the keys sound like whenever the model, a parameter or the varied slot chan
 from __future__ import annotations
 
 import collections
+import dataclasses
 import itertools
 import logging
 from collections.abc import Iterator
@@ -142,16 +143,25 @@ class PlayingMixin(EngineState):
         if variations is not None:
             self._retune_variations(instrument, current, settings, *variations)
             return
-        from engine.generation.pipeline import stream_audio
+        from engine.generation.files import batch_size
+        from engine.generation.pipeline import generate_audio_batch, stream_audio
         from engine.instrument import NOTE_CHUNK_FRAMES
+
+        # Notes are mono; with one_shot on they end by themselves, where the prior can tell (an older prior
+        # without an end head plays the duration rather than staying silent).
+        note = dataclasses.replace(settings, stereo_width=None, one_shot=settings.one_shot and current.prior.cfg.end_head)
 
         def render(key: int, rate: int) -> Iterator[np.ndarray]:
             return stream_audio(
-                current.loaded, current.prior, duration_s=settings.duration_s, temperature=settings.temperature,
-                top_k=settings.top_k, top_p=settings.top_p, seed=key, sample_rate=rate, chunk_frames=NOTE_CHUNK_FRAMES,
+                current.loaded, current.prior, duration_s=note.duration_s, temperature=note.temperature, top_k=note.top_k,
+                top_p=note.top_p, seed=key, sample_rate=rate, one_shot=note.one_shot, chunk_frames=NOTE_CHUNK_FRAMES,
             )
 
-        instrument.retune((id(current), settings), render)
+        def render_batch(keys: list[int], rate: int) -> list[np.ndarray]:
+            return generate_audio_batch(current.loaded, current.prior, note, keys, sample_rate=rate)
+
+        size = batch_size(current.loaded)  # > 1 on a GPU only, where a batch costs about what one sound does
+        instrument.retune((id(current), note), render, batch=(render_batch, size) if size > 1 else None)
 
     def _retune_variations(self, instrument: Instrument, current: _Model, settings: GenerationSettings, slot: str, kind: str) -> None:
         """Keys play variations of `slot`'s grid as it is now: each render is the key's next one (`vary`)."""

@@ -11,6 +11,10 @@ When the settings change (`retune`), every sound is dropped and rendering starts
 recently first; a render under way for the old settings stops at its next piece, unless notes already
 play it, which then hear it to its end (it is not kept).
 
+Batches (`retune(..., batch=(render_batch, size))`, on a GPU, where drawing 16 sounds costs about what one
+does): keys rendered ahead, which no note waits for, are rendered `size` at a time by `render_batch` and kept
+whole; a key a note waits for is still rendered alone and streamed, so batching never delays a note.
+
 Fresh sounds (`retune(..., fresh=True)`, for variations of a slot): every sound plays once. A note takes
 its key's sound out of memory and queues the key again at the front, so the next note on it gets a new
 render (the renderer decides what is new, e.g. a variation counted per key); a render that notes heard as
@@ -35,6 +39,7 @@ KEYS = range(128)  # MIDI note numbers
 MAX_BYTES = 512 * 2**20  # memory for ready sounds; beyond it the least recently played are dropped
 
 Render = Callable[[int], Iterable[np.ndarray]]  # key -> the sound in float32 pieces [n_i] or [n_i, 2], in order
+RenderBatch = Callable[[list[int]], list[np.ndarray]]  # keys -> their whole sounds, float32 [n_i] or [n_i, 2], in order
 Waiter = Callable[[np.ndarray, bool], None]  # (more of the sound, whether it is the end), until the end; may be empty at the end
 
 
@@ -59,6 +64,7 @@ class ReadySounds:
         self._waiters: dict[int, list[Waiter]] = {}  # notes for keys not rendered nor being rendered
         self._rendering: _Rendering | None = None
         self._render: Render | None = None
+        self._batch: tuple[RenderBatch, int] | None = None  # (render_batch, keys per batch) for keys rendered ahead
         self._token: Hashable = None  # identifies the settings the sounds belong to
         self._fresh = False  # every sound plays once (see the module docstring)
         self._changed = threading.Condition()
@@ -73,19 +79,22 @@ class ReadySounds:
         with self._changed:
             return len(self._sounds)
 
-    def retune(self, token: Hashable, render: Render | None, *, fresh: bool = False) -> None:
+    def retune(self, token: Hashable, render: Render | None, *, fresh: bool = False, batch: tuple[RenderBatch, int] | None = None) -> None:
         """New settings (`token` names them; `render` makes a key's sound, None: nothing can be rendered).
 
         The same token keeps what is ready. Otherwise every sound is dropped and all keys are queued again,
         those played most recently first; notes waiting for a sound are kept and get the new one. `fresh`:
-        every sound plays once (see the module docstring).
+        every sound plays once; `batch`: (render_batch, size) renders keys ahead in batches (see the module
+        docstring; not with `fresh`).
         """
+        if batch is not None and (fresh or batch[1] < 1):
+            raise ValueError("batches need a size of at least 1 and sounds that are kept (not fresh)")
         with self._changed:
             if token == self._token and render is not None:
                 return
             recent = list(reversed(self._sounds))  # most recently played first
             self._sounds.clear()
-            self._token, self._render, self._fresh = token, render, fresh
+            self._token, self._render, self._fresh, self._batch = token, render, fresh, batch
             waiting = list(self._waiters)
             self._queue = [] if render is None else _unique(waiting + recent + list(self.keys))
             if render is None:
@@ -141,9 +150,16 @@ class ReadySounds:
                     self._changed.wait()
                 if self._closed:
                     return
-                key = self._queue.pop(0)
-                render = self._render
-                rendering = self._rendering = _Rendering(key, self._token)
+                batch = self._ahead_batch_locked()
+                if batch:
+                    render_batch, token = self._batch[0], self._token
+                else:
+                    key = self._queue.pop(0)
+                    render = self._render
+                    rendering = self._rendering = _Rendering(key, self._token)
+            if batch:
+                self._render_batch(batch, render_batch, token)
+                continue
             try:
                 self._stream(rendering, render(key))
             except DistillError as error:
@@ -152,6 +168,48 @@ class ReadySounds:
                 log.exception("rendering key %d failed", key)
             finally:
                 self._finish(rendering)
+
+    def _ahead_batch_locked(self) -> list[int]:
+        """With batches on, the next keys to render ahead (none waited for), taken off the queue; else []."""
+        if self._batch is None or self._queue[0] in self._waiters:
+            return []
+        size = self._batch[1]
+        keys = [key for key in self._queue if key not in self._waiters and key not in self._sounds][:size]
+        self._queue = [key for key in self._queue if key not in keys]
+        return keys
+
+    def _render_batch(self, keys: list[int], render_batch: RenderBatch, token: Hashable) -> None:
+        """Render `keys` at once and keep their sounds if the settings are still `token`'s. Notes that asked for
+        one of them meanwhile get its whole sound now; if it failed, the key is queued again to render alone."""
+        try:
+            sounds = render_batch(keys)
+        except DistillError as error:
+            log.warning("keys %s could not be rendered: %s", keys, error)
+            sounds = []
+        except Exception:  # a bug: say so with a traceback, and keep the instrument playing
+            log.exception("rendering keys %s failed", keys)
+            sounds = []
+        with self._changed:
+            if token != self._token:
+                return
+            served = []
+            for key, sound in zip(keys, sounds):
+                sound = np.ascontiguousarray(sound, dtype=np.float32)
+                self._sounds[key] = sound
+                self._sounds.move_to_end(key)
+                served += [(waiter, sound) for waiter in self._waiters.pop(key, [])]
+            self._trim_locked()
+            failed = [key for key in keys if key in self._waiters]
+            if failed:
+                self._queue = _unique(failed + self._queue)
+            self._changed.notify_all()
+        for waiter, sound in served:
+            _call(waiter, sound, True)
+
+    def _trim_locked(self) -> None:
+        """Drop the least recently played sounds beyond `max_bytes` (the last one stays)."""
+        while sum(s.nbytes for s in self._sounds.values()) > self.max_bytes and len(self._sounds) > 1:
+            self._sounds.popitem(last=False)
 
     def _stream(self, rendering: _Rendering, pieces: Iterable[np.ndarray]) -> None:
         """Hand each piece to the notes that hear this key; keep the whole sound if its settings are still current.
@@ -184,8 +242,7 @@ class ReadySounds:
                 return
             self._sounds[rendering.key] = np.concatenate(rendering.pieces)
             self._sounds.move_to_end(rendering.key)
-            while sum(s.nbytes for s in self._sounds.values()) > self.max_bytes and len(self._sounds) > 1:
-                self._sounds.popitem(last=False)
+            self._trim_locked()
 
     def _finish(self, rendering: _Rendering) -> None:
         """End the notes that heard the render; drop those still waiting for a key that gave no sound."""
