@@ -6,8 +6,8 @@ presets and generation history live in files (`Library`, `engine.store`); the en
 way the adapters reach them. Adapters only translate their messages into these calls.
 
 Threads. Calls may come from any thread. Torch work that takes time (loading, generating, encoding,
-decoding, previews, replaying history, re-imagining and continuing a slot) runs on one torch worker thread
-and is returned as a `Future`; training runs in its own thread; playing an existing file is read on a
+decoding, previews, replaying history, re-imagining, continuing and copy checks of a slot) runs on one torch
+worker thread and is returned as a `Future`; training runs in its own thread; playing an existing file is read on a
 playback thread, and a dataset folder is inspected on a files thread. Parameter changes and grid edits run
 on the caller's thread, under a lock; they are quick, but a blend searches the codebooks in torch and
 presets, history and the library touch files and SQLite, so adapters call them off their network thread
@@ -50,6 +50,8 @@ from engine.codes.slots import Slots
 from engine.errors import DistillError
 from engine.events import (
     Continued,
+    CopyChecked,
+    CopyUnavailable,
     Decoded,
     Edit,
     Encoded,
@@ -94,6 +96,7 @@ from engine.training.runs import (
 
 if TYPE_CHECKING:  # heavy imports stay lazy so `distill --help` and adapters start fast
     from engine.audio.playback import AudioOut
+    from engine.codes.copies import TrainingCodes
     from engine.instrument import Instrument, NoteSettings
     from engine.model.persist import LoadedModel
     from engine.prior.model import CodePrior
@@ -182,6 +185,8 @@ class Engine:
         self._note_settings: NoteSettings | None = None  # None: the instrument's defaults
         self._variations: tuple[str, str] | None = None  # (slot, kind): notes play variations of the slot (`vary`)
         self._variation_rounds = itertools.count()  # every retune for variations starts a new round (a new token)
+        # (the loaded weights, their training codes or why there are none) for `check_copy`; torch worker only
+        self._training_codes: tuple[object, TrainingCodes | DistillError] | None = None
 
     # -- listeners --------------------------------------------------------------------------------------
 
@@ -286,6 +291,7 @@ class Engine:
         )
         with self._lock:
             self._model = _Model(loaded, prior, prior_error, info)
+        self._training_codes = None  # the last model's, encoded for check_copy: not needed any more
         self._retune()
         event = ModelLoaded(info)
         self._emit(event)
@@ -599,6 +605,46 @@ class Engine:
         self._emit(JobProgress("continue", 1.0, into))
         self._emit(Encoded(into, grid.levels, grid.columns))
         return Continued(slot, into, grid.columns, seed)
+
+    def check_copy(self, slot: str) -> Future[CopyChecked | CopyUnavailable | None]:
+        """Find the longest verbatim copy of a training file in `slot`'s grid as it is now (memorisation made
+        visible: `engine.codes.copies`), on the torch worker; the future gives the `CopyChecked` it announces.
+
+        The loaded model's training files are encoded the first time a check needs them (seconds for a large
+        dataset; a `JobProgress` "copy" says so) and kept until another model is loaded. When they are not at
+        hand, the first check after a load announces `CopyUnavailable` with the reason, later ones give None
+        and announce nothing. An empty slot, no model or a grid another model made is a DistillError now.
+        """
+        current, grid = self._decodable(slot)
+        return self._worker.submit(self._copy_job, current, slot, grid)
+
+    def _copy_job(self, current: _Model, slot: str, grid: CodeGrid) -> CopyChecked | CopyUnavailable | None:
+        from engine.codes.copies import TrainingCodes
+
+        weights = current.loaded.model
+        known = self._training_codes
+        if known is not None and known[0] is weights:
+            training = known[1]
+            if isinstance(training, DistillError):
+                return None  # said once already
+        else:
+            self._emit(JobProgress("copy", 0.0, f"encoding the training files of {current.info.name} to check for copies"))
+            try:
+                training = TrainingCodes.of(current.loaded)
+            except DistillError as error:
+                training = error
+            latest = self._model
+            if latest is not None and latest.loaded.model is weights:  # a model loaded meanwhile keeps its own
+                self._training_codes = (weights, training)
+            self._emit(JobProgress("copy", 1.0, slot))
+            if isinstance(training, DistillError):
+                event = CopyUnavailable(str(training))
+                self._emit(event)
+                return event
+        copy = training.longest_copy(grid.codes)
+        event = CopyChecked(slot, copy.columns, copy.distinct, copy.columns * grid.column_seconds, copy.file)
+        self._emit(event)
+        return event
 
     def _new_path(self, stem: str) -> Path:
         """A fresh .wav name in the output folder (jobs run one at a time, so no two share a name)."""
