@@ -72,6 +72,25 @@ class Reimagined:
 
 
 @dataclass(frozen=True)
+class CopyChecked:
+    """The longest verbatim copy of a training file in slot `slot`: `columns` whole columns in a row (`distinct`
+    different ones, `seconds` long) of training file `file` (0 columns and "" when none; `Engine.check_copy`)."""
+
+    slot: str
+    columns: int
+    distinct: int
+    seconds: float
+    file: str
+
+
+@dataclass(frozen=True)
+class CopyUnavailable:
+    """Copies cannot be checked for the loaded model (its training files are not at hand); said once per model."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class GridEdited:
     """One slot's grid was edited (also what the edit methods return).
 
@@ -101,7 +120,7 @@ class Encoded:
 
 @dataclass(frozen=True)
 class JobProgress:
-    """A job (`generate`, `encode`, `decode`, `preview`, `load`) started (fraction 0) or finished (1)."""
+    """A job (`generate`, `encode`, `decode`, `preview`, `load`, `copy`, ...) started (fraction 0) or finished (1)."""
 
     job: str
     fraction: float
@@ -265,5 +284,5 @@ class PresetDeleted:
 EngineEvent = (
     ModelLoaded | ModelRenamed | ModelDeleted | ParamChanged | GridEdited | Encoded | JobProgress | JobFailed
     | Generated | Decoded | Previewed | TrainOptionChanged | TrainJobStarted | TrainProgress | PriorTrainProgress
-    | TrainJobDone | PresetSaved | PresetDeleted | NoteSettingsChanged
+    | TrainJobDone | PresetSaved | PresetDeleted | NoteSettingsChanged | CopyChecked | CopyUnavailable
 )

@@ -171,7 +171,7 @@
       780,
       22
      ],
-     "text": "2. sampling parameters: a change is sent at once and the box then shows what the engine holds"
+     "text": "2. sampling parameters: sent at once, each box shows the engine's value - one_shot 1: sounds end by themselves"
     }
    },
    {
@@ -700,7 +700,7 @@
      "numoutlets": 0,
      "patching_rect": [
       40,
-      430,
+      462,
       780,
       22
      ],
@@ -715,7 +715,7 @@
      "numoutlets": 1,
      "patching_rect": [
       40,
-      460,
+      492,
       135,
       22
      ],
@@ -733,7 +733,7 @@
      "numoutlets": 1,
      "patching_rect": [
       200,
-      460,
+      492,
       156,
       22
      ],
@@ -751,7 +751,7 @@
      "numoutlets": 1,
      "patching_rect": [
       380,
-      460,
+      492,
       107,
       22
      ],
@@ -769,7 +769,7 @@
      "numoutlets": 0,
      "patching_rect": [
       40,
-      495,
+      527,
       107,
       22
      ],
@@ -784,7 +784,7 @@
      "numoutlets": 0,
      "patching_rect": [
       200,
-      495,
+      527,
       107,
       22
      ],
@@ -799,7 +799,7 @@
      "numoutlets": 0,
      "patching_rect": [
       380,
-      495,
+      527,
       107,
       22
      ],
@@ -814,7 +814,7 @@
      "numoutlets": 0,
      "patching_rect": [
       40,
-      540,
+      572,
       780,
       22
      ],
@@ -829,7 +829,7 @@
      "numoutlets": 1,
      "patching_rect": [
       40,
-      570,
+      602,
       149,
       22
      ],
@@ -847,7 +847,7 @@
      "numoutlets": 2,
      "patching_rect": [
       40,
-      605,
+      637,
       51,
       22
      ],
@@ -866,7 +866,7 @@
      "numoutlets": 1,
      "patching_rect": [
       120,
-      605,
+      637,
       51,
       22
      ],
@@ -884,7 +884,7 @@
      "numoutlets": 0,
      "patching_rect": [
       40,
-      640,
+      672,
       107,
       22
      ],
@@ -899,7 +899,7 @@
      "numoutlets": 3,
      "patching_rect": [
       220,
-      570,
+      602,
       200,
       22
      ],
@@ -919,7 +919,7 @@
      "numoutlets": 1,
      "patching_rect": [
       220,
-      605,
+      637,
       205,
       22
      ],
@@ -937,7 +937,7 @@
      "numoutlets": 0,
      "patching_rect": [
       220,
-      640,
+      672,
       107,
       22
      ],
@@ -952,7 +952,7 @@
      "numoutlets": 0,
      "patching_rect": [
       440,
-      570,
+      602,
       60,
       22
      ],
@@ -967,7 +967,7 @@
      "numoutlets": 1,
      "patching_rect": [
       500,
-      570,
+      602,
       160,
       22
      ],
@@ -984,7 +984,7 @@
      "numoutlets": 1,
      "patching_rect": [
       220,
-      680,
+      712,
       128,
       22
      ],
@@ -1002,7 +1002,7 @@
      "numoutlets": 1,
      "patching_rect": [
       220,
-      710,
+      742,
       44,
       22
      ],
@@ -1020,7 +1020,7 @@
      "numoutlets": 1,
      "patching_rect": [
       220,
-      740,
+      772,
       114,
       22
      ],
@@ -1038,7 +1038,7 @@
      "numoutlets": 1,
      "patching_rect": [
       500,
-      610,
+      642,
       170,
       22
      ],
@@ -1056,7 +1056,7 @@
      "numoutlets": 1,
      "patching_rect": [
       500,
-      640,
+      672,
       93,
       22
      ],
@@ -2455,7 +2455,7 @@
      "numoutlets": 0,
      "patching_rect": [
       40,
-      830,
+      862,
       780,
       22
      ],
@@ -2470,7 +2470,7 @@
      "numoutlets": 1,
      "patching_rect": [
       40,
-      860,
+      892,
       121,
       22
      ],
@@ -2488,7 +2488,7 @@
      "numoutlets": 0,
      "patching_rect": [
       40,
-      895,
+      927,
       107,
       22
      ],
@@ -2597,15 +2597,16 @@
      "id": "obj-150",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 3,
+     "numoutlets": 4,
      "patching_rect": [
       1680,
       220,
-      359,
+      527,
       22
      ],
-     "text": "route /distill/model/list /distill/model/list/end",
+     "text": "route /distill/model/list /distill/model/list/end /distill/param/one_shot",
      "outlettype": [
+      "",
       "",
       "",
       ""
@@ -2620,7 +2621,7 @@
      "numoutlets": 0,
      "patching_rect": [
       2060,
-      220,
+      250,
       107,
       22
      ],
@@ -3052,7 +3053,7 @@
      "numoutlets": 0,
      "patching_rect": [
       40,
-      940,
+      972,
       780,
       36
      ],
@@ -3067,7 +3068,7 @@
      "numoutlets": 1,
      "patching_rect": [
       40,
-      985,
+      1017,
       24,
       24
      ],
@@ -3085,7 +3086,7 @@
      "numoutlets": 0,
      "patching_rect": [
       70,
-      985,
+      1017,
       80,
       22
      ],
@@ -3100,7 +3101,7 @@
      "numoutlets": 0,
      "patching_rect": [
       170,
-      985,
+      1017,
       64,
       22
      ],
@@ -3115,7 +3116,7 @@
      "numoutlets": 2,
      "patching_rect": [
       240,
-      985,
+      1017,
       60,
       22
      ],
@@ -3135,7 +3136,7 @@
      "numoutlets": 1,
      "patching_rect": [
       310,
-      985,
+      1017,
       24,
       24
      ],
@@ -3153,7 +3154,7 @@
      "numoutlets": 0,
      "patching_rect": [
       340,
-      985,
+      1017,
       70,
       22
      ],
@@ -3168,7 +3169,7 @@
      "numoutlets": 1,
      "patching_rect": [
       430,
-      985,
+      1017,
       24,
       24
      ],
@@ -3186,7 +3187,7 @@
      "numoutlets": 0,
      "patching_rect": [
       460,
-      985,
+      1017,
       90,
       22
      ],
@@ -3201,7 +3202,7 @@
      "numoutlets": 1,
      "patching_rect": [
       570,
-      985,
+      1017,
       24,
       24
      ],
@@ -3219,7 +3220,7 @@
      "numoutlets": 0,
      "patching_rect": [
       600,
-      985,
+      1017,
       100,
       22
      ],
@@ -3234,7 +3235,7 @@
      "numoutlets": 1,
      "patching_rect": [
       720,
-      985,
+      1017,
       120,
       22
      ],
@@ -3252,7 +3253,7 @@
      "numoutlets": 3,
      "patching_rect": [
       40,
-      1015,
+      1047,
       65,
       22
      ],
@@ -3272,7 +3273,7 @@
      "numoutlets": 1,
      "patching_rect": [
       40,
-      1045,
+      1077,
       114,
       22
      ],
@@ -3290,7 +3291,7 @@
      "numoutlets": 1,
      "patching_rect": [
       170,
-      1045,
+      1077,
       23,
       22
      ],
@@ -3308,7 +3309,7 @@
      "numoutlets": 1,
      "patching_rect": [
       200,
-      1045,
+      1077,
       23,
       22
      ],
@@ -3326,7 +3327,7 @@
      "numoutlets": 1,
      "patching_rect": [
       40,
-      1075,
+      1107,
       93,
       22
      ],
@@ -3344,7 +3345,7 @@
      "numoutlets": 1,
      "patching_rect": [
       40,
-      1105,
+      1137,
       200,
       22
      ],
@@ -3362,7 +3363,7 @@
      "numoutlets": 0,
      "patching_rect": [
       40,
-      1135,
+      1167,
       107,
       22
      ],
@@ -3377,7 +3378,7 @@
      "numoutlets": 1,
      "patching_rect": [
       170,
-      1015,
+      1047,
       72,
       22
      ],
@@ -3395,7 +3396,7 @@
      "numoutlets": 1,
      "patching_rect": [
       250,
-      1015,
+      1047,
       23,
       22
      ],
@@ -3413,7 +3414,7 @@
      "numoutlets": 2,
      "patching_rect": [
       310,
-      1015,
+      1047,
       51,
       22
      ],
@@ -3432,7 +3433,7 @@
      "numoutlets": 1,
      "patching_rect": [
       310,
-      1045,
+      1077,
       114,
       22
      ],
@@ -3450,7 +3451,7 @@
      "numoutlets": 1,
      "patching_rect": [
       440,
-      1045,
+      1077,
       23,
       22
      ],
@@ -3468,7 +3469,7 @@
      "numoutlets": 1,
      "patching_rect": [
       310,
-      1075,
+      1107,
       72,
       22
      ],
@@ -3486,7 +3487,7 @@
      "numoutlets": 1,
      "patching_rect": [
       310,
-      1105,
+      1137,
       184,
       22
      ],
@@ -3504,7 +3505,7 @@
      "numoutlets": 0,
      "patching_rect": [
       310,
-      1135,
+      1167,
       107,
       22
      ],
@@ -3519,7 +3520,7 @@
      "numoutlets": 2,
      "patching_rect": [
       430,
-      1015,
+      1047,
       51,
       22
      ],
@@ -3538,7 +3539,7 @@
      "numoutlets": 2,
      "patching_rect": [
       570,
-      1015,
+      1047,
       51,
       22
      ],
@@ -3557,7 +3558,7 @@
      "numoutlets": 1,
      "patching_rect": [
       500,
-      1045,
+      1077,
       56,
       22
      ],
@@ -3575,7 +3576,7 @@
      "numoutlets": 1,
      "patching_rect": [
       640,
-      1045,
+      1077,
       70,
       22
      ],
@@ -3593,7 +3594,7 @@
      "numoutlets": 1,
      "patching_rect": [
       520,
-      1075,
+      1107,
       114,
       22
      ],
@@ -3611,7 +3612,7 @@
      "numoutlets": 1,
      "patching_rect": [
       520,
-      1105,
+      1137,
       72,
       22
      ],
@@ -3629,7 +3630,7 @@
      "numoutlets": 1,
      "patching_rect": [
       520,
-      1135,
+      1167,
       150,
       22
      ],
@@ -3647,11 +3648,166 @@
      "numoutlets": 0,
      "patching_rect": [
       520,
-      1165,
+      1197,
       107,
       22
      ],
      "text": "s distill-out"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-212",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      40,
+      420,
+      90,
+      22
+     ],
+     "text": "one_shot"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-213",
+     "maxclass": "newobj",
+     "numinlets": 0,
+     "numoutlets": 1,
+     "patching_rect": [
+      140,
+      420,
+      156,
+      22
+     ],
+     "text": "r distill-v-one_shot",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-214",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      320,
+      420,
+      93,
+      22
+     ],
+     "text": "prepend set",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-215",
+     "maxclass": "number",
+     "numinlets": 1,
+     "numoutlets": 2,
+     "patching_rect": [
+      420,
+      420,
+      70,
+      22
+     ],
+     "outlettype": [
+      "",
+      "bang"
+     ],
+     "parameter_enable": 0,
+     "minimum": 0,
+     "maximum": 1
+    }
+   },
+   {
+    "box": {
+     "id": "obj-216",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      500,
+      420,
+      233,
+      22
+     ],
+     "text": "prepend /distill/param/one_shot",
+     "outlettype": [
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-217",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      760,
+      420,
+      107,
+      22
+     ],
+     "text": "s distill-out"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-218",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      1900,
+      350,
+      156,
+      22
+     ],
+     "text": "s distill-v-one_shot"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-219",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 3,
+     "patching_rect": [
+      1680,
+      250,
+      331,
+      22
+     ],
+     "text": "route /distill/copy /distill/copy/unavailable",
+     "outlettype": [
+      "",
+      "",
+      ""
+     ]
+    }
+   },
+   {
+    "box": {
+     "id": "obj-220",
+     "maxclass": "newobj",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      2180,
+      250,
+      142,
+      22
+     ],
+     "text": "print distill-copy"
     }
    }
   ],
@@ -4943,18 +5099,6 @@
    {
     "patchline": {
      "source": [
-      "obj-150",
-      2
-     ],
-     "destination": [
-      "obj-151",
-      0
-     ]
-    }
-   },
-   {
-    "patchline": {
-     "source": [
       "obj-148",
       0
      ],
@@ -5668,6 +5812,114 @@
      ],
      "destination": [
       "obj-211",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-213",
+      0
+     ],
+     "destination": [
+      "obj-214",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-214",
+      0
+     ],
+     "destination": [
+      "obj-215",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-215",
+      0
+     ],
+     "destination": [
+      "obj-216",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-216",
+      0
+     ],
+     "destination": [
+      "obj-217",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-150",
+      2
+     ],
+     "destination": [
+      "obj-218",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-150",
+      3
+     ],
+     "destination": [
+      "obj-219",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-219",
+      0
+     ],
+     "destination": [
+      "obj-220",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-219",
+      1
+     ],
+     "destination": [
+      "obj-220",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-219",
+      2
+     ],
+     "destination": [
+      "obj-151",
       0
      ]
     }

@@ -1,13 +1,20 @@
 """Variations over OSC with the tiny trained prior: /distill/reimagine, /distill/continue and /distill/vary on a
-real loopback server (the codes the prior draws are never asserted, only what is kept and what repeats)."""
+real loopback server, and the copy check that follows each (the codes the prior draws are never asserted, only
+what is kept and what repeats)."""
 
 from __future__ import annotations
+
+import shutil
+import threading
 
 import numpy as np
 import pytest
 
+from engine.codes.copies import TrainingCodes
 from engine.core import Engine, free_slot
 from engine.errors import DistillError
+from engine.events import CopyChecked
+from engine.modelfile import read_model_metadata, update_model_metadata
 from engine.osc.client import OscClient
 from tui_support import FakeAudio
 
@@ -153,3 +160,84 @@ def test_the_engine_continues_into_a_named_slot_from_the_grid_it_was_asked_for(l
     assert grown.shape[1] == continued.frames > 2 and np.array_equal(grown[:, :2], prompt[:, :2])
     with pytest.raises(DistillError, match="slot name"):
         loaded.continue_slot("A", 0.3, into="../x")
+
+
+def addresses_until(client, last: str, timeout: float = 60) -> list[tuple[str, list]]:
+    """Every message `client` receives, in order, up to and including the first `last` one."""
+    received = []
+    while not received or received[-1][0] != last:
+        received.append(client.receive(timeout))
+    return received
+
+
+def assert_sane_copy(engine, values: list, slot: str, training_files: set[str]) -> None:
+    """`/distill/copy` arguments that fit `slot`'s grid: a run no longer than the grid, from a training file."""
+    copy_slot, columns, distinct, seconds, file = values
+    grid = engine.grid(slot)
+    assert copy_slot == slot
+    assert 0 <= distinct <= columns <= grid.columns and (distinct > 0) == (columns > 0)
+    assert seconds == pytest.approx(columns * grid.column_seconds, rel=1e-5)
+    assert file in training_files if columns else file == ""
+
+
+def test_every_variation_is_followed_by_its_longest_copy_of_a_training_file(loaded, server, client, tiny_prior_file):
+    training_files = set(read_model_metadata(tiny_prior_file)["dataset"]["train_files"])
+    listener = OscClient(server.address)
+    listener.request("/distill/subscribe", reply="/distill/subscribed")
+    client.send("/distill/reimagine", "A", 0, 4)
+    received = addresses_until(client, "/distill/copy")
+    order = [address for address, _ in received]
+    assert order.index("/distill/reimagined") < order.index("/distill/copy")  # a separate message, after the reply
+    assert_sane_copy(loaded, received[-1][1], "A", training_files)
+    assert listener.expect("/distill/copy", 60) == received[-1][1]  # subscribers hear it too
+
+    client.send("/distill/continue", "A", 0.5)
+    received = addresses_until(client, "/distill/copy")
+    order = [address for address, _ in received]
+    new_slot = received[order.index("/distill/continued")][1][1]
+    assert order.index("/distill/continued") < order.index("/distill/copy")
+    assert_sane_copy(loaded, received[-1][1], new_slot, training_files)
+    listener.close()
+
+
+def test_the_reply_never_waits_for_the_copy_check_and_the_training_files_are_encoded_once_per_model(loaded, client, tiny_prior_file, monkeypatch):
+    encode_training = TrainingCodes.of.__func__
+    release, calls = threading.Event(), []
+
+    def slow(cls, model):
+        calls.append(model.name)
+        assert release.wait(60), "the test never let the copy check go on"
+        return encode_training(cls, model)
+
+    monkeypatch.setattr(TrainingCodes, "of", classmethod(slow))
+    source, slot, _, _ = client.request("/distill/continue", "A", 0.3, reply="/distill/continued", timeout=30)  # while the check waits
+    release.set()
+    assert client.expect("/distill/copy", 60)[0] == slot
+    client.request("/distill/reimagine", "A", 0, 2, reply="/distill/reimagined", timeout=60)
+    assert client.expect("/distill/copy", 60)[0] == "A"
+    assert calls == ["tiny"]  # kept for the second check
+    loaded.load_model(str(tiny_prior_file))  # a model load drops them
+    client.request("/distill/continue", slot, 0.3, reply="/distill/continued", timeout=60)
+    assert client.expect("/distill/copy", 60)
+    assert calls == ["tiny", "tiny"]
+
+
+def test_an_encoded_training_file_copies_itself_whole(loaded, sound_folder, tiny_prior_file):
+    name = read_model_metadata(tiny_prior_file)["dataset"]["train_files"][0]
+    loaded.encode("T", str(sound_folder / name)).result(timeout=60)
+    checked = loaded.check_copy("T").result(timeout=60)
+    assert isinstance(checked, CopyChecked) and (checked.slot, checked.columns, checked.file) == ("T", loaded.grid("T").columns, name)
+
+
+def test_without_the_training_files_copies_are_said_to_be_unavailable_once(engine, client, tiny_prior_file, sound_folder, tmp_path):
+    moved = shutil.copy(tiny_prior_file, tmp_path / f"moved{tiny_prior_file.suffix}")
+    metadata = read_model_metadata(moved)
+    update_model_metadata(moved, {**metadata, "dataset": {**metadata["dataset"], "folder": str(tmp_path / "gone")}})
+    engine.load_model(str(moved))
+    client.request("/distill/encode", "A", str(sorted(sound_folder.glob("*.wav"))[0]), reply="/distill/encoded", timeout=60)
+    client.request("/distill/continue", "A", 0.3, reply="/distill/continued", timeout=60)
+    (reason,) = client.expect("/distill/copy/unavailable", 60)
+    assert "training files of model" in reason and "not at hand" in reason and "gone" in reason
+    client.request("/distill/continue", "A", 0.3, reply="/distill/continued", timeout=60)
+    client.request("/distill/decode", "A", reply="/distill/decoded", timeout=60)  # queued after that check: it has ended
+    assert not [address for address, _ in client.pending if address.startswith("/distill/copy")]  # said once, not per request

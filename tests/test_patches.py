@@ -4,8 +4,8 @@ The layout tests estimate every box's size from its text and the patch's font (a
 labels included) and check that no two boxes overlap and none reaches past the left or top edge. The Pd
 test runs `pd -nogui` on a copy of the patch whose ports point at a listener in the test: it checks that Pd
 loads the patch without errors, that its loadbang subscribes and a `-send` generates, both as valid OSC with
-only i/f/s tags, that a `/distill/generated <file>` sent back is read into Pd's table, and that parameter
-values the engine announces are taken into the number boxes.
+only i/f/s tags, that a `/distill/generated <file>` sent back is read into Pd's table, that a `/distill/copy`
+is printed, and that parameter values the engine announces are taken into the number boxes.
 """
 
 from __future__ import annotations
@@ -124,6 +124,10 @@ def test_maxpat_is_valid_json_whose_lines_join_existing_inlets_and_outlets():
         assert key in texts
     assert any(t.startswith("route /distill/generated /distill/decoded") for t in texts)
     assert "/distill/subscribe 9001" in texts
+    by_text = {box.get("text"): id_ for id_, box in boxes.items()}
+    copies, printed = by_text["route /distill/copy /distill/copy/unavailable"], by_text["print distill-copy"]
+    assert {(line["source"][1], line["destination"][0]) for line in lines if line["source"][0] == copies} >= {(0, printed), (1, printed)}
+    assert any(line["destination"][0] == by_text["s distill-v-one_shot"] for line in lines)  # the engine's one_shot reaches its box
 
 
 MAX_CHAR = 6  # pixels per character of Max's 12 pt font, at least (its average is a little under 7)
@@ -183,7 +187,7 @@ def test_pd_patch_sends_no_hidden_values_and_plays_only_generated_files_itself()
     records = pd_records(text)
     objects = [" ".join(r[4:]) for r in records if r[:2] == ["#X", "obj"]]
     assert not [o for o in objects if re.fullmatch(r"(f|i|float|int|pack .*) .*\d.*", o)]  # every value sent is in a box
-    assert "route generated decoded param model error health" in objects
+    assert "route generated decoded param model error health copy" in objects
     for address in ("cell set", "model list", "model load"):
         assert f"oscformat distill {address}" in objects
     names = {r[8] for r in records if r[1] in {"floatatom", "symbolatom"}}
@@ -199,7 +203,7 @@ def test_every_address_either_patch_sends_is_an_engine_address():
                 "/distill/undo", "/distill/redo", "/distill/health", "/distill/play"} <= used
         assert {"/distill/reimagine", "/distill/continue", "/distill/vary"} <= used
         assert used <= KNOWN_ADDRESSES, used - KNOWN_ADDRESSES
-    assert {f"/distill/param/{name}" for name in ("temperature", "top_k", "top_p", "seed", "duration")} <= pd_addresses & max_addresses
+    assert {f"/distill/param/{name}" for name in ("temperature", "top_k", "top_p", "seed", "duration", "one_shot")} <= pd_addresses & max_addresses
 
 
 def free_udp_port() -> int:
@@ -242,6 +246,11 @@ def test_real_pd_loads_the_patch_subscribes_generates_and_reads_the_returned_fil
         for value in (str(sound), 0.51, 7):
             reply.add_arg(value)
         listener.sendto(reply.build().dgram, ("127.0.0.1", pd_port))
+        for address, values in (("/distill/copy", ("A", 12, 9, 0.5, "kick.wav")), ("/distill/copy/unavailable", ("the files are gone",))):
+            message = OscMessageBuilder(address)
+            for value in values:
+                message.add_arg(value)
+            listener.sendto(message.build().dgram, ("127.0.0.1", pd_port))
         deadline = time.monotonic() + 10
         while not any("distill-loaded" in line for line in lines) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -259,6 +268,7 @@ def test_real_pd_loads_the_patch_subscribes_generates_and_reads_the_returned_fil
     output = "".join(lines)
     assert "distill-loaded: 12345" in output, output
     assert "distill-error: /distill/param/top_k" in output, output
+    assert "distill-copy: A 12 9 0.5 kick.wav" in output and "distill-copy: unavailable" in output, output
     assert "couldn't create" not in output and "error" not in output.lower().replace("distill-error:", ""), output
 
 

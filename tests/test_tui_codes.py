@@ -294,6 +294,8 @@ async def test_r_reimagines_the_selection_and_c_continues_the_slot_into_a_new_on
         assert np.array_equal(after[0], before[0]) and np.array_equal(after[1:, 3:], before[1:, 3:])  # kept as it was
         assert "Timbre" in engine.edit_history("A")[0][-1] and "undo 1" in info(screen)
         await wait_for(pilot, lambda: "with seed" in str(screen.query_one("#codes-activity").render()), what="the seed")
+        copy_line = screen.query_one("#codes-copy")
+        await wait_for(pilot, lambda: copy_line.display and "Slot A: longest verbatim copy of a training file:" in str(copy_line.render()), what="the copy check")
         await pilot.press("u")
         await wait_for(pilot, lambda: np.array_equal(grid.grids["A"], before), what="the undone reimagining")
 
@@ -301,3 +303,4 @@ async def test_r_reimagines_the_selection_and_c_continues_the_slot_into_a_new_on
         await wait_for(pilot, lambda: "B" in engine.slots() and mirrors(grid, engine, "B"), what="the continuation in slot B")
         assert engine.grid("B").columns > before.shape[1] and np.array_equal(engine.grid("B").codes[:, : before.shape[1]], before)
         await wait_for(pilot, lambda: "into slot B" in str(screen.query_one("#codes-activity").render()), what="the report")
+        await wait_for(pilot, lambda: "Slot B: longest verbatim copy" in str(copy_line.render()), what="the continuation's copy check")

@@ -242,3 +242,28 @@ async def test_o_switches_one_shots_on_and_off_and_the_sampling_box_says_so(serv
         await wait_for(pilot, lambda: "fixed length" in sampling.border_title, what="one-shots off")
         await pilot.press("o")
         await wait_for(pilot, lambda: engine.params.one_shot == 1, what="one-shots on again")
+
+
+async def test_c_chooses_a_slot_as_the_prompt_and_g_then_continues_it(short_sounds, sound_folder):
+    engine, server, _ = short_sounds
+    engine.encode("A", str(sound_folder / "pad_1.wav")).result()
+    prompt_codes = engine.grid("A").codes.copy()  # [L, F]
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_generate(pilot, app)
+        prompt = app.screen.query_one("#prompt")
+        assert str(prompt.render()) == "none"
+        await pilot.press("c")
+        await wait_for(pilot, lambda: str(prompt.render()) == "slot A: g continues it", what="slot A as the prompt")
+        await pilot.press("g")
+        await wait_for(pilot, lambda: "(slot B)" in status(app), timeout=60, what="the continuation, decoded")
+        grown = engine.grid("B").codes
+        assert grown.shape[1] > prompt_codes.shape[1] and (grown[:, : prompt_codes.shape[1]] == prompt_codes).all()
+        assert [path for path in engine.out_dir.glob("*.wav") if path.name in status(app)]  # the status names the decoded file
+        notes = await wait_for(pilot, lambda: [n for n in app._notifications if "longest verbatim copy" in n.message], timeout=60, what="the copy check")
+        assert notes[0].message.startswith("slot B: ")
+        assert table_rows(app, "history") == []  # a continuation is no generation
+        await pilot.press("c")  # the continuation's slot is a prompt too, then none again
+        await wait_for(pilot, lambda: str(prompt.render()) == "slot B: g continues it", what="slot B as the prompt")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: str(prompt.render()) == "none", what="no prompt")

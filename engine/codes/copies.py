@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.errors import DistillError
-from engine.model.persist import LoadedModel
+
+if TYPE_CHECKING:  # torch stays out of the terminal app, which imports describe_copy
+    from engine.model.persist import LoadedModel
 
 
 @dataclass(frozen=True)
@@ -33,13 +36,15 @@ class Copy:
     file: str
 
     def describe(self, column_seconds: float) -> str:
-        """One line for the user."""
-        if not self.columns:
-            return "longest verbatim copy of a training file: none"
-        return (
-            f"longest verbatim copy of a training file: {self.columns} columns ({self.columns * column_seconds:.2f} s, "
-            f"{self.distinct} distinct) of {self.file}"
-        )
+        """One line for the user (`describe_copy`)."""
+        return describe_copy(self.columns, self.distinct, self.columns * column_seconds, self.file)
+
+
+def describe_copy(columns: int, distinct: int, seconds: float, file: str) -> str:
+    """The line that reports a copy, the same in the CLI and in the app (which gets it as `/distill/copy`)."""
+    if not columns:
+        return "longest verbatim copy of a training file: none"
+    return f"longest verbatim copy of a training file: {columns} columns ({seconds:.2f} s, {distinct} distinct) of {file}"
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ way the adapters reach them. Adapters only translate their messages into these c
     training.py    training options and runs: a new model (VQ-VAE) or a model's prior, one at a time
 
 Threads. Calls may come from any thread. Torch work that takes time (loading, generating, encoding,
-decoding, previews, replaying history, re-imagining and continuing a slot) runs on one torch worker thread
-and is returned as a `Future`; training runs in its own thread; playing an existing file is read on a
+decoding, previews, replaying history, re-imagining, continuing and copy checks of a slot) runs on one torch
+worker thread and is returned as a `Future`; training runs in its own thread; playing an existing file is read on a
 playback thread, and a dataset folder is inspected on a files thread. Parameter changes and grid edits run
 on the caller's thread, under a lock; they are quick, but a blend searches the codebooks in torch and
 presets, history and the library touch files and SQLite, so adapters call them off their network thread

@@ -96,6 +96,7 @@ class ModelsMixin(EngineState):
         )
         with self._lock:
             self._model = _Model(loaded, prior, prior_error, info)
+        self._training_codes = None  # the last model's, encoded for check_copy: not needed any more
         self._retune()
         event = ModelLoaded(info)
         self._emit(event)

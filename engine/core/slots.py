@@ -1,7 +1,8 @@
 """Code slots: named code grids (`engine.codes.slots.Slots`) that clients fill, edit, hear and extend.
 
 A slot is filled by encoding a sound file or by continuing another slot with the prior; it is decoded into a
-sound file, and a codebook entry can be previewed alone. Edits (set a cell, swap, blend, a re-imagining drawn
+sound file, and a codebook entry can be previewed alone; a copy check says how much of a slot's grid is a
+training file verbatim. Edits (set a cell, swap, blend, a re-imagining drawn
 by the prior, undo and redo) run under the edit lock and are announced as `GridEdited` with the cells they
 changed. When notes play variations of a slot (playing.py), an edit of that slot retunes the keys.
 """
@@ -19,7 +20,7 @@ import numpy as np
 from engine.codes.grid import CodeGrid, Level, resolve_level
 from engine.core.state import EngineState, _Model
 from engine.errors import DistillError
-from engine.events import Continued, Decoded, Edit, Encoded, GridEdited, JobProgress, Previewed, Reimagined
+from engine.events import Continued, CopyChecked, CopyUnavailable, Decoded, Edit, Encoded, GridEdited, JobProgress, Previewed, Reimagined
 from engine.generation.settings import GenerationSettings
 
 SLOT_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -234,3 +235,43 @@ class SlotsMixin(EngineState):
         self._emit(JobProgress("continue", 1.0, into))
         self._emit(Encoded(into, grid.levels, grid.columns))
         return Continued(slot, into, grid.columns, seed)
+
+    def check_copy(self, slot: str) -> Future[CopyChecked | CopyUnavailable | None]:
+        """Find the longest verbatim copy of a training file in `slot`'s grid as it is now (memorisation made
+        visible: `engine.codes.copies`), on the torch worker; the future gives the `CopyChecked` it announces.
+
+        The loaded model's training files are encoded the first time a check needs them (seconds for a large
+        dataset; a `JobProgress` "copy" says so) and kept until another model is loaded. When they are not at
+        hand, the first check after a load announces `CopyUnavailable` with the reason, later ones give None
+        and announce nothing. An empty slot, no model or a grid another model made is a DistillError now.
+        """
+        current, grid = self._decodable(slot)
+        return self._worker.submit(self._copy_job, current, slot, grid)
+
+    def _copy_job(self, current: _Model, slot: str, grid: CodeGrid) -> CopyChecked | CopyUnavailable | None:
+        from engine.codes.copies import TrainingCodes
+
+        weights = current.loaded.model
+        known = self._training_codes
+        if known is not None and known[0] is weights:
+            training = known[1]
+            if isinstance(training, DistillError):
+                return None  # said once already
+        else:
+            self._emit(JobProgress("copy", 0.0, f"encoding the training files of {current.info.name} to check for copies"))
+            try:
+                training = TrainingCodes.of(current.loaded)
+            except DistillError as error:
+                training = error
+            latest = self._model
+            if latest is not None and latest.loaded.model is weights:  # a model loaded meanwhile keeps its own
+                self._training_codes = (weights, training)
+            self._emit(JobProgress("copy", 1.0, slot))
+            if isinstance(training, DistillError):
+                event = CopyUnavailable(str(training))
+                self._emit(event)
+                return event
+        copy = training.longest_copy(grid.codes)
+        event = CopyChecked(slot, copy.columns, copy.distinct, copy.columns * grid.column_seconds, copy.file)
+        self._emit(event)
+        return event

@@ -36,6 +36,7 @@ from engine.training.runs import TrainOptions
 
 if TYPE_CHECKING:  # heavy imports stay lazy so `distill --help` and adapters start fast
     from engine.audio.playback import AudioOut
+    from engine.codes.copies import TrainingCodes
     from engine.instrument import Instrument, NoteSettings
     from engine.model.persist import LoadedModel
     from engine.prior.model import CodePrior
@@ -100,6 +101,8 @@ class EngineState:
         self._params = Params(seed=secrets.randbelow(MAX_OSC_SEED + 1))  # random, like the CLI's default seed
         self._slots = Slots()
         self._edit_lock = threading.Lock()  # makes (grid before, edit, grid after) one step
+        # (the loaded weights, their training codes or why there are none) for `check_copy`; torch worker only
+        self._training_codes: tuple[object, TrainingCodes | DistillError] | None = None
         # notes (playing.py)
         self._instrument: Instrument | None = None  # made on the first note: rendering ahead costs CPU
         self._note_settings: NoteSettings | None = None  # None: the instrument's defaults

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from engine.events import (
     Continued,
+    CopyChecked,
+    CopyUnavailable,
     Decoded,
     Encoded,
     EngineEvent,
@@ -441,6 +443,8 @@ WIRES: tuple[Wire, ...] = (
     Wire(Edited, "/distill/edited", (_a("slot", "s"), _a("undo_depth", "i"), _a("redo_depth", "i"))),
     Wire(ReimaginedSeed, "/distill/reimagined", (_a("slot", "s"), _a("seed", "i"))),
     Wire(Continued, "/distill/continued", (_a("source", "s"), _a("slot", "s"), _a("frames", "i"), _a("seed", "i"))),
+    Wire(CopyChecked, "/distill/copy", (_a("slot", "s"), _a("columns", "i"), _a("distinct", "i"), _a("seconds", "f"), _a("file", "s"))),
+    Wire(CopyUnavailable, "/distill/copy/unavailable", (_a("reason", "s"),)),
     Wire(Varying, "/distill/vary", (_a("slot", "s"), _a("kind", "s"))),
     Wire(SlotNames, "/distill/slots", (Rest(_a("slots", "s")),)),
     Wire(Decoded, "/distill/decoded", (_a("slot", "s"), _a("path", "path"))),
@@ -560,6 +564,8 @@ def event_records(event: EngineEvent) -> list:
             return [AnnouncedModel.of(info)]
         case JobFailed(job, message):
             return [Error(f"/distill/{job}", message)]
+        case CopyUnavailable(reason):
+            return [CopyUnavailable(fit_text(reason))]  # it names the training folder, which may be long
         case TrainProgress():
             return [
                 TrainEpoch(event.epoch, event.loss, event.seconds, event.val_l1, event.fraction, event.best, event.phase),

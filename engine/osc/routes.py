@@ -201,13 +201,34 @@ def _reimagine(server, request, slot, start, end, levels) -> None:
     def done(reimagined) -> None:
         _answer_edits(request, reimagined.edit)
         request.reply(m.ReimaginedSeed(slot, reimagined.seed))
+        _check_copy(server, request, slot)
 
     request.when_done(request.start_job(server.engine.reimagine, slot, start, end, levels), done)
 
 
 def _continue(server, request, slot, seconds, from_frame, seed) -> None:
+    def done(continued) -> None:
+        request.reply(continued)
+        _check_copy(server, request, continued.slot)
+
     from_frame = None if from_frame == 0 else from_frame
-    request.when_done(request.start_job(server.engine.continue_slot, slot, seconds, from_frame, seed), request.reply)
+    request.when_done(request.start_job(server.engine.continue_slot, slot, seconds, from_frame, seed), done)
+
+
+def _check_copy(server, request, slot: str) -> None:
+    """After a variation's reply: `/distill/copy` (or once per model `/distill/copy/unavailable`) for `slot`, when
+    the engine's check ends; a check is not a client's job, so it is not counted against its jobs."""
+    try:
+        future = server.engine.check_copy(slot)
+    except DistillError:  # another model was loaded since the variation: its training files say nothing of this grid
+        return
+
+    def answer(found) -> None:
+        if found is not None:  # None: the reason was said once already
+            for record in m.event_records(found):
+                request.answer(record)
+
+    request.when_done(future, answer)
 
 
 def _vary(server, request, slot, kind) -> None:
@@ -320,6 +341,10 @@ def _stop_training(job: str) -> Callable:
 # -- the table ----------------------------------------------------------------------------------------------
 
 SLOT = Arg("slot", "slot")
+COPY_CHECK = (  # what a variation is answered with after its result (docs/osc.md, "Memorisation")
+    "once checked in the background, /distill/copy <slot> <columns> <distinct> <seconds> <file>: the longest run of frames "
+    "copied verbatim from a training file (0 and no file: none), or once per model /distill/copy/unavailable <reason>"
+)
 VARY_OFF = "off"  # /distill/vary's slot that turns variations off
 PARAM_KINDS = {"temperature": "f", "top_k": "i", "top_p": "f", "seed": "i", "duration": "f", "one_shot": "i"}
 PARAM_HELP = {
@@ -462,7 +487,8 @@ ROUTES: tuple[Route, ...] = (
         "Redraw frames [start, end) of the levels (default all) with the prior, given the frames before, with the current "
         "temperature, top_k and top_p; the seed is the seed parameter, which then advances (set /distill/param/seed first "
         "to draw a chosen one: the same seed on the same grid redraws the same cells). The frames after end are kept as they "
-        "were. One undoable edit: answers /distill/edited <slot> <undo_depth> <redo_depth>, then /distill/reimagined <slot> <seed>.",
+        "were. One undoable edit: answers /distill/edited <slot> <undo_depth> <redo_depth>, then /distill/reimagined <slot> <seed>, "
+        f"then, {COPY_CHECK}.",
         _reimagine,
     ),
     Route(
@@ -470,7 +496,7 @@ ROUTES: tuple[Route, ...] = (
         "The prior goes on from a slot's grid (or its first from_frame frames; 0: all of it) for seconds more (at most 600), "
         "into a new slot: the first free of A-Z, else <slot>-1, <slot>-2, ...; the seed defaults to the seed parameter, which "
         "then advances. Subscribers hear /distill/encoded <new_slot> <levels> <frames>; answers /distill/continued <slot> "
-        "<new_slot> <frames> <seed>.",
+        f"<new_slot> <frames> <seed>, then, {COPY_CHECK}.",
         _continue,
     ),
     Route(

@@ -6,7 +6,9 @@ made by any client shows up live, and an edit made here is a request whose resul
 the engine stays the one source of truth. Blended cells are marked from `/distill/grid/blended`.
 
 Variations: `r` has the prior redraw the selection (`/distill/reimagine`, one edit that undo takes back), `c`
-has it continue the shown slot into the first free slot (`/distill/continue`).
+has it continue the shown slot into the first free slot (`/distill/continue`). The engine then checks the
+result for the longest verbatim copy of a training file (`/distill/copy`), shown on a line of its own under the
+grid once the first one arrives.
 
 A swap is one edit in each slot: undoing it here undoes both halves while the other slot has not been
 edited since, and names the other slot when it cannot. Playing a slot that has not changed since it was
@@ -25,7 +27,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Label, Static
 
-from engine.events import Continued, Decoded, Encoded, JobProgress, Playing, Previewed
+from engine.codes.copies import describe_copy
+from engine.events import Continued, CopyChecked, CopyUnavailable, Decoded, Encoded, JobProgress, Playing, Previewed
 from engine.osc.messages import AnnouncedModel, BlendedRuns, Edited, Error, GridCodes, GridSize, ReimaginedSeed, SlotNames
 from tui.screens.base import EngineScreen
 from tui.widgets.code_grid import SLOTS, CodeGrid, GridRegion
@@ -77,6 +80,15 @@ class CodesScreen(EngineScreen):
     CodesScreen #codes-activity {
         color: $text-muted;
     }
+    CodesScreen #codes-copy {
+        display: none;
+        height: auto;
+        max-height: 2;
+        padding: 0 1;
+    }
+    CodesScreen #codes-copy.-shown {
+        display: block;
+    }
     CodesScreen #codes-weight {
         display: none;
     }
@@ -119,6 +131,7 @@ class CodesScreen(EngineScreen):
         yield Static(id="codes-info", markup=False)
         yield Input(id="codes-weight")
         yield Static(id="codes-activity", markup=False)
+        yield Static(id="codes-copy", markup=False)
         yield Footer(compact=True)
 
     @property
@@ -169,8 +182,14 @@ class CodesScreen(EngineScreen):
                 self._show_activity(f"Continued slot {source} into slot {slot}: {frames} frames, seed {seed}{shown}")
             case ReimaginedSeed(slot, seed):
                 self._show_activity(f"Reimagined in slot {slot} with seed {seed} (u undoes it)")
+            case CopyChecked(slot, columns, distinct, seconds, file):
+                self._show_copy(f"Slot {slot}: {describe_copy(columns, distinct, seconds, file)}")
+            case CopyUnavailable(reason):
+                self._show_copy(f"No copy check: {reason}")
             case Playing(path):
                 self._show_activity(f"Playing {path}")
+            case JobProgress("copy", fraction, message) if fraction < 1.0:  # the copy check's line, not the activity's
+                self._show_copy(f"{message}…")
             case JobProgress(_, fraction, message) if fraction < 1.0:
                 self._show_activity(f"{message}…")
             case Error("/distill/grid/get"):
@@ -225,6 +244,12 @@ class CodesScreen(EngineScreen):
 
     def _show_activity(self, text: str) -> None:
         self.query_one("#codes-activity", Static).update(text)
+
+    def _show_copy(self, text: str) -> None:
+        """The last variation's copy check, on its own line (shown from the first one on)."""
+        line = self.query_one("#codes-copy", Static)
+        line.update(text)
+        line.add_class("-shown")
 
     @on(CodeGrid.CursorChanged)
     def _cursor_changed(self) -> None:

@@ -4,6 +4,12 @@ The parameter fields mirror the engine's `/distill/param/*` values (another clie
 once); a value typed is sent on Enter or when the field is left, and when the engine refuses it the field
 goes back to the engine's value. `o` switches the `one_shot` parameter, shown on the Sampling box. Presets and the history are lists the screen asks for and refreshes when
 the engine announces a change (`/distill/preset/saved|deleted`, `/distill/generated`).
+
+The prompt (`c` cycles through none and the filled slots, as `/distill/slots` and `/distill/encoded` announce
+them) says what `g` makes: without one, new sounds (`/distill/generate`); with slot A, continuations of A for the
+duration parameter (`/distill/continue`, into the first free slot), each decoded to a file (`/distill/decode`)
+that the status line names, and the engine's copy check of each (`/distill/copy`) pops up as a notification.
+Continuations are not in the history, which lists generations.
 """
 
 from __future__ import annotations
@@ -12,11 +18,25 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Header, ProgressBar, Static
+from textual.widgets import Button, DataTable, Footer, Header, Label, ProgressBar, Static
 
-from engine.events import Generated, JobProgress, ParamChanged, Playing, PresetDeleted, PresetSaved
-from engine.osc.messages import Error, HistoryEntry, HistoryListEnd, PresetEntry, PresetListEnd, PresetLoaded, Subscribed
+from engine.codes.copies import describe_copy
+from engine.events import (
+    Continued,
+    CopyChecked,
+    CopyUnavailable,
+    Decoded,
+    Encoded,
+    Generated,
+    JobProgress,
+    ParamChanged,
+    Playing,
+    PresetDeleted,
+    PresetSaved,
+)
+from engine.osc.messages import Error, HistoryEntry, HistoryListEnd, PresetEntry, PresetListEnd, PresetLoaded, SlotNames, Subscribed
 from tui.screens.base import EngineScreen
+from tui.screens.codes import CONTINUE_SECONDS
 from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.name_prompt import NamePrompt
 from tui.widgets.param_field import ParamField
@@ -34,6 +54,11 @@ def shown_param(address: str) -> str | None:
     """The parameter a request to `address` sets when this screen has a field for it (`/distill/param/top_k` -> 'top_k')."""
     name = address.removeprefix(PARAM_PREFIX)
     return name if address.startswith(PARAM_PREFIX) and name in PARAM_NAMES else None
+
+
+def prompt_text(slot: str | None) -> str:
+    """What the prompt row shows: the slot `g` continues, or none (`g` generates)."""
+    return "none" if slot is None else f"slot {slot}: g continues it"
 
 
 def sampling_title(one_shot: int | None) -> str:
@@ -62,6 +87,9 @@ class GenerateScreen(EngineScreen):
     GenerateScreen #sampling { height: auto; border: round $primary; padding: 1 1 0 1; }
     GenerateScreen.-short #sampling { padding: 0 1; }
     GenerateScreen.-short ParamField { margin-bottom: 0; }
+    GenerateScreen #prompt-row { height: 1; margin-bottom: 1; }
+    GenerateScreen.-short #prompt-row { margin-bottom: 0; }
+    GenerateScreen #prompt-row > Label { width: 14; }
     GenerateScreen #buttons { height: 3; }
     GenerateScreen #buttons Button { min-width: 10; margin-right: 1; }
     GenerateScreen DataTable { height: 1fr; border: round $primary; }
@@ -73,6 +101,7 @@ class GenerateScreen(EngineScreen):
     BINDINGS = [
         Binding("g", "generate", "Generate"),
         Binding("o", "toggle_one_shot", "One-shot"),
+        Binding("c", "cycle_prompt", "Prompt", show=False),  # the footer has no room at 80 columns: the prompt row names it
         Binding("p", "play", "Play"),
         Binding("s", "stop", "Stop"),  # playback and a batch
         Binding("R", "replay", "Replay"),
@@ -88,6 +117,8 @@ class GenerateScreen(EngineScreen):
         self._select_path: str | None = None  # highlight this file when the history next arrives
         self._batch: tuple[int, int] | None = None  # (made, asked for) while generating `count` sounds
         self._tag: str | None = None  # this screen's generations are sent with it, so their answers are told apart
+        self._slots: list[str] = []  # the filled slots, as the engine announced them
+        self._prompt: str | None = None  # the slot `g` continues (None: `g` generates)
 
     def compose(self) -> ComposeResult:
         params = self.app.state.params
@@ -100,6 +131,9 @@ class GenerateScreen(EngineScreen):
                     for name, label in PARAMS:
                         yield ParamField(name, label, params.get(name))
                     yield ParamField("count", "count", 1)
+                    with Horizontal(id="prompt-row"):
+                        yield Label("prompt (c)")
+                        yield Static(prompt_text(None), id="prompt")
                     with Horizontal(id="buttons"):
                         yield Button("Generate", id="generate-button", variant="primary")
                         yield Button("Play", id="play-button")
@@ -124,9 +158,10 @@ class GenerateScreen(EngineScreen):
             self.refresh_lists()
 
     def refresh_lists(self) -> None:
-        """Ask for the presets and the history again."""
+        """Ask for the presets, the history and the filled slots again."""
         self.send("/distill/preset/list")
         self.send("/distill/history/list", HISTORY_ROWS)
+        self.send("/distill/slots")
 
     # -- hearing ----------------------------------------------------------------------------------------------
 
@@ -148,10 +183,23 @@ class GenerateScreen(EngineScreen):
                     self._status(f"generated {path.name}")
             case Generated(path) if tag == self._tag:  # the answer to this screen's own request
                 self._sound_arrived(path.name)
+            case Continued(source, slot, _, seed) if tag == self._tag:  # a continuation asked for here: make it heard
+                self._status(f"continued slot {source} into slot {slot} with seed {seed}; decoding…")
+                self.send("/distill/decode", slot, tag=self._tag)
+            case Decoded(slot, path) if tag == self._tag:
+                self._sound_arrived(f"{path.name} (slot {slot})")
+            case CopyChecked(slot, columns, distinct, seconds, file) if tag == self._tag:  # the check of a continuation made here
+                self.notify(f"slot {slot}: {describe_copy(columns, distinct, seconds, file)}", title="copy check")
+            case CopyUnavailable(reason) if tag == self._tag:
+                self.notify(reason, title="copy check", severity="warning")
+            case SlotNames(slots):
+                self._slots += [slot for slot in slots if slot not in self._slots]
+            case Encoded(slot) if slot not in self._slots:  # filled by any client (a continuation too)
+                self._slots.append(slot)
             case Error() if tag == self._tag:
                 self._batch = None  # the engine refused: the rest of a batch would be refused too
                 self._status("")
-            case JobProgress(job, fraction, message):
+            case JobProgress(job, fraction, message) if job != "copy":  # a copy check ends in a notification, after the sound
                 self.query_one("#job-progress", ProgressBar).update(progress=fraction)
                 if self._batch is None:
                     self._status(f"{job}: {message}")
@@ -231,7 +279,8 @@ class GenerateScreen(EngineScreen):
 
     @on(Button.Pressed, "#generate-button")
     def action_generate(self) -> None:
-        """Generate `count` sounds in a row with the current parameters (each asked for when the last arrives)."""
+        """Generate `count` sounds in a row with the current parameters, or continue the prompt slot `count` times (each
+        asked for when the last arrives)."""
         if self._batch is not None:
             made, count = self._batch
             self.notify(f"still generating: {made} of {count} sounds made", severity="warning")
@@ -241,8 +290,21 @@ class GenerateScreen(EngineScreen):
 
     def _generate_next(self) -> None:
         made, count = self._batch
-        self._status(f"generating sound {made + 1} of {count}…")
-        self.send("/distill/generate", tag=self._tag)
+        if self._prompt is None:
+            self._status(f"generating sound {made + 1} of {count}…")
+            self.send("/distill/generate", tag=self._tag)
+        else:
+            self._status(f"continuing slot {self._prompt}: sound {made + 1} of {count}…")
+            self.send("/distill/continue", self._prompt, float(self.app.state.params.get("duration", CONTINUE_SECONDS)), tag=self._tag)
+
+    def action_cycle_prompt(self) -> None:
+        """Choose what `g` makes: new sounds (no prompt) or continuations of a filled slot, the next one each press."""
+        choices = [None, *self._slots]
+        if len(choices) == 1:
+            self.notify("no slot holds a grid yet: encode a sound on the Codes screen (F3)", severity="warning")
+            return
+        self._prompt = choices[(choices.index(self._prompt) + 1) % len(choices)]
+        self.query_one("#prompt", Static).update(prompt_text(self._prompt))
 
     def action_toggle_one_shot(self) -> None:
         """Switch one-shots on or off: on, a sound ends by itself where the prior learnt sounds end (at most `duration`)."""
