@@ -8,6 +8,7 @@ from textual.widgets import Input
 from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
 
 from engine.demo_sounds import write_demo_dataset
+from engine.events import TrainJobDone
 from engine.library import Library
 from engine.osc.client import OscClient
 from engine.osc.messages import TrainEpoch, TrainLevel, TrainLoss, TrainWarning
@@ -105,6 +106,12 @@ async def test_before_a_folder_the_options_say_auto_and_default_and_the_prior_pa
         assert "tiny has a prior" in status and "press p" not in status  # the loaded model has one already
 
 
+def shown_whole(widget) -> bool:
+    """Whether all of `widget`'s text fits in its region (a status one line high cut a longer one off)."""
+    region = widget.content_region
+    return len(str(widget.render())) <= region.width * region.height
+
+
 async def test_at_80x24_every_option_field_and_the_screen_keys_are_in_sight(served_engine):
     from tui.widgets.screen_bar import ScreenBar
 
@@ -117,6 +124,13 @@ async def test_at_80x24_every_option_field_and_the_screen_keys_are_in_sight(serv
             region = screen.query_one(f"#option-{key}").region
             assert region.width >= 8 and region.right <= 80, (key, region)  # "minutes" was cut off at 80 columns
         assert "F5 Health" in str(screen.query_one(ScreenBar).render())
+        prior_status = screen.query_one("#prior-run", RunProgress).status
+        assert "asking first" in str(prior_status.render()) and shown_whole(prior_status)
+        app.post_message(EngineMessage(TrainJobDone("train", "kit", False)))
+        model_status = screen.query_one("#model-run", RunProgress).status
+        await wait_for(pilot, lambda: "p: train its prior" in str(model_status.render()), what="the end of a run")
+        await pilot.pause()
+        assert shown_whole(model_status)
 
 
 async def test_a_silent_file_is_not_counted_as_a_sound_to_train_on(served_engine, sound_folder, tmp_path):
