@@ -137,6 +137,28 @@ async def test_undo_after_a_swap_restores_both_slots_and_p_replays_an_unchanged_
         assert audio.played[0] == audio.played[1]
 
 
+async def test_a_swap_of_alike_regions_changes_nothing_so_undo_keeps_to_the_shown_slot(served_engine, sound_folder):
+    engine, server, _ = served_engine
+    for slot in ("A", "B"):
+        engine.encode(slot, str(sound_folder / "pad_1.wav")).result()
+    edited = {slot: (int(engine.grid("A").codes[0, 3]) + step) % 16 for slot, step in (("A", 1), ("B", 2))}
+    for slot, index in edited.items():  # the same sound in both, each with an edit of its own at frame 3
+        engine.set_cell(slot, 0, 3, index)
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_codes(pilot)
+        grid = screen.grid
+        await pilot.press("b")
+        await wait_for(pilot, lambda: mirrors(grid, engine, "A") and mirrors(grid, engine, "B"), what="both grids")
+        await pilot.press("s")  # frame 0 is alike in both: the swap changes no cell and adds no undo step
+        await wait_for(pilot, lambda: screen.depths.get("A") == (1, 0) and screen.depths.get("B") == (1, 0), what="the swap's news")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.depths.get("B") == (0, 1), what="B's own edit undone")
+        await pilot.pause(0.3)
+        assert engine.grid("A").codes[0, 3] == edited["A"]  # A's edit was no half of a swap: it stays
+        assert "A" not in str(screen.query_one("#codes-activity").render())
+
+
 async def test_what_another_client_encodes_and_edits_shows_up_live(served_engine, sound_folder):
     engine, server, _ = served_engine
     app = DistillApp(server.address)

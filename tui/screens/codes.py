@@ -119,6 +119,7 @@ class CodesScreen(EngineScreen):
         self.swaps: dict[str, SwapMade] = {}  # slot -> the swap made here that is its last edit
         self._swap_sent: tuple[str, str] | None = None  # a swap asked for, until both its edits are announced
         self._swap_depths: dict[str, int] = {}  # the undo depths its edits announced so far
+        self._swap_changed: set[str] = set()  # its slots whose changed cells have arrived (alike regions change none)
         self._fetching: set[str] = set()  # slots with a /distill/grid/get on its way
 
     def compose(self) -> ComposeResult:
@@ -165,6 +166,8 @@ class CodesScreen(EngineScreen):
                 self._fetching.discard(slot)
                 self.grid.start(slot, levels, frames)
             case GridCodes(slot, level, first_frame, codes) if slot in SLOTS:
+                if self._swap_sent is not None and slot in self._swap_sent:
+                    self._swap_changed.add(slot)
                 if not self.grid.put_codes(slot, level, first_frame, list(codes)):
                     self._fetch(slot)
             case BlendedRuns(slot, first_index, values) if slot in SLOTS:
@@ -290,11 +293,15 @@ class CodesScreen(EngineScreen):
         region = grid.edit_region
         if region is None:
             return
-        self._swap_sent, self._swap_depths = (grid.slot, grid.other_slot), {}
+        self._swap_sent, self._swap_depths, self._swap_changed = (grid.slot, grid.other_slot), {}, set()
         self.send("/distill/swap", grid.slot, grid.other_slot, region.start, region.end, *self._levels(region))
 
     def _swap_edited(self, slot: str, depth: int) -> None:
-        """An edit of `slot` was announced: once both edits of the swap sent are, remember it for undo."""
+        """An edit of `slot` was announced: once both edits of the swap sent are, remember it for undo.
+
+        A swap of alike regions changes no cell and adds no undo step: there is nothing to undo in pairs."""
+        if self._swap_sent is not None and slot in self._swap_sent and slot not in self._swap_changed:
+            self._swap_sent = None
         if self._swap_sent is None or slot not in self._swap_sent:
             self.swaps.pop(slot, None)  # another edit: the swap is no longer this slot's last one
             return
