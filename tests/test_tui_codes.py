@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import soundfile as sf
 from textual.app import App, ComposeResult
-from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
+from tui_support import SNAPSHOT_SIZES, hide_port, shown_whole, wait_for
 
 from engine.osc.client import OscClient
 from engine.osc.messages import decode
@@ -70,6 +70,18 @@ async def test_an_index_typed_on_a_cell_reaches_the_engine_and_undo_redo_and_ste
         await wait_for(pilot, lambda: grid.grids["A"][1, 2] == (new - 1) % size, what="the stepped code")
         assert engine.grid("A").codes[1, 2] == (new - 1) % size and "undo 2 · redo 0" in info(screen)
         assert mirrors(grid, engine, "A") and mirrors(grid, engine, "B")
+
+
+async def test_at_80_columns_the_info_line_names_every_key_the_footer_has_no_room_for(served_engine, sound_folder):
+    engine, server, _ = served_engine
+    engine.encode("A", str(sound_folder / "pad_1.wav")).result()
+    app = DistillApp(server.address)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_codes(pilot)
+        await wait_for(pilot, lambda: mirrors(screen.grid, engine, "A"), what="the grid")
+        await pilot.pause()
+        line = screen.query_one("#codes-info")
+        assert "r reimagine, c continue" in str(line.render()) and shown_whole(line)  # it was cut after "+/- step, r"
 
 
 async def test_a_selection_swaps_with_the_other_slot_and_blends_towards_it(served_engine, sound_folder):

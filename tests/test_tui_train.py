@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input
-from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
+from tui_support import SNAPSHOT_SIZES, hide_port, shown_whole, wait_for
 
 from engine.demo_sounds import write_demo_dataset
 from engine.events import TrainJobDone
@@ -104,12 +104,6 @@ async def test_before_a_folder_the_options_say_auto_and_default_and_the_prior_pa
         assert screen.query_one("#option-levels", Input).value == str(engine.train_options.levels)
         status = str(screen.query_one("#prior-run", RunProgress).status.render())
         assert "tiny has a prior" in status and "press p" not in status  # the loaded model has one already
-
-
-def shown_whole(widget) -> bool:
-    """Whether all of `widget`'s text fits in its region (a status one line high cut a longer one off)."""
-    region = widget.content_region
-    return len(str(widget.render())) <= region.width * region.height
 
 
 async def test_at_80x24_every_option_field_and_the_screen_keys_are_in_sight(served_engine):

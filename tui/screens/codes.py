@@ -74,7 +74,7 @@ class CodesScreen(EngineScreen):
         width: 1fr;
     }
     CodesScreen #codes-info, CodesScreen #codes-activity {
-        height: 1;
+        height: auto;
         padding: 0 1;
     }
     CodesScreen #codes-activity {
