@@ -7,9 +7,11 @@ import soundfile as sf
 from textual.app import App, ComposeResult
 from tui_support import SNAPSHOT_SIZES, hide_port, shown_whole, wait_for
 
+from engine.events import JobProgress
 from engine.osc.client import OscClient
 from engine.osc.messages import decode
 from tui.app import DistillApp
+from tui.screens.base import EngineMessage
 from tui.widgets.code_grid import TICK_SPACING, CodeGrid, code_colour, tick_step
 
 SIZE = (120, 40)
@@ -82,6 +84,18 @@ async def test_at_80_columns_the_info_line_names_every_key_the_footer_has_no_roo
         await pilot.pause()
         line = screen.query_one("#codes-info")
         assert "r reimagine, c continue" in str(line.render()) and shown_whole(line)  # it was cut after "+/- step, r"
+
+
+async def test_the_activity_line_keeps_to_the_slots_jobs(served_engine):
+    _, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_codes(pilot)
+        activity = screen.query_one("#codes-activity")
+        for record in (JobProgress("decode", 0.0, "decoding A"), JobProgress("generate", 0.0, "making generation #1 again")):
+            app.post_message(EngineMessage(record))
+        await pilot.pause()
+        assert str(activity.render()) == "decoding A…"  # a generation ends on the Generate screen: it stayed "…" here
 
 
 async def test_a_selection_swaps_with_the_other_slot_and_blends_towards_it(served_engine, sound_folder):

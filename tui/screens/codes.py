@@ -34,6 +34,7 @@ from tui.screens.base import EngineScreen
 from tui.widgets.code_grid import SLOTS, CodeGrid, GridRegion
 from tui.widgets.screen_bar import ScreenBar
 
+SLOT_JOBS = ("encode", "decode", "reimagine", "continue")  # the jobs on slots, each ended by its own event here
 CONTINUE_SECONDS = 4.0  # how long `c` continues a slot until the engine has announced its duration parameter
 
 
@@ -193,7 +194,7 @@ class CodesScreen(EngineScreen):
                 self._show_activity(f"Playing {path}")
             case JobProgress("copy", fraction, message) if fraction < 1.0:  # the copy check's line, not the activity's
                 self._show_copy(f"{message}…")
-            case JobProgress(_, fraction, message) if fraction < 1.0:
+            case JobProgress(job, fraction, message) if job in SLOT_JOBS and fraction < 1.0:
                 self._show_activity(f"{message}…")
             case Error("/distill/grid/get"):
                 self._fetching.clear()
