@@ -119,10 +119,13 @@ async def test_at_80x24_every_option_field_and_the_screen_keys_are_in_sight(serv
             assert region.width >= 8 and region.right <= 80, (key, region)  # "minutes" was cut off at 80 columns
         assert "F5 Health" in str(screen.query_one(ScreenBar).render())
         prior_status = screen.query_one("#prior-run", RunProgress).status
+        prior_status.scroll_visible(animate=False)
+        await pilot.pause()
         assert "asking first" in str(prior_status.render()) and shown_whole(prior_status)
         app.post_message(EngineMessage(TrainJobDone("train", "kit", False)))
         model_status = screen.query_one("#model-run", RunProgress).status
         await wait_for(pilot, lambda: "p: train its prior" in str(model_status.render()), what="the end of a run")
+        model_status.scroll_visible(animate=False)
         await pilot.pause()
         assert shown_whole(model_status)
 

@@ -64,8 +64,14 @@ async def wait_for(pilot, condition: Callable[[], object], timeout: float = 20.0
 
 
 def shown_whole(widget) -> bool:
-    """Whether all of `widget`'s text fits in its region (a line one row high cuts a longer text off)."""
+    """Whether all of `widget`'s text fits in what is seen of it: its region, clipped by its containers' (a line
+    one row high, or in a container one row high, cuts a longer text off)."""
+    from textual.widget import Widget
+
     region = widget.content_region
+    for container in widget.ancestors:
+        if isinstance(container, Widget):
+            region = region.intersection(container.region)
     return len(str(widget.render())) <= region.width * region.height
 
 
