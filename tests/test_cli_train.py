@@ -53,10 +53,10 @@ def test_train_then_health_and_list(home, sound_folder, capsys):
 
     # Names ignore case: KIT is the run and model kit, refused as an exact repeat is; so is a library model.
     assert main(["train", str(sound_folder), "--name", "KIT", "--epochs", "1", *TINY]) == 1
-    assert capsys.readouterr().err.startswith("error: a training run named 'kit' already exists; add --resume")
+    assert capsys.readouterr().err.startswith("error: a training run named 'kit' already exists; choose another name (or continue that run: `distill train --resume`)")
     (home / "models" / "pads.sda").write_bytes((home / "models" / "kit.sda").read_bytes())  # dropped in by hand
     assert main(["train", str(sound_folder), "--name", "PADS", "--epochs", "1", *TINY]) == 1
-    assert capsys.readouterr().err == "error: a model named 'pads' is already in the library; choose another --name\n"
+    assert capsys.readouterr().err == "error: a model named 'pads' is already in the library; choose another name\n"  # also said to the app and patches
     assert [entry.name for entry in Library().list()] == ["kit", "pads"]
     assert sorted(path.name for path in (home / "checkpoints").iterdir()) == ["kit", "pads"]
 
