@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import soundfile as sf
 from textual.app import App, ComposeResult
@@ -229,6 +231,12 @@ async def test_decode_play_and_preview_the_code_under_the_cursor(served_engine, 
         level, code = engine.model.labels[1], int(engine.grid("A").codes[1, 1])
         clips = list(engine.out_dir.glob(f"*_{level}{code}_*.wav"))
         assert len(clips) == 1 and audio.played[1][0] == sf.info(clips[0]).frames
+
+        audio.available, audio.unavailable_reason = False, "no device"  # the file is all there is: its path is shown
+        await pilot.press("right", "space")
+        code = int(engine.grid("A").codes[1, 2])
+        await wait_for(pilot, lambda: f"Code {code} of {level} on its own: " in str(activity.render()), what="the clip's path")
+        assert Path(str(activity.render()).split(": ", 1)[1]).is_file() and len(audio.played) == 2
 
 
 async def test_the_grid_times_columns_at_the_rate_the_engine_announces(served_engine):

@@ -411,5 +411,6 @@ class CodesScreen(EngineScreen):
     def _preview(self, level: int, index: int) -> None:
         """Have the engine write the entry's clip, then play it."""
         previewed = self.request("/distill/preview", level, index, reply=Previewed, timeout=60.0)
-        if previewed is not None:
+        if previewed is not None:  # named here too: without an audio output the file is all there is
+            self.app.call_from_thread(self._show_activity, f"Code {index} of {self.grid.label(level)} on its own: {previewed.path}")
             self.send("/distill/play", str(previewed.path))
