@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -13,14 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
+from rich.console import Console
 
 from engine.cli import main
+from engine.cli.train_display import TrainDisplay
 from engine.heatmap import legend_text
 from engine.library import Library
-from engine.model.config import DEFAULT_MINUTES, ModelConfig, adaptive_config
+from engine.model.config import DEFAULT_MINUTES, ModelConfig, TrainConfig, adaptive_config
 from engine.osc.routes import ROUTES
 from engine.training.runs import TRAIN_OPTION_RANGES, TrainOptions, check_train_option
-from engine.training.trainer import TrainRequest
+from engine.training.trainer import EpochReport, TrainingStarted, TrainRequest
 
 DISTILL = Path(sys.executable).with_name("distill")
 TINY = ["--hidden", "32", "--codebook-dim", "16", "--codebook-size", "64"]
@@ -36,6 +39,7 @@ def test_train_then_health_and_list(home, sound_folder, capsys):
     out = capsys.readouterr().out
     assert "training 'kit'" in out and "epoch   2" in out
     assert out.index("phase 1, spectral") < out.index("epoch   3") < out.index("phase 2, adversarial") < out.index("epoch   4")
+    assert "waveform head" not in out  # only a run with --waveform-head trains one
     assert "disc " in out.split("epoch   4")[1] and "disc " not in out.split("epoch   4")[0]
     assert "Structure" in out and "utilisation" in out and "saved 'kit'" in out
 
@@ -49,12 +53,25 @@ def test_train_then_health_and_list(home, sound_folder, capsys):
 
     # Names ignore case: KIT is the run and model kit, refused as an exact repeat is; so is a library model.
     assert main(["train", str(sound_folder), "--name", "KIT", "--epochs", "1", *TINY]) == 1
-    assert capsys.readouterr().err.startswith("error: a training run named 'kit' already exists; add --resume")
+    assert capsys.readouterr().err.startswith("error: a training run named 'kit' already exists; choose another name (or continue that run: `distill train --resume`)")
     (home / "models" / "pads.sda").write_bytes((home / "models" / "kit.sda").read_bytes())  # dropped in by hand
     assert main(["train", str(sound_folder), "--name", "PADS", "--epochs", "1", *TINY]) == 1
-    assert capsys.readouterr().err == "error: a model named 'pads' is already in the library; choose another --name\n"
+    assert capsys.readouterr().err == "error: a model named 'pads' is already in the library; choose another name\n"  # also said to the app and patches
     assert [entry.name for entry in Library().list()] == ["kit", "pads"]
     assert sorted(path.name for path in (home / "checkpoints").iterdir()) == ["kit", "pads"]
+
+
+@pytest.mark.parametrize("head", [False, True])
+def test_phase_intros_name_the_waveform_head_only_when_it_trains(head):
+    console = Console(file=io.StringIO(), width=300)
+    display = TrainDisplay(console)
+    display(TrainingStarted("kit", "cpu", 2, 1, 2, ModelConfig(), TrainConfig(epochs=2, waveform_head=head), 0, 2, None))
+    for epoch, phase in ((1, "spectral"), (2, "adversarial")):
+        display(EpochReport(epoch, 1, 1.0, 1.0, 1.0, [], [], True, phase, {"adversarial": 0, "feature_matching": 0, "discriminator": 0} if epoch == 2 else None))
+    display.close()
+    out = console.file.getvalue()
+    assert "phase 1, spectral" in out and "phase 2, adversarial" in out
+    assert ("the waveform head learns their waves" in out) == head and ("the waveform head learns from its output" in out) == head
 
 
 def test_bad_dataset_is_one_line_error(home, tmp_path, capsys):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import soundfile as sf
 from textual.app import App, ComposeResult
-from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
+from tui_support import SNAPSHOT_SIZES, hide_port, shown_whole, wait_for
 
+from engine.events import JobProgress
 from engine.osc.client import OscClient
 from engine.osc.messages import decode
 from tui.app import DistillApp
+from tui.screens.base import EngineMessage
 from tui.widgets.code_grid import TICK_SPACING, CodeGrid, code_colour, tick_step
 
 SIZE = (120, 40)
@@ -70,6 +74,30 @@ async def test_an_index_typed_on_a_cell_reaches_the_engine_and_undo_redo_and_ste
         await wait_for(pilot, lambda: grid.grids["A"][1, 2] == (new - 1) % size, what="the stepped code")
         assert engine.grid("A").codes[1, 2] == (new - 1) % size and "undo 2 · redo 0" in info(screen)
         assert mirrors(grid, engine, "A") and mirrors(grid, engine, "B")
+
+
+async def test_at_80_columns_the_info_line_names_every_key_the_footer_has_no_room_for(served_engine, sound_folder):
+    engine, server, _ = served_engine
+    engine.encode("A", str(sound_folder / "pad_1.wav")).result()
+    app = DistillApp(server.address)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_codes(pilot)
+        await wait_for(pilot, lambda: mirrors(screen.grid, engine, "A"), what="the grid")
+        await pilot.pause()
+        line = screen.query_one("#codes-info")
+        assert "r reimagine, c continue" in str(line.render()) and shown_whole(line)  # it was cut after "+/- step, r"
+
+
+async def test_the_activity_line_keeps_to_the_slots_jobs(served_engine):
+    _, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_codes(pilot)
+        activity = screen.query_one("#codes-activity")
+        for record in (JobProgress("decode", 0.0, "decoding A"), JobProgress("generate", 0.0, "making generation #1 again")):
+            app.post_message(EngineMessage(record))
+        await pilot.pause()
+        assert str(activity.render()) == "decoding A…"  # a generation ends on the Generate screen: it stayed "…" here
 
 
 async def test_a_selection_swaps_with_the_other_slot_and_blends_towards_it(served_engine, sound_folder):
@@ -137,6 +165,28 @@ async def test_undo_after_a_swap_restores_both_slots_and_p_replays_an_unchanged_
         assert audio.played[0] == audio.played[1]
 
 
+async def test_a_swap_of_alike_regions_changes_nothing_so_undo_keeps_to_the_shown_slot(served_engine, sound_folder):
+    engine, server, _ = served_engine
+    for slot in ("A", "B"):
+        engine.encode(slot, str(sound_folder / "pad_1.wav")).result()
+    edited = {slot: (int(engine.grid("A").codes[0, 3]) + step) % 16 for slot, step in (("A", 1), ("B", 2))}
+    for slot, index in edited.items():  # the same sound in both, each with an edit of its own at frame 3
+        engine.set_cell(slot, 0, 3, index)
+    app = DistillApp(server.address)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_codes(pilot)
+        grid = screen.grid
+        await pilot.press("b")
+        await wait_for(pilot, lambda: mirrors(grid, engine, "A") and mirrors(grid, engine, "B"), what="both grids")
+        await pilot.press("s")  # frame 0 is alike in both: the swap changes no cell and adds no undo step
+        await wait_for(pilot, lambda: screen.depths.get("A") == (1, 0) and screen.depths.get("B") == (1, 0), what="the swap's news")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.depths.get("B") == (0, 1), what="B's own edit undone")
+        await pilot.pause(0.3)
+        assert engine.grid("A").codes[0, 3] == edited["A"]  # A's edit was no half of a swap: it stays
+        assert "A" not in str(screen.query_one("#codes-activity").render())
+
+
 async def test_what_another_client_encodes_and_edits_shows_up_live(served_engine, sound_folder):
     engine, server, _ = served_engine
     app = DistillApp(server.address)
@@ -181,6 +231,12 @@ async def test_decode_play_and_preview_the_code_under_the_cursor(served_engine, 
         level, code = engine.model.labels[1], int(engine.grid("A").codes[1, 1])
         clips = list(engine.out_dir.glob(f"*_{level}{code}_*.wav"))
         assert len(clips) == 1 and audio.played[1][0] == sf.info(clips[0]).frames
+
+        audio.available, audio.unavailable_reason = False, "no device"  # the file is all there is: its path is shown
+        await pilot.press("right", "space")
+        code = int(engine.grid("A").codes[1, 2])
+        await wait_for(pilot, lambda: f"Code {code} of {level} on its own: " in str(activity.render()), what="the clip's path")
+        assert Path(str(activity.render()).split(": ", 1)[1]).is_file() and len(audio.played) == 2
 
 
 async def test_the_grid_times_columns_at_the_rate_the_engine_announces(served_engine):

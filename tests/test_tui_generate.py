@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input
-from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
+from tui_support import SNAPSHOT_SIZES, hide_port, shown_whole, wait_for
 
+from engine.events import Generated
 from engine.osc.client import OscClient
 from tui.app import DistillApp
+from tui.screens.base import EngineMessage
 from tui.screens.generate import GenerateScreen
 from tui.widgets.confirm import ConfirmDialog
 from tui.widgets.name_prompt import NamePrompt
@@ -183,6 +185,17 @@ async def test_play_enter_and_replay(short_sounds):
         assert again.seed == first.seed and again.path != first.path
         assert table_rows(app, "history")[0][0] == str(again.id)  # the new sound is highlighted: p plays it
         assert app.screen.query_one("#history", DataTable).cursor_row == 0
+
+
+async def test_at_80_columns_the_status_names_the_whole_file(served_engine):
+    _, server, _ = served_engine
+    app = DistillApp(server.address)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_generate(pilot, app)
+        app.post_message(EngineMessage(Generated(Path("/out/tiny_seed1234567890_20261205-130944-12.wav"), 4.0, 1234567890)))
+        await wait_for(pilot, lambda: "20261205-130944-12.wav" in status(app), what="the status")
+        await pilot.pause()
+        assert shown_whole(app.screen.query_one("#generate-status"))  # it showed only "generated", the name wrapped out of sight
 
 
 async def test_save_load_and_delete_a_preset(served_engine):

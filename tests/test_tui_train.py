@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input
-from tui_support import SNAPSHOT_SIZES, hide_port, wait_for
+from tui_support import SNAPSHOT_SIZES, hide_port, shown_whole, wait_for
 
 from engine.demo_sounds import write_demo_dataset
+from engine.events import TrainJobDone
 from engine.library import Library
 from engine.osc.client import OscClient
 from engine.osc.messages import TrainEpoch, TrainLevel, TrainLoss, TrainWarning
@@ -117,6 +118,16 @@ async def test_at_80x24_every_option_field_and_the_screen_keys_are_in_sight(serv
             region = screen.query_one(f"#option-{key}").region
             assert region.width >= 8 and region.right <= 80, (key, region)  # "minutes" was cut off at 80 columns
         assert "F5 Health" in str(screen.query_one(ScreenBar).render())
+        prior_status = screen.query_one("#prior-run", RunProgress).status
+        prior_status.scroll_visible(animate=False)
+        await pilot.pause()
+        assert "asking first" in str(prior_status.render()) and shown_whole(prior_status)
+        app.post_message(EngineMessage(TrainJobDone("train", "kit", False)))
+        model_status = screen.query_one("#model-run", RunProgress).status
+        await wait_for(pilot, lambda: "p: train its prior" in str(model_status.render()), what="the end of a run")
+        model_status.scroll_visible(animate=False)
+        await pilot.pause()
+        assert shown_whole(model_status)
 
 
 async def test_a_silent_file_is_not_counted_as_a_sound_to_train_on(served_engine, sound_folder, tmp_path):

@@ -63,6 +63,18 @@ async def wait_for(pilot, condition: Callable[[], object], timeout: float = 20.0
         await asyncio.sleep(0)
 
 
+def shown_whole(widget) -> bool:
+    """Whether all of `widget`'s text fits in what is seen of it: its region, clipped by its containers' (a line
+    one row high, or in a container one row high, cuts a longer text off)."""
+    from textual.widget import Widget
+
+    region = widget.content_region
+    for container in widget.ancestors:
+        if isinstance(container, Widget):
+            region = region.intersection(container.region)
+    return len(str(widget.render())) <= region.width * region.height
+
+
 def hide_port(app) -> None:
     """For snapshots: the header shows the engine's free port, different every run; show a fixed one instead."""
     host, port = app.server

@@ -82,8 +82,12 @@ class EpochDisplay:
 
 
 PHASE_INTROS = {
-    "spectral": "phase 1, spectral: encoder, codebooks and decoder learn the sounds, the waveform head learns their waves (* marks the best epoch so far)",
-    "adversarial": "phase 2, adversarial: the codes are fixed; the decoder learns detail and attacks against a discriminator, the waveform head learns from its output",
+    "spectral": "phase 1, spectral: encoder, codebooks and decoder learn the sounds{head} (* marks the best epoch so far)",
+    "adversarial": "phase 2, adversarial: the codes are fixed; the decoder learns detail and attacks against a discriminator{head}",
+}
+HEAD_INTROS = {  # what the waveform head does in each phase, said only when the run trains one (--waveform-head)
+    "spectral": ", the waveform head learns their waves",
+    "adversarial": ", the waveform head learns from its output",
 }
 
 
@@ -91,6 +95,7 @@ class TrainDisplay(EpochDisplay):
     """Turns VQ-VAE training events into a progress bar and one line per epoch."""
 
     phase = ""  # the phase of the last epoch shown
+    head = False  # whether the run trains the waveform head
 
     def __call__(self, event) -> None:
         if isinstance(event, SkippedFile):
@@ -104,6 +109,7 @@ class TrainDisplay(EpochDisplay):
 
     def _started(self, e: TrainingStarted) -> None:
         m = e.model
+        self.head = e.train.waveform_head
         self.console.print(
             f"training '{e.name}' on {e.device}: {e.train_files} training files ({e.train_chunks} chunks), "
             f"{e.val_files} validation files; {m.levels} levels x {m.codebook_size} codes of dim {m.codebook_dim}, "
@@ -114,7 +120,8 @@ class TrainDisplay(EpochDisplay):
 
     def _epoch(self, e: EpochReport) -> None:
         if e.phase != self.phase:
-            self.progress.console.print(PHASE_INTROS[e.phase], highlight=False)
+            head = HEAD_INTROS[e.phase] if self.head else ""
+            self.progress.console.print(PHASE_INTROS[e.phase].format(head=head), highlight=False)
             self.phase = e.phase
         if e.losses:  # the adversarial phase: the decoder's losses and the discriminators'
             losses = e.losses

@@ -178,9 +178,9 @@ class Trainer(EpochLoop):
                 )
             return
         if self.ckpt_path.exists():
-            raise DistillError(f"a training run named '{self.request.name}' already exists; add --resume to continue it or choose another --name")
+            raise DistillError(f"a training run named '{self.request.name}' already exists; choose another name (or continue that run: `distill train --resume`)")
         if self.model_path.exists():
-            raise DistillError(f"a model named '{self.request.name}' is already in the library; choose another --name")
+            raise DistillError(f"a model named '{self.request.name}' is already in the library; choose another name")
 
     def _load_data(self, mel_cfg: MelConfig) -> Dataset:
         self.mel = MelSpectrogram(mel_cfg)

@@ -34,6 +34,7 @@ from tui.screens.base import EngineScreen
 from tui.widgets.code_grid import SLOTS, CodeGrid, GridRegion
 from tui.widgets.screen_bar import ScreenBar
 
+SLOT_JOBS = ("encode", "decode", "reimagine", "continue")  # the jobs on slots, each ended by its own event here
 CONTINUE_SECONDS = 4.0  # how long `c` continues a slot until the engine has announced its duration parameter
 
 
@@ -74,7 +75,7 @@ class CodesScreen(EngineScreen):
         width: 1fr;
     }
     CodesScreen #codes-info, CodesScreen #codes-activity {
-        height: 1;
+        height: auto;
         padding: 0 1;
     }
     CodesScreen #codes-activity {
@@ -119,6 +120,7 @@ class CodesScreen(EngineScreen):
         self.swaps: dict[str, SwapMade] = {}  # slot -> the swap made here that is its last edit
         self._swap_sent: tuple[str, str] | None = None  # a swap asked for, until both its edits are announced
         self._swap_depths: dict[str, int] = {}  # the undo depths its edits announced so far
+        self._swap_changed: set[str] = set()  # its slots whose changed cells have arrived (alike regions change none)
         self._fetching: set[str] = set()  # slots with a /distill/grid/get on its way
 
     def compose(self) -> ComposeResult:
@@ -165,6 +167,8 @@ class CodesScreen(EngineScreen):
                 self._fetching.discard(slot)
                 self.grid.start(slot, levels, frames)
             case GridCodes(slot, level, first_frame, codes) if slot in SLOTS:
+                if self._swap_sent is not None and slot in self._swap_sent:
+                    self._swap_changed.add(slot)
                 if not self.grid.put_codes(slot, level, first_frame, list(codes)):
                     self._fetch(slot)
             case BlendedRuns(slot, first_index, values) if slot in SLOTS:
@@ -190,7 +194,7 @@ class CodesScreen(EngineScreen):
                 self._show_activity(f"Playing {path}")
             case JobProgress("copy", fraction, message) if fraction < 1.0:  # the copy check's line, not the activity's
                 self._show_copy(f"{message}…")
-            case JobProgress(_, fraction, message) if fraction < 1.0:
+            case JobProgress(job, fraction, message) if job in SLOT_JOBS and fraction < 1.0:
                 self._show_activity(f"{message}…")
             case Error("/distill/grid/get"):
                 self._fetching.clear()
@@ -290,11 +294,15 @@ class CodesScreen(EngineScreen):
         region = grid.edit_region
         if region is None:
             return
-        self._swap_sent, self._swap_depths = (grid.slot, grid.other_slot), {}
+        self._swap_sent, self._swap_depths, self._swap_changed = (grid.slot, grid.other_slot), {}, set()
         self.send("/distill/swap", grid.slot, grid.other_slot, region.start, region.end, *self._levels(region))
 
     def _swap_edited(self, slot: str, depth: int) -> None:
-        """An edit of `slot` was announced: once both edits of the swap sent are, remember it for undo."""
+        """An edit of `slot` was announced: once both edits of the swap sent are, remember it for undo.
+
+        A swap of alike regions changes no cell and adds no undo step: there is nothing to undo in pairs."""
+        if self._swap_sent is not None and slot in self._swap_sent and slot not in self._swap_changed:
+            self._swap_sent = None
         if self._swap_sent is None or slot not in self._swap_sent:
             self.swaps.pop(slot, None)  # another edit: the swap is no longer this slot's last one
             return
@@ -403,5 +411,6 @@ class CodesScreen(EngineScreen):
     def _preview(self, level: int, index: int) -> None:
         """Have the engine write the entry's clip, then play it."""
         previewed = self.request("/distill/preview", level, index, reply=Previewed, timeout=60.0)
-        if previewed is not None:
+        if previewed is not None:  # named here too: without an audio output the file is all there is
+            self.app.call_from_thread(self._show_activity, f"Code {index} of {self.grid.label(level)} on its own: {previewed.path}")
             self.send("/distill/play", str(previewed.path))

@@ -94,9 +94,9 @@ class GenerateScreen(EngineScreen):
     GenerateScreen #buttons Button { min-width: 10; margin-right: 1; }
     GenerateScreen DataTable { height: 1fr; border: round $primary; }
     GenerateScreen DataTable:focus { border: round $accent; }
-    GenerateScreen #job { height: 1; padding: 0 1; }
+    GenerateScreen #job { height: auto; padding: 0 1; }
     GenerateScreen #job-progress { width: auto; margin-right: 2; }
-    GenerateScreen #generate-status { width: 1fr; color: $text-muted; }
+    GenerateScreen #generate-status { width: 1fr; height: auto; color: $text-muted; }
     """
     BINDINGS = [
         Binding("g", "generate", "Generate"),

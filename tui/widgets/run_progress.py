@@ -1,7 +1,7 @@
-"""The live view of one training run: a status line, a line of the epoch's further losses (only shown while
-there are some), a progress bar, an optional loss curve, a table with a row per level under an optional
-caption (what its figures are measured on), and the run's warnings in a box that only shows while there
-are some."""
+"""The live view of one training run: a status (wrapped, never cut off), a line of the epoch's further
+losses (only shown while there are some), a progress bar, an optional loss curve, a table with a row per
+level under an optional caption (what its figures are measured on), and the run's warnings in a box that
+only shows while there are some."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ class RunProgress(Vertical):
         height: auto;
     }
     RunProgress > .run-status {
-        height: 1;
+        height: auto;
     }
     RunProgress > .run-detail {
-        height: 1;
+        height: auto;
         display: none;
         color: $text-muted;
     }
