@@ -12,6 +12,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from engine import __version__
 from engine.core import Engine
 from engine.osc.client import OscClient
+from engine.osc.messages import MAX_TEXT_BYTES
 from engine.osc.packet import BUNDLE_TAG, MAX_BUNDLE_DEPTH, MAX_DATAGRAM_MESSAGES, PacketError, check_datagram
 
 TIME_TAG = b"\x00" * 7 + b"\x01"
@@ -94,6 +95,14 @@ def test_every_osc_type_python_osc_reads_passes_the_check():
     assert check_datagram(builder.build().dgram) == 1
     assert check_datagram(message(b"/distill/param/seed", b"t", b"\x00" * 8)) == 1  # a time tag (the builder makes none)
     assert check_datagram(b"/distill/ping\x00\x00\x00") == 1  # no type tags at all: python-osc reads no arguments
+
+
+def test_the_refusal_of_a_60_kb_address_fits_a_datagram(client):
+    address = "/" + "d" * 60_000
+    client.send_raw(message(address.encode(), b""))
+    echoed, refusal = client.expect("/distill/error", timeout=5)
+    assert echoed.startswith("/ddd") and echoed.endswith("…") and len(echoed.encode()) <= MAX_TEXT_BYTES
+    assert refusal.startswith("unknown address /ddd") and len(refusal.encode()) <= MAX_TEXT_BYTES
 
 
 @pytest.mark.parametrize("data, problem", BAD_BUNDLES.values(), ids=BAD_BUNDLES.keys())

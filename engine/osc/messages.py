@@ -64,10 +64,18 @@ TRAIN_JOBS = ("train", "prior/train")
 
 @dataclass(frozen=True)
 class Error:
-    """A request to `address` failed (or a training run did: `/distill/train`, `/distill/prior/train`)."""
+    """A request to `address` failed (or a training run did: `/distill/train`, `/distill/prior/train`).
+
+    Both texts may echo what a client sent (an unknown address of 60 KB, a name), so both are cut to
+    MAX_TEXT_BYTES: the reply always fits a datagram.
+    """
 
     address: str
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "address", fit_text(self.address))
+        object.__setattr__(self, "message", fit_text(self.message))
 
 
 @dataclass(frozen=True)
