@@ -67,6 +67,15 @@ def test_bad_dataset_is_one_line_error(home, tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("name", [".", "..", "../x", "a/b", "", "-x", "x" * 65])
+def test_a_name_that_is_no_model_name_is_refused_before_training(home, sound_folder, capsys, name):
+    # '.' and '..' once named the checkpoints folder and the data folder as the run's folder: `--name .`
+    # trained a model called 'checkpoints' (issue 16 probes).
+    assert main(["train", str(sound_folder), f"--name={name}", "--epochs", "1", *TINY]) == 1
+    assert capsys.readouterr().err == f"error: {name!r} is not a valid model name: use 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit\n"
+    assert not list(home.rglob("*.sda")) and not list(home.rglob("*.pt"))
+
+
 def test_training_defaults_agree_across_config_request_options_and_cli(capsys):
     model, _ = adaptive_config(8)
     request, options = TrainRequest(dataset=Path("."), name="x"), TrainOptions()
