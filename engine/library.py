@@ -625,13 +625,18 @@ def model_facts(entry: ModelEntry) -> dict[str, str | int | float]:
 
 
 def _scan(folder: Path) -> dict[str, os.stat_result]:
-    """Model files in `folder` (hidden files, such as atomic writes in progress, are skipped)."""
+    """Model files in `folder` (hidden files, such as atomic writes in progress, are skipped, and so is what is
+    no regular file: a folder, a pipe, a device, a link that leads nowhere or in a loop)."""
+    found = {}
     with os.scandir(folder) as entries:
-        return {
-            entry.name: entry.stat()
-            for entry in entries
-            if entry.name.endswith(MODEL_SUFFIX) and not entry.name.startswith(".") and entry.is_file()
-        }
+        for entry in entries:
+            if entry.name.endswith(MODEL_SUFFIX) and not entry.name.startswith("."):
+                try:
+                    if entry.is_file():
+                        found[entry.name] = entry.stat()
+                except OSError:  # a link in a loop (ELOOP), or a file removed since the listing
+                    continue
+    return found
 
 
 def _holds_model(path: Path, model_id: str) -> bool:
