@@ -393,6 +393,7 @@ class Library:
                 verdict = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
                 if verdict != "ok":  # damaged pages past the header
                     raise sqlite3.DatabaseError(f"integrity check: {verdict}")
+                _check_readable(conn)
                 return
             with transaction(conn):
                 if conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_VERSION:
@@ -577,6 +578,19 @@ def connect(db_path: str | Path) -> Iterator[sqlite3.Connection]:
         if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
             raise LibraryError(f"{shown} is busy: another distill process held it for more than {BUSY_TIMEOUT_S:g} s; try again") from error
         raise LibraryError(f"{shown} cannot be used ({error})") from error
+
+
+def _check_readable(conn: sqlite3.Connection) -> None:
+    """Read every column of the index once: sqlite3.DatabaseError (the index is rebuilt) for damage that SQLite's
+    quick check does not see, which would otherwise fail every later command the same way: text that is not
+    UTF-8 in damaged cells, or tables changed by hand ("no such column"). Busy and unwritable stay what they are."""
+    try:
+        conn.execute("SELECT file, name, signature, size_bytes, metadata, problem FROM files").fetchall()
+        conn.execute("SELECT name, description, tags, dataset FROM search").fetchall()
+    except sqlite3.OperationalError as error:
+        if getattr(error, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED", *_UNWRITABLE)):
+            raise
+        raise sqlite3.DatabaseError(f"unreadable: {str(error).split(' with text ')[0]}") from error  # not the damaged text itself
 
 
 @contextlib.contextmanager

@@ -356,6 +356,30 @@ def test_damaged_pages_in_the_index_are_set_aside_and_rebuilt(home, capsys):
     assert len(list(home.glob("library.db.damaged-*"))) == 1
 
 
+@pytest.mark.parametrize(
+    "damage, found",
+    [
+        ("UPDATE files SET metadata = CAST(x'7b22ff22' AS TEXT)", "Could not decode to UTF-8 column 'metadata'"),
+        ("DROP TABLE files; CREATE TABLE files (x)", "no such column: file"),
+    ],
+    ids=["text that is not UTF-8", "a table changed by hand"],
+)
+def test_damage_the_quick_check_misses_is_set_aside_and_rebuilt(home, capsys, damage, found):
+    # Random bytes in the cells of library.db passed SQLite's quick check and then failed every command with
+    # "cannot be used (Could not decode to UTF-8 ...)" (issue 16 probes).
+    add(home, "drums")
+    assert run(capsys, "list")[0] == 0
+    db = home / "library.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript(damage)
+    conn.close()
+
+    code, out, err = run(capsys, "list")
+    assert code == 0 and "drums" in out
+    assert err.startswith(f"warning: {db} was damaged (unreadable: {found}") and err.endswith("and the index rebuilt\n")
+    assert run(capsys, "list") == (0, out, "")
+
+
 def test_an_index_that_is_a_folder_or_locked_is_one_sentence(home, capsys, monkeypatch):
     add(home, "drums")
     (home / "library.db").mkdir(parents=True)
