@@ -76,6 +76,22 @@ def test_a_name_that_is_no_model_name_is_refused_before_training(home, sound_fol
     assert not list(home.rglob("*.sda")) and not list(home.rglob("*.pt"))
 
 
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--epochs", "0"], "epochs must be 1 or more, not 0"),
+        (["--minutes", "inf"], "minutes must be above 0 and at most 1440, not inf"),
+        (["--seed", str(2**80)], f"the seed must be a whole number from 0 to {2**63 - 1}, not {2**80}"),
+    ],
+)
+def test_a_budget_or_seed_out_of_range_is_refused_before_training(home, sound_folder, capsys, argv, message):
+    # `--epochs 0` trained nothing and then said it stopped before its first epoch; a seed of 2^80 ended in
+    # torch's overflow traceback (issue 16 probes).
+    assert main(["train", str(sound_folder), "--name", "x", *TINY, *argv]) == 1
+    assert capsys.readouterr().err == f"error: {message}\n"
+    assert not list(home.rglob("*.sda")) and not list(home.rglob("*.pt"))
+
+
 def test_training_defaults_agree_across_config_request_options_and_cli(capsys):
     model, _ = adaptive_config(8)
     request, options = TrainRequest(dataset=Path("."), name="x"), TrainOptions()
