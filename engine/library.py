@@ -92,6 +92,16 @@ def check_name(name: str) -> str:
     return name
 
 
+def stated_name(metadata: dict, path: Path) -> str:
+    """The name a model file gives itself, when it is a valid model name, else its file name without .sda.
+
+    A file's metadata may say anything: '../../x' or 100 KB of text would otherwise name the sounds made with it
+    and travel in every OSC reply that names the model (where 100 KB never arrives).
+    """
+    name = metadata.get("name")
+    return name if isinstance(name, str) and NAME_PATTERN.fullmatch(name) else path.stem
+
+
 def entry_from_metadata(name: str, path: Path, size_bytes: int, metadata: dict) -> ModelEntry:
     """A ModelEntry from a metadata dict, tolerating missing or mistyped keys."""
     config = _section(metadata, "config")
@@ -225,9 +235,8 @@ class Library:
         """The entry for a library name or any model file path, read from the file's header."""
         path = self.resolve(name_or_path)
         metadata = read_model_metadata(path)
-        name = metadata.get("name")
-        if path.resolve().parent == self.models_dir.resolve() or not (isinstance(name, str) and name):
-            name = path.stem  # in the library the file name is the model's name
+        in_library = path.resolve().parent == self.models_dir.resolve()  # there the file name is the model's name
+        name = path.stem if in_library else stated_name(metadata, path)
         return entry_from_metadata(name, path, path.stat().st_size, metadata)
 
     def path_for(self, name: str) -> Path:
@@ -304,8 +313,8 @@ class Library:
             load_prior(loaded)
         tensors, metadata = loaded.tensors, loaded.metadata
         if name is None:
-            stated_name = metadata.get("name")
-            name = stated_name if isinstance(stated_name, str) and stated_name else source.stem
+            stated = metadata.get("name")
+            name = stated if isinstance(stated, str) and stated else source.stem  # an invalid one is refused below
         destination = self.path_for(name)
         with self._locked() as conn:
             self._refuse_taken(conn, name)
