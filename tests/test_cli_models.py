@@ -18,7 +18,7 @@ from engine.cli.models import EMPTY_LIBRARY, format_duration, format_size
 from engine.errors import LibraryError
 from engine.generation.settings import GenerationSettings
 from engine.library import Library
-from engine.store import Presets
+from engine.store import History, Presets
 from engine.modelfile import read_model_metadata, save_model_file
 
 
@@ -439,6 +439,18 @@ def test_a_read_only_data_folder_still_lists_and_refuses_changes_in_one_sentence
     assert [preset.name for preset in Presets().list()] == ["soft"]  # presets and history are read as they are
     with pytest.raises(LibraryError, match=f"^{home / 'library.db'} cannot be written \\(attempt to write a readonly database\\)$"):
         Presets().save("loud", GenerationSettings(temperature=1.0))
+
+
+def test_presets_and_history_on_a_read_only_data_folder_that_never_had_them_say_it_cannot_be_written(small_disk, monkeypatch):
+    # They said "library.db cannot be used (no such table: store_schema)" (issue 16 probes).
+    home = small_disk / "home"
+    monkeypatch.setenv("DISTILL_HOME", str(home))
+    add(home, "drums")
+    Library().list()  # library.db now holds the index, but no presets or history tables
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    for store in (Presets, History):
+        with pytest.raises(LibraryError, match=f"^{home / 'library.db'} cannot be written \\("):
+            store()
 
 
 def test_on_a_full_disk_models_list_and_delete_still_work(small_disk, capsys, monkeypatch):
