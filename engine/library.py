@@ -39,7 +39,7 @@ from engine.fileio import atomic_path, remove_stale_temporaries
 from engine.limits import MAX_DESCRIPTION_CHARS, MAX_TAG_CHARS, MAX_TAGS
 from engine.model_health import ModelHealth
 from engine.modelfile import read_model_file, read_model_metadata, save_model_file, update_model_metadata
-from engine.paths import distill_home, models_dir
+from engine.paths import distill_home, make_folder, models_dir
 
 MODEL_SUFFIX = ".sda"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -137,8 +137,7 @@ class Library:
         space; LibraryError in one sentence when `library.db` is a folder or is locked too long.
         """
         self.home = Path(home) if home is not None else distill_home()
-        self.models_dir = models_dir() if home is None else self.home / "models"
-        self.models_dir.mkdir(parents=True, exist_ok=True)
+        self.models_dir = models_dir() if home is None else make_folder(self.home / "models")
         self.db_path = self.home / "library.db"
         if self.db_path.is_dir():
             raise LibraryError(f"{self.db_path} is a folder, but distill keeps its library index there; move the folder away")

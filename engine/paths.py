@@ -8,6 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
+from engine.errors import DistillError
 
 SAFE_STEM_CHARACTERS = "letters, digits, '-', '_' and '.'"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -48,9 +49,19 @@ def free_path(path: Path) -> Path:
 def distill_home() -> Path:
     """The data folder (library, outputs, checkpoints), created on first use."""
     configured = os.environ.get("DISTILL_HOME")
-    home = Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir("distill"))
-    home.mkdir(parents=True, exist_ok=True)
-    return home
+    return make_folder(Path(os.path.expanduser(configured)) if configured else Path(platformdirs.user_data_dir("distill")))
+
+
+def make_folder(path: Path) -> Path:
+    """`path`, made (with its parents) if it does not exist yet; DistillError in one sentence when it cannot be: a
+    file where the folder should be, a read-only disk, no permission."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # with exist_ok, only when something other than a folder is there
+        raise DistillError(f"{path} is a file, but distill keeps a folder there; move the file away") from None
+    except OSError as error:
+        raise DistillError(f"cannot make the folder {path} ({error.strerror or error})") from error
+    return path
 
 
 def models_dir() -> Path:
@@ -69,6 +80,4 @@ def outputs_dir() -> Path:
 
 
 def _subdir(name: str) -> Path:
-    path = distill_home() / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return make_folder(distill_home() / name)

@@ -453,6 +453,25 @@ def test_presets_and_history_on_a_read_only_data_folder_that_never_had_them_say_
             store()
 
 
+def test_a_data_folder_that_cannot_hold_folders_is_one_sentence(small_disk, capsys, monkeypatch, sound_folder):
+    # Each ended in a FileExistsError, NotADirectoryError or OSError traceback from mkdir (issue 16 probes).
+    (small_disk / "file").write_text("x")
+    (small_disk / "home" / "models").parent.mkdir()
+    (small_disk / "home" / "models").write_text("x")
+    for home, message in (
+        (small_disk / "file", f"{small_disk / 'file'} is a file, but distill keeps a folder there; move the file away"),
+        (small_disk / "file" / "below", f"cannot make the folder {small_disk / 'file' / 'below'} (Not a directory)"),
+        (small_disk / "home", f"{small_disk / 'home' / 'models'} is a file, but distill keeps a folder there; move the file away"),
+    ):
+        monkeypatch.setenv("DISTILL_HOME", str(home))
+        assert run(capsys, "list") == (1, "", f"error: {message}\n")
+    monkeypatch.setenv("DISTILL_HOME", str(small_disk / "ro"))
+    add(small_disk / "ro", "drums")
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    assert engine.cli.main(["train", str(sound_folder), "--name", "kit", "--epochs", "1"]) == 1
+    assert capsys.readouterr().err.endswith(f"error: cannot make the folder {small_disk / 'ro' / 'checkpoints'} (Read-only file system)\n")
+
+
 def test_on_a_full_disk_models_list_and_delete_still_work(small_disk, capsys, monkeypatch):
     home = small_disk / "home"
     monkeypatch.setenv("DISTILL_HOME", str(home))
