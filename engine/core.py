@@ -78,7 +78,7 @@ from engine.events import (
 from engine.generation.settings import GenerationSettings, InvalidSettings
 from engine.library import Library, ModelEntry, model_facts
 from engine.limits import MAX_HISTORY_LIST, MAX_OSC_SEED
-from engine.paths import outputs_dir
+from engine.paths import outputs_dir, user_path
 from engine.model_health import LevelHealth, ModelHealth
 from engine.training.runs import (
     Budget,
@@ -684,7 +684,7 @@ class Engine:
         if path_or_slot in self._slots.names():
             current, grid = self._decodable(path_or_slot)
             return self._worker.submit(lambda: Playing(self._decode_job(current, path_or_slot, grid, gain).path))
-        path = Path(path_or_slot).expanduser()
+        path = user_path(path_or_slot, "played")
         if not path.is_file():
             raise DistillError(f"'{path_or_slot}' is neither a filled slot nor a sound file")
         return self._player.submit(self._play_file, path, gain)

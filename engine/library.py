@@ -39,7 +39,7 @@ from engine.fileio import atomic_path, remove_stale_temporaries
 from engine.limits import MAX_DESCRIPTION_CHARS, MAX_TAG_CHARS, MAX_TAGS
 from engine.model_health import ModelHealth
 from engine.modelfile import read_model_file, read_model_metadata, save_model_file, update_model_metadata
-from engine.paths import distill_home, make_folder, models_dir
+from engine.paths import distill_home, make_folder, models_dir, user_path
 
 MODEL_SUFFIX = ".sda"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -213,7 +213,7 @@ class Library:
         The file is not read here; whoever opens it reports a damaged file. LibraryError names the closest
         library name when there is one.
         """
-        candidate = Path(name_or_path).expanduser()
+        candidate = user_path(name_or_path, "a model file or name")
         if candidate.is_file():
             return candidate.absolute()
         with self._reader() as conn:
@@ -306,7 +306,7 @@ class Library:
         from engine.model.persist import load_vqvae  # torch only here: listing stays fast
         from engine.prior.bundle import load_prior
 
-        source = Path(path).expanduser()
+        source = user_path(path, "imported")
         loaded = load_vqvae(source)
         if loaded.metadata.get("prior"):
             load_prior(loaded)
@@ -327,7 +327,7 @@ class Library:
         An existing file at the destination is not overwritten.
         """
         entry = self.get(name)
-        destination = Path(dest).expanduser()
+        destination = user_path(dest, "exported to")
         if destination.is_dir():
             destination = destination / entry.path.name
         if destination.exists():

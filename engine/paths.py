@@ -37,6 +37,24 @@ def printable(text: str) -> str:
     return raw.decode("utf-8", "replace")
 
 
+def user_path(text: str | os.PathLike, what: str = "used", error: type[DistillError] = DistillError) -> Path:
+    """A path a user or client gave, `~` expanded (`~unknown` stays as written, where pathlib would raise), looked
+    up once, so that the caller's `exists()` and `is_file()` then answer instead of raising: `error` in one sentence
+    ("'...' cannot be {what} (File name too long)") when the path cannot name a file at all (a name longer than
+    the file system allows, a loop of links, a folder that may not be entered, a NUL)."""
+    path = Path(os.path.expanduser(text))
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # missing: the caller says so in its own words
+    except (OSError, ValueError) as problem:
+        shown = printable(str(text))
+        shown = shown if len(shown) <= 80 else f"{shown[:79]}…"
+        reason = problem.strerror if isinstance(problem, OSError) and problem.strerror else str(problem)
+        raise error(f"'{shown}' cannot be {what} ({reason})") from None
+    return path
+
+
 def free_path(path: Path) -> Path:
     """`path`, or the first of `<stem>-2<suffix>`, `<stem>-3<suffix>`, ... beside it that does not exist yet."""
     candidate, number = path, 1

@@ -121,6 +121,9 @@ def test_copy_into_another_position(library, sound_folder, tmp_path, capsys):
         (["codes", "show", "{missing}"], "does not exist"),
         (["decode", "nope", "{pad}", "--out", "{out}"], "'nope' is neither a model file nor a model in the library"),
         (["preview", "tiny", "--level", "0", "--index", "99", "--out", "{out}"], "code index 99 is outside the codebook (0-15)"),
+        # a name longer than the file system allows was an OSError traceback (issue 16 probes)
+        (["encode", "tiny", "{sound}", "--out", "{out}" + "d" * 300 + ".json"], "' (File name too long)"),
+        (["codes", "show", "{out}" + "d" * 300], "cannot be read as a code grid file (File name too long)"),
     ],
 )
 def test_errors_are_one_line_and_change_nothing(library, sound_folder, tmp_path, capsys, argv, message):
@@ -128,7 +131,7 @@ def test_errors_are_one_line_and_change_nothing(library, sound_folder, tmp_path,
     run(capsys, "encode", "tiny", sound_folder / "pad_1.wav", "--out", pad)
     run(capsys, "encode", "tiny", sound_folder / "kick_1.wav", "--out", kick)
     before = pad.read_bytes(), kick.read_bytes()
-    paths = {"pad": pad, "kick": kick, "out": tmp_path / "out.json", "missing": tmp_path / "missing.json"}
+    paths = {"pad": pad, "kick": kick, "out": tmp_path / "out.json", "missing": tmp_path / "missing.json", "sound": sound_folder / "hat_1.wav"}
     code, out, err = run(capsys, *(arg.format(**paths) for arg in argv))
     assert (code, out) == (1, "")
     assert err.startswith("error: ") and message in err and err.count("\n") == 1

@@ -50,6 +50,7 @@ from types import MappingProxyType
 import numpy as np
 
 from engine.codes.errors import CodeEditError, CodeFileError
+from engine.paths import user_path
 from engine.fileio import atomic_path
 
 FORMAT_NAME = "distill-codes"
@@ -250,14 +251,17 @@ def save_codes(path: str | os.PathLike, grid: CodeGrid, undo: Sequence[Step] = (
             "redo": [{"description": step.description, **_cells_to_json(step.grid)} for step in redo],
         }
     path = Path(path)
-    with atomic_path(path, suffix=".json") as temporary:
-        temporary.write_text(_dump(data), encoding="utf-8")
+    try:
+        with atomic_path(path, suffix=".json") as temporary:
+            temporary.write_text(_dump(data), encoding="utf-8")
+    except OSError as error:  # a full disk, a read-only folder, a name too long
+        raise CodeFileError(f"cannot write code grid file '{path}' ({error.strerror or error})") from error
     return path
 
 
 def load_codes(path: str | os.PathLike) -> CodesFile:
     """Read a code grid file; every problem is a `CodeFileError` naming the file."""
-    path = Path(path)
+    path = user_path(path, "read as a code grid file", CodeFileError)
     if path.exists() and not path.is_file():  # a folder, or a pipe or device, which reading would wait on for ever
         raise CodeFileError(f"'{path}' is not a distill code grid file (not a regular file)")
     try:

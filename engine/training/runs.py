@@ -15,6 +15,7 @@ from engine.errors import DistillError
 from engine.events import PriorLevelProgress, PriorTrainProgress, TrainProgress
 from engine.generation.settings import MAX_HISTORY_SEED
 from engine.limits import MAX_OSC_SEED, MAX_TRAIN_MINUTES
+from engine.paths import user_path
 from engine.model.config import ModelConfig
 
 # Training options: (whole number?, lowest, highest); 0 is also allowed where ZERO_MEANS says what it means.
@@ -96,12 +97,8 @@ def dataset_folder(dataset: str) -> Path:
     """The sound folder `dataset` names, or DistillError when it names none."""
     if not dataset.strip():
         raise DistillError("name the dataset folder (an empty path is not one)")
-    folder = Path(dataset).expanduser()
-    try:
-        exists = folder.is_dir()
-    except OSError as error:  # e.g. a name too long for the file system
-        raise DistillError(f"'{dataset[:64]}' cannot be a dataset folder ({error.strerror or error})") from error
-    if not exists:
+    folder = user_path(dataset, "a dataset folder")
+    if not folder.is_dir():
         raise DistillError(f"the dataset folder '{dataset}' does not exist")
     return folder
 
