@@ -528,6 +528,11 @@ def decode(address: str, values: list) -> tuple[object, str | None] | None:
     return wire.record(**fixed, **found), tag
 
 
+def sent_by_engines(address: str) -> bool:
+    """Whether the engine sends messages to `address` (a reply or an event, /distill/error among them)."""
+    return address in _BY_ADDRESS
+
+
 def split_tag(spec: tuple[Item, ...], values: list) -> tuple[list, str | None]:
     """(values without a trailing tag, the tag or None); a last `tag:...` text is a tag only when the values
     before it fit `spec`."""
