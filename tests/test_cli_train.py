@@ -92,6 +92,17 @@ def test_a_budget_or_seed_out_of_range_is_refused_before_training(home, sound_fo
     assert not list(home.rglob("*.sda")) and not list(home.rglob("*.pt"))
 
 
+@pytest.mark.parametrize("health", [None, {"levels": [1, "x", None]}], ids=["none", "garbage"])
+def test_health_of_a_model_without_health_is_an_error_line(home, tmp_path, tiny_model_file, capsys, health):
+    # It printed the sentence on stdout, without "error:", and exited 1 (issue 16 probes).
+    from engine.modelfile import read_model_file, save_model_file
+
+    tensors, metadata = read_model_file(tiny_model_file)
+    path = save_model_file(tmp_path / "healthless.sda", tensors, {**metadata, "health": health})
+    assert main(["health", str(path)]) == 1
+    assert capsys.readouterr() == ("", "error: healthless.sda has no codebook health recorded\n")
+
+
 def test_training_defaults_agree_across_config_request_options_and_cli(capsys):
     model, _ = adaptive_config(8)
     request, options = TrainRequest(dataset=Path("."), name="x"), TrainOptions()
