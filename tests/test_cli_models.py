@@ -401,25 +401,6 @@ def test_an_index_that_is_a_folder_or_locked_is_one_sentence(home, capsys, monke
     assert run(capsys, "rename", "drums", "kit")[0] == 0
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A real 16 MB file system (tmpfs) for DISTILL_HOME; skips where mounting is not allowed."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)], capture_output=True).returncode:
-        pytest.skip("mounting a small file system needs root")
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=True)
-
-
-def fill(disk: Path) -> None:
-    """Fill `disk` to the last byte with the file `disk / "filler"`."""
-    with pytest.raises(OSError), open(disk / "filler", "wb") as filler:
-        while True:
-            filler.write(b"\0" * 4096)
-            filler.flush()
-
-
 def test_a_read_only_data_folder_still_lists_and_refuses_changes_in_one_sentence(small_disk, capsys, monkeypatch):
     home = small_disk / "home"
     monkeypatch.setenv("DISTILL_HOME", str(home))
@@ -472,13 +453,13 @@ def test_a_data_folder_that_cannot_hold_folders_is_one_sentence(small_disk, caps
     assert capsys.readouterr().err.endswith(f"error: cannot make the folder {small_disk / 'ro' / 'checkpoints'} (Read-only file system)\n")
 
 
-def test_on_a_full_disk_models_list_and_delete_still_work(small_disk, capsys, monkeypatch):
+def test_on_a_full_disk_models_list_and_delete_still_work(small_disk, fill_disk, capsys, monkeypatch):
     home = small_disk / "home"
     monkeypatch.setenv("DISTILL_HOME", str(home))
     for name in ("big", "small"):
         save_model_file(home / "models" / f"{name}.sda", {"vqvae.weight": torch.zeros(100_000)}, sample_metadata(name))
     assert run(capsys, "list")[0] == 0
-    fill(small_disk)
+    fill_disk(small_disk)
 
     code, out, err = run(capsys, "list")
     assert code == 0 and "big" in out and "small" in out and "kept in memory" in err
