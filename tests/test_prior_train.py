@@ -259,3 +259,16 @@ def test_a_second_prior_run_of_the_same_model_is_refused_while_the_first_runs(li
 
     train_prior(tiny_request(epochs=1), on_event=during_first_epoch(start_second))
     assert refused and library.get("tiny").has_prior
+
+
+def test_a_checkpoint_that_does_not_fit_the_disk_is_one_sentence(small_disk, fill_disk, tiny_model_file, capsys, monkeypatch):
+    # torch's zip writer failed with "RuntimeError: [enforce fail at inline_container.cc] unexpected pos" and a
+    # traceback (issue 16 probes).
+    monkeypatch.setenv("DISTILL_HOME", str(small_disk / "home"))
+    Library().import_file(tiny_model_file)
+    (small_disk / "home" / "checkpoints").mkdir()
+    fill_disk(small_disk)
+    assert main(["train-prior", "tiny", "--context", "16", "--d-model", "32", "--layers", "1", "--device", "cpu", "--epochs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.endswith("(torch could not write it; is the disk full?)\n")
+    assert err.splitlines()[-1].startswith(f"error: cannot write the checkpoint {small_disk / 'home' / 'checkpoints'}")
