@@ -39,7 +39,7 @@ from engine.fileio import atomic_path, remove_stale_temporaries
 from engine.limits import MAX_DESCRIPTION_CHARS, MAX_TAG_CHARS, MAX_TAGS
 from engine.model_health import ModelHealth
 from engine.modelfile import read_model_file, read_model_metadata, save_model_file, update_model_metadata
-from engine.paths import distill_home, models_dir
+from engine.paths import distill_home, make_folder, models_dir, user_path
 
 MODEL_SUFFIX = ".sda"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -92,6 +92,16 @@ def check_name(name: str) -> str:
     return name
 
 
+def stated_name(metadata: dict, path: Path) -> str:
+    """The name a model file gives itself, when it is a valid model name, else its file name without .sda.
+
+    A file's metadata may say anything: '../../x' or 100 KB of text would otherwise name the sounds made with it
+    and travel in every OSC reply that names the model (where 100 KB never arrives).
+    """
+    name = metadata.get("name")
+    return name if isinstance(name, str) and NAME_PATTERN.fullmatch(name) else path.stem
+
+
 def entry_from_metadata(name: str, path: Path, size_bytes: int, metadata: dict) -> ModelEntry:
     """A ModelEntry from a metadata dict, tolerating missing or mistyped keys."""
     config = _section(metadata, "config")
@@ -127,8 +137,7 @@ class Library:
         space; LibraryError in one sentence when `library.db` is a folder or is locked too long.
         """
         self.home = Path(home) if home is not None else distill_home()
-        self.models_dir = models_dir() if home is None else self.home / "models"
-        self.models_dir.mkdir(parents=True, exist_ok=True)
+        self.models_dir = models_dir() if home is None else make_folder(self.home / "models")
         self.db_path = self.home / "library.db"
         if self.db_path.is_dir():
             raise LibraryError(f"{self.db_path} is a folder, but distill keeps its library index there; move the folder away")
@@ -204,7 +213,7 @@ class Library:
         The file is not read here; whoever opens it reports a damaged file. LibraryError names the closest
         library name when there is one.
         """
-        candidate = Path(name_or_path).expanduser()
+        candidate = user_path(name_or_path, "a model file or name")
         if candidate.is_file():
             return candidate.absolute()
         with self._reader() as conn:
@@ -225,9 +234,8 @@ class Library:
         """The entry for a library name or any model file path, read from the file's header."""
         path = self.resolve(name_or_path)
         metadata = read_model_metadata(path)
-        name = metadata.get("name")
-        if path.resolve().parent == self.models_dir.resolve() or not (isinstance(name, str) and name):
-            name = path.stem  # in the library the file name is the model's name
+        in_library = path.resolve().parent == self.models_dir.resolve()  # there the file name is the model's name
+        name = path.stem if in_library else stated_name(metadata, path)
         return entry_from_metadata(name, path, path.stat().st_size, metadata)
 
     def path_for(self, name: str) -> Path:
@@ -298,14 +306,14 @@ class Library:
         from engine.model.persist import load_vqvae  # torch only here: listing stays fast
         from engine.prior.bundle import load_prior
 
-        source = Path(path).expanduser()
+        source = user_path(path, "imported")
         loaded = load_vqvae(source)
         if loaded.metadata.get("prior"):
             load_prior(loaded)
         tensors, metadata = loaded.tensors, loaded.metadata
         if name is None:
-            stated_name = metadata.get("name")
-            name = stated_name if isinstance(stated_name, str) and stated_name else source.stem
+            stated = metadata.get("name")
+            name = stated if isinstance(stated, str) and stated else source.stem  # an invalid one is refused below
         destination = self.path_for(name)
         with self._locked() as conn:
             self._refuse_taken(conn, name)
@@ -319,7 +327,7 @@ class Library:
         An existing file at the destination is not overwritten.
         """
         entry = self.get(name)
-        destination = Path(dest).expanduser()
+        destination = user_path(dest, "exported to")
         if destination.is_dir():
             destination = destination / entry.path.name
         if destination.exists():
@@ -393,6 +401,7 @@ class Library:
                 verdict = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
                 if verdict != "ok":  # damaged pages past the header
                     raise sqlite3.DatabaseError(f"integrity check: {verdict}")
+                _check_readable(conn)
                 return
             with transaction(conn):
                 if conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_VERSION:
@@ -579,6 +588,19 @@ def connect(db_path: str | Path) -> Iterator[sqlite3.Connection]:
         raise LibraryError(f"{shown} cannot be used ({error})") from error
 
 
+def _check_readable(conn: sqlite3.Connection) -> None:
+    """Read every column of the index once: sqlite3.DatabaseError (the index is rebuilt) for damage that SQLite's
+    quick check does not see, which would otherwise fail every later command the same way: text that is not
+    UTF-8 in damaged cells, or tables changed by hand ("no such column"). Busy and unwritable stay what they are."""
+    try:
+        conn.execute("SELECT file, name, signature, size_bytes, metadata, problem FROM files").fetchall()
+        conn.execute("SELECT name, description, tags, dataset FROM search").fetchall()
+    except sqlite3.OperationalError as error:
+        if getattr(error, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED", *_UNWRITABLE)):
+            raise
+        raise sqlite3.DatabaseError(f"unreadable: {str(error).split(' with text ')[0]}") from error  # not the damaged text itself
+
+
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     """Hold the database's write lock for the block; commit on success, roll back on any error."""
@@ -625,13 +647,18 @@ def model_facts(entry: ModelEntry) -> dict[str, str | int | float]:
 
 
 def _scan(folder: Path) -> dict[str, os.stat_result]:
-    """Model files in `folder` (hidden files, such as atomic writes in progress, are skipped)."""
+    """Model files in `folder` (hidden files, such as atomic writes in progress, are skipped, and so is what is
+    no regular file: a folder, a pipe, a device, a link that leads nowhere or in a loop)."""
+    found = {}
     with os.scandir(folder) as entries:
-        return {
-            entry.name: entry.stat()
-            for entry in entries
-            if entry.name.endswith(MODEL_SUFFIX) and not entry.name.startswith(".") and entry.is_file()
-        }
+        for entry in entries:
+            if entry.name.endswith(MODEL_SUFFIX) and not entry.name.startswith("."):
+                try:
+                    if entry.is_file():
+                        found[entry.name] = entry.stat()
+                except OSError:  # a link in a loop (ELOOP), or a file removed since the listing
+                    continue
+    return found
 
 
 def _holds_model(path: Path, model_id: str) -> bool:

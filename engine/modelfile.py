@@ -145,14 +145,24 @@ def _depth(value: object) -> int:
 
 
 def _check_declared_sizes(path: Path, metadata: dict) -> None:
-    """ModelFileError naming the first size in the metadata outside `MODEL_FILE_RANGES` (before anything is built)."""
+    """ModelFileError naming the first section of `MODEL_FILE_RANGES` that is not a JSON object, or the first
+    size in one that is not a whole number within its range (before anything is built from it)."""
     for section, ranges in MODEL_FILE_RANGES.items():
         values: object = metadata
-        for key in section.split("."):
-            values = values.get(key) if isinstance(values, dict) else None
-        if not isinstance(values, dict):
-            continue  # a missing section is the loader's to report
+        keys = section.split(".")
+        for depth, key in enumerate(keys, 1):
+            values = values.get(key)
+            if values is None:
+                break  # a missing section is the loader's to report (a model without a prior has none)
+            if not isinstance(values, dict):
+                raise ModelFileError(f"{path} has corrupt metadata ({'.'.join(keys[:depth])} is not a JSON object)")
+        if values is None:
+            continue
         for key, (low, high) in ranges.items():
             value = values.get(key)
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and not low <= value <= high:
+            if value is None:
+                continue
+            if type(value) is not int:
+                raise ModelFileError(f"{path} declares {section} {key} = {value!r}, which is not a whole number")
+            if not low <= value <= high:
                 raise ModelFileError(f"{path} declares {section} {key} = {value}, outside the {low:g} to {high:g} distill accepts")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
+from engine.errors import DistillError
 
 SAFE_STEM_CHARACTERS = "letters, digits, '-', '_' and '.'"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -36,6 +37,24 @@ def printable(text: str) -> str:
     return raw.decode("utf-8", "replace")
 
 
+def user_path(text: str | os.PathLike, what: str = "used", error: type[DistillError] = DistillError) -> Path:
+    """A path a user or client gave, `~` expanded (`~unknown` stays as written, where pathlib would raise), looked
+    up once, so that the caller's `exists()` and `is_file()` then answer instead of raising: `error` in one sentence
+    ("'...' cannot be {what} (File name too long)") when the path cannot name a file at all (a name longer than
+    the file system allows, a loop of links, a folder that may not be entered, a NUL)."""
+    path = Path(os.path.expanduser(text))
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # missing: the caller says so in its own words
+    except (OSError, ValueError) as problem:
+        shown = printable(str(text))
+        shown = shown if len(shown) <= 80 else f"{shown[:79]}…"
+        reason = problem.strerror if isinstance(problem, OSError) and problem.strerror else str(problem)
+        raise error(f"'{shown}' cannot be {what} ({reason})") from None
+    return path
+
+
 def free_path(path: Path) -> Path:
     """`path`, or the first of `<stem>-2<suffix>`, `<stem>-3<suffix>`, ... beside it that does not exist yet."""
     candidate, number = path, 1
@@ -48,9 +67,19 @@ def free_path(path: Path) -> Path:
 def distill_home() -> Path:
     """The data folder (library, outputs, checkpoints), created on first use."""
     configured = os.environ.get("DISTILL_HOME")
-    home = Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir("distill"))
-    home.mkdir(parents=True, exist_ok=True)
-    return home
+    return make_folder(Path(os.path.expanduser(configured)) if configured else Path(platformdirs.user_data_dir("distill")))
+
+
+def make_folder(path: Path) -> Path:
+    """`path`, made (with its parents) if it does not exist yet; DistillError in one sentence when it cannot be: a
+    file where the folder should be, a read-only disk, no permission."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # with exist_ok, only when something other than a folder is there
+        raise DistillError(f"{path} is a file, but distill keeps a folder there; move the file away") from None
+    except OSError as error:
+        raise DistillError(f"cannot make the folder {path} ({error.strerror or error})") from error
+    return path
 
 
 def models_dir() -> Path:
@@ -69,6 +98,4 @@ def outputs_dir() -> Path:
 
 
 def _subdir(name: str) -> Path:
-    path = distill_home() / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return make_folder(distill_home() / name)

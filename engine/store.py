@@ -94,17 +94,20 @@ class _Store:
         """Use the SQLite file at `db_path`, by default the library's (`Library().db_path`).
 
         A file that cannot be written (read-only data folder, full disk) is opened read-only as it is, so
-        listing still works; a change then fails with one sentence (UnwritableDatabase).
+        listing still works; a change then fails with one sentence (UnwritableDatabase), and so does
+        everything when the file holds no presets and history tables yet.
         """
         self.db_path = Path(db_path) if db_path is not None else Library().db_path
         self._source: str | Path = self.db_path
         try:
             self._create_schema()
-        except UnwritableDatabase:
+        except UnwritableDatabase as unwritable:
             if not self.db_path.is_file():
                 raise
             self._source = f"{self.db_path.absolute().as_uri()}?immutable=1"
             with self._connect() as conn:
+                if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'store_schema'").fetchone() is None:
+                    raise unwritable from None  # no presets or history yet, and none can be stored: say why
                 self._check_version(conn)
 
     def _create_schema(self) -> None:

@@ -83,6 +83,30 @@ def stop_after_steps() -> type[StopAfterSteps]:
 
 
 @pytest.fixture
+def small_disk(tmp_path):
+    """A real 16 MB file system (tmpfs) for DISTILL_HOME; skips where mounting is not allowed."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)], capture_output=True).returncode:
+        pytest.skip("mounting a small file system needs root")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=True)
+
+
+@pytest.fixture
+def fill_disk():
+    """`fill_disk(disk)` fills `disk` (a `small_disk`) to the last byte with the file `disk / "filler"`."""
+
+    def fill(disk: Path) -> None:
+        with pytest.raises(OSError), open(disk / "filler", "wb") as filler:
+            while True:
+                filler.write(b"\0" * 4096)
+                filler.flush()
+
+    return fill
+
+
+@pytest.fixture
 def start_serve(home):
     """Start `distill serve` as a real process on a free port: `start_serve(*args) -> (process, port)`.
 

@@ -121,6 +121,9 @@ def test_copy_into_another_position(library, sound_folder, tmp_path, capsys):
         (["codes", "show", "{missing}"], "does not exist"),
         (["decode", "nope", "{pad}", "--out", "{out}"], "'nope' is neither a model file nor a model in the library"),
         (["preview", "tiny", "--level", "0", "--index", "99", "--out", "{out}"], "code index 99 is outside the codebook (0-15)"),
+        # a name longer than the file system allows was an OSError traceback (issue 16 probes)
+        (["encode", "tiny", "{sound}", "--out", "{out}" + "d" * 300 + ".json"], "' (File name too long)"),
+        (["codes", "show", "{out}" + "d" * 300], "cannot be read as a code grid file (File name too long)"),
     ],
 )
 def test_errors_are_one_line_and_change_nothing(library, sound_folder, tmp_path, capsys, argv, message):
@@ -128,7 +131,7 @@ def test_errors_are_one_line_and_change_nothing(library, sound_folder, tmp_path,
     run(capsys, "encode", "tiny", sound_folder / "pad_1.wav", "--out", pad)
     run(capsys, "encode", "tiny", sound_folder / "kick_1.wav", "--out", kick)
     before = pad.read_bytes(), kick.read_bytes()
-    paths = {"pad": pad, "kick": kick, "out": tmp_path / "out.json", "missing": tmp_path / "missing.json"}
+    paths = {"pad": pad, "kick": kick, "out": tmp_path / "out.json", "missing": tmp_path / "missing.json", "sound": sound_folder / "hat_1.wav"}
     code, out, err = run(capsys, *(arg.format(**paths) for arg in argv))
     assert (code, out) == (1, "")
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
@@ -171,6 +174,28 @@ def test_a_grid_too_long_to_decode_is_one_line(library, sound_folder, tmp_path, 
     assert (code, out) == (1, "")
     assert err == "error: pad_1.wav has 3000000 columns (2322 minutes); distill decodes at most 65536 (51 minutes)\n"
     assert not (tmp_path / "huge.wav").exists()
+
+
+@pytest.mark.parametrize("field, value", [("levels", 100), ("hop_length", 2**40), ("sample_rate", 1), ("codebook_size", 4096), ("downsample", 3)])
+def test_a_grid_edited_by_hand_to_another_shape_is_refused_by_its_model(library, sound_folder, tmp_path, capsys, field, value):
+    """A grid that keeps its model's id but claims other levels or timing made decoding fail with an IndexError
+    (100 levels) or a ValueError (hop 2^40), or write 16756 s of audio (sample rate 1) (issue 16 probes)."""
+    import json
+
+    assert run(capsys, "encode", "tiny", sound_folder / "kick_1.wav", "--out", tmp_path / "kick.json")[0] == 0
+    data = json.loads((tmp_path / "kick.json").read_text())
+    if field == "levels":  # a grid's levels are its rows of codes
+        model_value = len(data["codes"])
+        data["codes"], data["labels"] = [data["codes"][0]] * value, [f"L{n}" for n in range(value)]
+    else:
+        model_value, data[field] = data[field], value
+        data["frames"] = len(data["codes"][0]) * data["downsample"]  # the file stays self-consistent
+        data["samples"] = (data["frames"] - 1) * data["hop_length"]
+    (tmp_path / "kick.json").write_text(json.dumps(data))
+    code, out, err = run(capsys, "decode", "tiny", tmp_path / "kick.json", "--out", tmp_path / "kick.wav")
+    assert (code, out) == (1, "")
+    assert err == f"error: the codes of kick_1.wav have {field} {value}, but model 'tiny', which made them, has {model_value}: the grid file was changed since\n"
+    assert not (tmp_path / "kick.wav").exists()
 
 
 def test_encoding_a_file_whose_name_is_not_utf8_is_one_line(library, sound_folder, tmp_path, capsys):

@@ -18,7 +18,7 @@ from engine.cli.models import EMPTY_LIBRARY, format_duration, format_size
 from engine.errors import LibraryError
 from engine.generation.settings import GenerationSettings
 from engine.library import Library
-from engine.store import Presets
+from engine.store import History, Presets
 from engine.modelfile import read_model_metadata, save_model_file
 
 
@@ -356,6 +356,30 @@ def test_damaged_pages_in_the_index_are_set_aside_and_rebuilt(home, capsys):
     assert len(list(home.glob("library.db.damaged-*"))) == 1
 
 
+@pytest.mark.parametrize(
+    "damage, found",
+    [
+        ("UPDATE files SET metadata = CAST(x'7b22ff22' AS TEXT)", "Could not decode to UTF-8 column 'metadata'"),
+        ("DROP TABLE files; CREATE TABLE files (x)", "no such column: file"),
+    ],
+    ids=["text that is not UTF-8", "a table changed by hand"],
+)
+def test_damage_the_quick_check_misses_is_set_aside_and_rebuilt(home, capsys, damage, found):
+    # Random bytes in the cells of library.db passed SQLite's quick check and then failed every command with
+    # "cannot be used (Could not decode to UTF-8 ...)" (issue 16 probes).
+    add(home, "drums")
+    assert run(capsys, "list")[0] == 0
+    db = home / "library.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript(damage)
+    conn.close()
+
+    code, out, err = run(capsys, "list")
+    assert code == 0 and "drums" in out
+    assert err.startswith(f"warning: {db} was damaged (unreadable: {found}") and err.endswith("and the index rebuilt\n")
+    assert run(capsys, "list") == (0, out, "")
+
+
 def test_an_index_that_is_a_folder_or_locked_is_one_sentence(home, capsys, monkeypatch):
     add(home, "drums")
     (home / "library.db").mkdir(parents=True)
@@ -375,25 +399,6 @@ def test_an_index_that_is_a_folder_or_locked_is_one_sentence(home, capsys, monke
     assert (code, out) == (1, "")
     assert err == f"error: {home / 'library.db'} is busy: another distill process held it for more than 0.2 s; try again\n"
     assert run(capsys, "rename", "drums", "kit")[0] == 0
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """A real 16 MB file system (tmpfs) for DISTILL_HOME; skips where mounting is not allowed."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)], capture_output=True).returncode:
-        pytest.skip("mounting a small file system needs root")
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=True)
-
-
-def fill(disk: Path) -> None:
-    """Fill `disk` to the last byte with the file `disk / "filler"`."""
-    with pytest.raises(OSError), open(disk / "filler", "wb") as filler:
-        while True:
-            filler.write(b"\0" * 4096)
-            filler.flush()
 
 
 def test_a_read_only_data_folder_still_lists_and_refuses_changes_in_one_sentence(small_disk, capsys, monkeypatch):
@@ -417,13 +422,44 @@ def test_a_read_only_data_folder_still_lists_and_refuses_changes_in_one_sentence
         Presets().save("loud", GenerationSettings(temperature=1.0))
 
 
-def test_on_a_full_disk_models_list_and_delete_still_work(small_disk, capsys, monkeypatch):
+def test_presets_and_history_on_a_read_only_data_folder_that_never_had_them_say_it_cannot_be_written(small_disk, monkeypatch):
+    # They said "library.db cannot be used (no such table: store_schema)" (issue 16 probes).
+    home = small_disk / "home"
+    monkeypatch.setenv("DISTILL_HOME", str(home))
+    add(home, "drums")
+    Library().list()  # library.db now holds the index, but no presets or history tables
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    for store in (Presets, History):
+        with pytest.raises(LibraryError, match=f"^{home / 'library.db'} cannot be written \\("):
+            store()
+
+
+def test_a_data_folder_that_cannot_hold_folders_is_one_sentence(small_disk, capsys, monkeypatch, sound_folder):
+    # Each ended in a FileExistsError, NotADirectoryError or OSError traceback from mkdir (issue 16 probes).
+    (small_disk / "file").write_text("x")
+    (small_disk / "home" / "models").parent.mkdir()
+    (small_disk / "home" / "models").write_text("x")
+    for home, message in (
+        (small_disk / "file", f"{small_disk / 'file'} is a file, but distill keeps a folder there; move the file away"),
+        (small_disk / "file" / "below", f"cannot make the folder {small_disk / 'file' / 'below'} (Not a directory)"),
+        (small_disk / "home", f"{small_disk / 'home' / 'models'} is a file, but distill keeps a folder there; move the file away"),
+    ):
+        monkeypatch.setenv("DISTILL_HOME", str(home))
+        assert run(capsys, "list") == (1, "", f"error: {message}\n")
+    monkeypatch.setenv("DISTILL_HOME", str(small_disk / "ro"))
+    add(small_disk / "ro", "drums")
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    assert engine.cli.main(["train", str(sound_folder), "--name", "kit", "--epochs", "1"]) == 1
+    assert capsys.readouterr().err.endswith(f"error: cannot make the folder {small_disk / 'ro' / 'checkpoints'} (Read-only file system)\n")
+
+
+def test_on_a_full_disk_models_list_and_delete_still_work(small_disk, fill_disk, capsys, monkeypatch):
     home = small_disk / "home"
     monkeypatch.setenv("DISTILL_HOME", str(home))
     for name in ("big", "small"):
         save_model_file(home / "models" / f"{name}.sda", {"vqvae.weight": torch.zeros(100_000)}, sample_metadata(name))
     assert run(capsys, "list")[0] == 0
-    fill(small_disk)
+    fill_disk(small_disk)
 
     code, out, err = run(capsys, "list")
     assert code == 0 and "big" in out and "small" in out and "kept in memory" in err

@@ -84,6 +84,42 @@ def test_bad_dataset_is_one_line_error(home, tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("name", [".", "..", "../x", "a/b", "", "-x", "x" * 65])
+def test_a_name_that_is_no_model_name_is_refused_before_training(home, sound_folder, capsys, name):
+    # '.' and '..' once named the checkpoints folder and the data folder as the run's folder: `--name .`
+    # trained a model called 'checkpoints' (issue 16 probes).
+    assert main(["train", str(sound_folder), f"--name={name}", "--epochs", "1", *TINY]) == 1
+    assert capsys.readouterr().err == f"error: {name!r} is not a valid model name: use 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit\n"
+    assert not list(home.rglob("*.sda")) and not list(home.rglob("*.pt"))
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--epochs", "0"], "epochs must be 1 or more, not 0"),
+        (["--minutes", "inf"], "minutes must be above 0 and at most 1440, not inf"),
+        (["--seed", str(2**80)], f"the seed must be a whole number from 0 to {2**63 - 1}, not {2**80}"),
+    ],
+)
+def test_a_budget_or_seed_out_of_range_is_refused_before_training(home, sound_folder, capsys, argv, message):
+    # `--epochs 0` trained nothing and then said it stopped before its first epoch; a seed of 2^80 ended in
+    # torch's overflow traceback (issue 16 probes).
+    assert main(["train", str(sound_folder), "--name", "x", *TINY, *argv]) == 1
+    assert capsys.readouterr().err == f"error: {message}\n"
+    assert not list(home.rglob("*.sda")) and not list(home.rglob("*.pt"))
+
+
+@pytest.mark.parametrize("health", [None, {"levels": [1, "x", None]}], ids=["none", "garbage"])
+def test_health_of_a_model_without_health_is_an_error_line(home, tmp_path, tiny_model_file, capsys, health):
+    # It printed the sentence on stdout, without "error:", and exited 1 (issue 16 probes).
+    from engine.modelfile import read_model_file, save_model_file
+
+    tensors, metadata = read_model_file(tiny_model_file)
+    path = save_model_file(tmp_path / "healthless.sda", tensors, {**metadata, "health": health})
+    assert main(["health", str(path)]) == 1
+    assert capsys.readouterr() == ("", "error: healthless.sda has no codebook health recorded\n")
+
+
 def test_training_defaults_agree_across_config_request_options_and_cli(capsys):
     model, _ = adaptive_config(8)
     request, options = TrainRequest(dataset=Path("."), name="x"), TrainOptions()

@@ -4,6 +4,7 @@ references) and undo/redo (checked against a list of the states it must go throu
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 import numpy as np
@@ -133,6 +134,9 @@ def _valid_file(tmp_path) -> dict:
         (lambda d: {**d, "codes": [[1, 2, 3, 99]] * 3}, "is damaged \\(codes must lie in 0-15\\)"),
         (lambda d: {**d, "codes": "1 2 3"}, "is damaged \\(codes must be a list of lists of integers\\)"),
         (lambda d: {**d, "history": {"undo": [{"codes": d["codes"], "blends": []}]}}, "field 'description' is missing"),
+        # These gave a traceback (RecursionError, OverflowError) before (issue 16 probes).
+        pytest.param('{"codes": ' + "[" * 100_000 + "]" * 100_000 + "}", "is not a distill code grid file \\(its JSON nests too deeply\\)", id="nested 100000 deep"),
+        pytest.param(lambda d: {**d, "codes": [[10**30] * 4] * 3}, "is damaged \\(Python int too large to convert to C long\\)", id="a code of 10^30"),
     ],
 )
 def test_bad_files_give_one_line_naming_the_file(tmp_path, content, message):
@@ -141,6 +145,15 @@ def test_bad_files_give_one_line_naming_the_file(tmp_path, content, message):
     with pytest.raises(CodeFileError, match=message) as caught:
         load_codes(path)
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_pipe_or_folder_is_refused_without_reading_it(tmp_path):
+    # Reading a named pipe waits for a writer for ever: `distill decode` and `codes show` hung on one (issue 16 probes).
+    os.mkfifo(tmp_path / "pipe.json")
+    (tmp_path / "folder.json").mkdir()
+    for name in ("pipe.json", "folder.json"):
+        with pytest.raises(CodeFileError, match=f"'{tmp_path / name}' is not a distill code grid file \\(not a regular file\\)$"):
+            load_codes(tmp_path / name)
 
 
 def test_missing_and_binary_files(tmp_path):

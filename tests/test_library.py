@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import sqlite3
@@ -307,6 +308,22 @@ def test_files_dropped_in_or_removed_by_hand_are_picked_up(library, tmp_path):
     (library.models_dir / "strings.sda").unlink()
     assert library.list() == []
     assert library.search("plucked") == []
+
+
+def test_links_pipes_and_devices_named_like_models_are_not_listed(library):
+    # A link in a loop made every command that lists the library a traceback (issue 16 probes); a pipe
+    # must not be opened (reading it would wait for a writer for ever).
+    add_model(library, "drums")
+    models = library.models_dir
+    (models / "loop.sda").symlink_to("loop.sda")
+    (models / "dangling.sda").symlink_to("missing.sda")
+    (models / "zero.sda").symlink_to("/dev/zero")
+    os.mkfifo(models / "pipe.sda")
+    (models / "folder.sda").mkdir()
+    assert [entry.name for entry in library.list()] == ["drums"]
+    assert library.problems() == {}
+    with pytest.raises(LibraryError, match="no model named 'pipe' in the library"):
+        library.get("pipe")
 
 
 def test_another_library_object_sees_changes(library, tmp_path):

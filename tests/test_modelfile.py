@@ -221,7 +221,7 @@ def file_with_header_metadata(path, metadata_json: str):
         ("config", {"hidden": 300000}, "config hidden = 300000, outside the 1 to 1024"),
         ("config", {"codebook_size": 2**40}, "config codebook_size = 1099511627776, outside the 2 to 4096"),
         ("mel", {"n_fft": 2**40}, "mel n_fft = 1099511627776, outside the 2 to 16384"),
-        ("prior", {"config": {"context": 1e9}}, "prior.config context = 1000000000.0, outside the 2 to 8192"),
+        ("prior", {"config": {"context": 10**9}}, "prior.config context = 1000000000, outside the 2 to 8192"),
     ],
 )
 def test_hostile_sizes_are_refused_before_anything_is_built(tmp_path, section, changes, words):
@@ -229,6 +229,29 @@ def test_hostile_sizes_are_refused_before_anything_is_built(tmp_path, section, c
     metadata[section] = {**(metadata.get(section) or {}), **changes}
     path = save_model_file(tmp_path / "hostile.sda", sample_tensors(), metadata)
     with pytest.raises(ModelFileError, match=f"hostile.sda declares {words} distill accepts$"):
+        read_model_metadata(path)
+
+
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"config": {"codebook_size": 16.5}}, "declares config codebook_size = 16.5, which is not a whole number"),
+        ({"config": {"hidden": True}}, "declares config hidden = True, which is not a whole number"),
+        ({"config": {"levels": "3"}}, "declares config levels = '3', which is not a whole number"),
+        ({"mel": {"sample_rate": 44100.0}}, "declares mel sample_rate = 44100.0, which is not a whole number"),
+        ({"config": [1, 2]}, "has corrupt metadata \\(config is not a JSON object\\)"),
+        ({"prior": "yes"}, "has corrupt metadata \\(prior is not a JSON object\\)"),
+        ({"prior": {"config": 7}}, "has corrupt metadata \\(prior.config is not a JSON object\\)"),
+    ],
+)
+def test_mistyped_sizes_and_sections_are_refused_before_anything_is_built(tmp_path, changes, words):
+    # They passed the range check and crashed the loader with a TypeError or AttributeError (issue 16 probes).
+    metadata = sample_metadata()
+    for section, values in changes.items():
+        both = isinstance(values, dict) and isinstance(metadata[section], dict)
+        metadata[section] = {**metadata[section], **values} if both else values
+    path = save_model_file(tmp_path / "hostile.sda", sample_tensors(), metadata)
+    with pytest.raises(ModelFileError, match=f"hostile.sda {words}$"):
         read_model_metadata(path)
 
 

@@ -284,6 +284,24 @@ def test_train_defaults_count_usable_sound_files_and_keep_the_seed(engine, clien
     assert "cannot be a dataset folder" in error_of(client, "/distill/train/defaults", "x" * 2000)
 
 
+@pytest.mark.parametrize("path, reason", [("n" * 5000, "File name too long"), ("/tmp/" + "d" * 300 + "/x", "File name too long")])
+def test_paths_no_file_can_have_are_refused_in_one_sentence_by_every_route_that_takes_one(engine, library, client, path, reason):
+    # A name too long for the file system made /distill/model/load and /distill/encode an internal error
+    # (OSError from pathlib's is_file) (issue 16 probes).
+    client.request("/distill/model/load", "tiny", reply="/distill/model/loaded", timeout=60)
+    shown = path[:79] + "…"
+    assert error_of(client, "/distill/model/load", path) == f"'{shown}' cannot be a model file or name ({reason})"
+    assert error_of(client, "/distill/encode", "A", path, timeout=30) == f"'{shown}' cannot be read as a sound ({reason})"
+    assert error_of(client, "/distill/train/defaults", path) == f"'{shown}' cannot be a dataset folder ({reason})"
+    assert error_of(client, "/distill/train/start", path, "never") == f"'{shown}' cannot be a dataset folder ({reason})"
+
+
+def test_a_home_folder_of_an_unknown_user_is_a_path_that_does_not_exist(engine, library, client):
+    # pathlib's expanduser raised RuntimeError for ~nosuchuser: an internal error (issue 16 probes).
+    assert "neither a model file nor a model in the library" in error_of(client, "/distill/model/load", "~nosuchuser/x.sda")
+    assert "does not exist" in error_of(client, "/distill/train/defaults", "~nosuchuser/sounds")
+
+
 # -- training runs -----------------------------------------------------------------------------------------------
 
 
@@ -329,7 +347,7 @@ def test_training_errors_are_answered(engine, library, client, sound_folder):
     assert "not a valid model name" in error_of(client, "/distill/train/start", str(sound_folder), "../x")
     assert "training minutes must be 0" in error_of(client, "/distill/train/start", str(sound_folder), "x", -2.0)
     assert "neither a model file nor a model" in error_of(client, "/distill/prior/train/start", "nope")
-    assert "neither a model file nor a model" in error_of(client, "/distill/prior/train/start", "x" * 2000)
+    assert "cannot be a model file or name (File name too long)" in error_of(client, "/distill/prior/train/start", "x" * 2000)
     assert "damaged or not a model file" in error_of(client, "/distill/prior/train/start", str(next(sound_folder.glob("*.wav"))))
     assert "no training run" in error_of(client, "/distill/train/stop")
     assert "no training run" in error_of(client, "/distill/prior/train/stop")

@@ -91,3 +91,16 @@ def test_one_client_has_at_most_the_queue_limit_waiting(engine, server, client):
     assert client.expect("/distill/preset/saved", timeout=30) == ["soft"]
     for _ in range(MAX_QUEUED_PER_CLIENT - 1):  # every queued request runs once the lock is released
         assert client.expect("/distill/param/temperature", timeout=10) == [0.5]
+
+
+@pytest.mark.parametrize("stated", ["n" * 100_000, "../../escape", ""], ids=["100 KB", "../../escape", "empty"])
+def test_a_model_file_that_names_itself_no_model_name_is_announced_by_its_file_name(client, tmp_path, tiny_prior_file, stated):
+    # A 100 KB name made /distill/model/loaded too long for a datagram: it never arrived (issue 16 probes).
+    from engine.modelfile import read_model_file, save_model_file
+
+    tensors, metadata = read_model_file(tiny_prior_file)
+    path = save_model_file(tmp_path / "odd-name.sda", tensors, {**metadata, "name": stated})
+    loaded = client.request("/distill/model/load", str(path), reply="/distill/model/loaded", timeout=60)
+    assert loaded[0] == "odd-name"
+    generated = client.request("/distill/generate", 0.2, reply="/distill/generated", timeout=60)[0]
+    assert Path(generated).name.startswith("odd-name_seed")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine import __version__
+from engine.cli import main
 from engine.osc.client import OscClient
 
 DISTILL = Path(sys.executable).parent / "distill"
@@ -27,3 +28,10 @@ def test_serve_answers_and_stops_cleanly(start_serve, home, tmp_path, tiny_prior
     assert process.wait(timeout=30) == 0
     assert "/distill/ping" in rest or "/distill/generate" in rest  # one log line per request
     assert rest.rstrip().endswith("distill serve: stopped")
+
+
+@pytest.mark.parametrize("port", ["70000", "-1"])
+def test_a_port_out_of_range_is_one_sentence(home, capsys, port):
+    # It ended in the socket's OverflowError traceback (issue 16 probes).
+    assert main(["serve", "--audio-device", "none", f"--port={port}"]) == 1
+    assert capsys.readouterr().err == f"error: --port must be from 0 (a free one) to 65535, not {port}\n"

@@ -1,12 +1,15 @@
-"""Subscribers that vanish never lock out new ones: a full engine drops the one heard from longest ago."""
+"""Subscribers that vanish never lock out new ones: a full engine drops the one heard from longest ago; and no
+subscription makes engines answer each other's echoes."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
 from engine.core import Engine
 from engine.osc.client import OscClient
-from engine.osc.server import MAX_LISTENERS
+from engine.osc.server import MAX_LISTENERS, OscServer
 
 
 @pytest.fixture
@@ -58,3 +61,41 @@ def test_subscribing_again_renews_a_subscription(server):
     finally:
         for client in clients:
             client.close()
+
+
+def test_the_engines_own_port_cannot_be_subscribed(server):
+    # Subscribed to itself, the engine answered its own /distill/subscribed with an error, and that error
+    # with another, some 20000 datagrams a second for ever (issue 16 probes).
+    client = OscClient(server.address)
+    client.send("/distill/subscribe", server.address[1])
+    assert client.expect("/distill/error", timeout=5) == [
+        "/distill/subscribe", f"port {server.address[1]} is this engine's own port: subscribe the port your client listens on",
+    ]
+    client.close()
+
+
+def test_two_engines_subscribed_to_each_other_fall_quiet(engine, tmp_path):
+    # A client subscribed engine B's port to engine A: B took A's events for requests and answered them, A took
+    # the answers for requests, and the two bounced parameter values (and errors) for ever (issue 16 probes).
+    other = Engine(out_dir=tmp_path / "other")
+    a, b = OscServer(engine, "127.0.0.1", 0).start(), OscServer(other, "127.0.0.1", 0).start()
+    handled = []
+    for server in (a, b):
+        original = server.handle_datagram
+        server.handle_datagram = lambda data, client, original=original: (handled.append(data), original(data, client))
+    client = OscClient(a.address)
+    try:
+        client.request("/distill/subscribe", b.address[1], reply="/distill/subscribed")
+        client.request("/distill/param/top_k", 3, reply="/distill/param/top_k")
+        client.send("/distill/error", "/distill/x", "an error is never answered")
+        time.sleep(1.0)
+        settled = len(handled)
+        time.sleep(1.0)
+        assert len(handled) == settled < 30
+        assert everything(client) == []
+        assert client.request("/distill/ping", reply="/distill/pong")
+    finally:
+        client.close()
+        a.close()
+        b.close()
+        other.shutdown()

@@ -186,6 +186,26 @@ def test_cli_train_prior_end_to_end(library, capsys):
     assert main(["train-prior", "no-such-model"]) == 1
 
 
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--d-model", "0"], "the prior's d_model must be from 1 to 2048, not 0"),
+        (["--context", "1000000000"], "the prior's context must be from 2 to 8192, not 1000000000"),
+        (["--layers", "0"], "the prior's n_layers must be from 1 to 64, not 0"),
+        (["--epochs", "0"], "epochs must be 1 or more, not 0"),
+        (["--minutes", "nan"], "minutes must be above 0 and at most 1440, not nan"),
+        (["--seed", str(2**80)], f"the seed must be a whole number from 0 to {2**63 - 1}, not {2**80}"),
+    ],
+)
+def test_sizes_budgets_and_seeds_out_of_range_are_refused_before_any_work(library, capsys, argv, message):
+    # `--d-model 0` trained and saved a prior that made every command refuse the model; `--context 1e9` asked
+    # torch for 128 GB and `--context 0` ended in a ValueError traceback (issue 16 probes).
+    before = library.get("tiny").path.read_bytes()
+    assert main(["train-prior", "tiny", "--device", "cpu", *argv]) == 1
+    assert capsys.readouterr().err == f"error: {message}\n"
+    assert library.get("tiny").path.read_bytes() == before
+
+
 def during_first_epoch(action):
     """An on_event callback that runs `action()` once, after the first epoch of prior training."""
     done = []
@@ -239,3 +259,16 @@ def test_a_second_prior_run_of_the_same_model_is_refused_while_the_first_runs(li
 
     train_prior(tiny_request(epochs=1), on_event=during_first_epoch(start_second))
     assert refused and library.get("tiny").has_prior
+
+
+def test_a_checkpoint_that_does_not_fit_the_disk_is_one_sentence(small_disk, fill_disk, tiny_model_file, capsys, monkeypatch):
+    # torch's zip writer failed with "RuntimeError: [enforce fail at inline_container.cc] unexpected pos" and a
+    # traceback (issue 16 probes).
+    monkeypatch.setenv("DISTILL_HOME", str(small_disk / "home"))
+    Library().import_file(tiny_model_file)
+    (small_disk / "home" / "checkpoints").mkdir()
+    fill_disk(small_disk)
+    assert main(["train-prior", "tiny", "--context", "16", "--d-model", "32", "--layers", "1", "--device", "cpu", "--epochs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.endswith("(torch could not write it; is the disk full?)\n")
+    assert err.splitlines()[-1].startswith(f"error: cannot write the checkpoint {small_disk / 'home' / 'checkpoints'}")

@@ -20,7 +20,7 @@ import soxr
 from engine.errors import AudioFileError
 from engine.fileio import atomic_path
 from engine.limits import MAX_AUDIO_SAMPLES, MAX_AUDIO_SECONDS
-from engine.paths import printable
+from engine.paths import printable, user_path
 
 AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".aifc"})
 
@@ -99,7 +99,7 @@ def _readable_file(path: str | os.PathLike) -> Path:
 
     A name that is not valid UTF-8 is refused too: it could not be shown, stored in a model or matched again.
     """
-    path = Path(path)
+    path = user_path(path, "read as a sound", AudioFileError)
     if printable(str(path)) != str(path):
         raise AudioFileError(f"Audio file '{printable(str(path))}' has a name that is not valid UTF-8; rename it to use it.")
     if not path.exists():

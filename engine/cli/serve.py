@@ -50,6 +50,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if args.threads < 1:
         raise DistillError(f"--threads must be 1 or more, not {args.threads}")
+    if not 0 <= args.port <= 65535:  # the socket would raise OverflowError, not OSError
+        raise DistillError(f"--port must be from 0 (a free one) to 65535, not {args.port}")
     device = resolve_device(args.device)  # a CUDA request without CUDA fails here, before anything starts
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)

@@ -95,10 +95,9 @@ def run_health(args: argparse.Namespace) -> int:
     metadata = read_model_metadata(path)
     health = ModelHealth.from_metadata(metadata)
     levels = list(health.levels)
-    console = make_console()
     if not levels:
-        console.print(f"{path.name} has no codebook health recorded")
-        return 1
+        raise DistillError(f"{path.name} has no codebook health recorded")
+    console = make_console()
     status, light = overall(levels)
     console.print(f"model '{metadata.get('name', path.stem)}': overall [{light}]{status}[/{light}]", highlight=False)
     for row in health_rows(levels):

@@ -46,12 +46,19 @@ FADE_SECONDS = 0.01
 
 
 def check_model(loaded: LoadedModel, grid: CodeGrid) -> None:
-    """Raise ModelMismatchError unless `loaded` is the model that made `grid`."""
+    """Raise ModelMismatchError unless `loaded` is the model that made `grid`, and the grid's shape and timing
+    are still the model's (a grid file edited by hand may keep the model's id and claim 100 levels or a hop
+    of 2^40 samples, which decoding would index or allocate by)."""
     if grid.model_id != loaded.model_id:
         raise ModelMismatchError(
             f"the codes of {grid.source} were made by model '{grid.model_name}' ({grid.model_id}), "
             f"not by '{loaded.name}' ({loaded.model_id}); use '{grid.model_name}' for them"
         )
+    cfg = loaded.model.cfg
+    model = {"levels": cfg.levels, "codebook_size": cfg.codebook_size, "downsample": cfg.downsample, "sample_rate": loaded.mel.sample_rate, "hop_length": loaded.mel.hop_length}
+    for name, value in model.items():
+        if getattr(grid, name) != value:
+            raise ModelMismatchError(f"the codes of {grid.source} have {name} {getattr(grid, name)}, but model '{loaded.name}', which made them, has {value}: the grid file was changed since")
 
 
 def codebooks_for(loaded: LoadedModel, grid: CodeGrid) -> Tensor:

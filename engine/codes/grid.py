@@ -50,6 +50,7 @@ from types import MappingProxyType
 import numpy as np
 
 from engine.codes.errors import CodeEditError, CodeFileError
+from engine.paths import user_path
 from engine.fileio import atomic_path
 
 FORMAT_NAME = "distill-codes"
@@ -250,14 +251,19 @@ def save_codes(path: str | os.PathLike, grid: CodeGrid, undo: Sequence[Step] = (
             "redo": [{"description": step.description, **_cells_to_json(step.grid)} for step in redo],
         }
     path = Path(path)
-    with atomic_path(path, suffix=".json") as temporary:
-        temporary.write_text(_dump(data), encoding="utf-8")
+    try:
+        with atomic_path(path, suffix=".json") as temporary:
+            temporary.write_text(_dump(data), encoding="utf-8")
+    except OSError as error:  # a full disk, a read-only folder, a name too long
+        raise CodeFileError(f"cannot write code grid file '{path}' ({error.strerror or error})") from error
     return path
 
 
 def load_codes(path: str | os.PathLike) -> CodesFile:
     """Read a code grid file; every problem is a `CodeFileError` naming the file."""
-    path = Path(path)
+    path = user_path(path, "read as a code grid file", CodeFileError)
+    if path.exists() and not path.is_file():  # a folder, or a pipe or device, which reading would wait on for ever
+        raise CodeFileError(f"'{path}' is not a distill code grid file (not a regular file)")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -270,6 +276,8 @@ def load_codes(path: str | os.PathLike) -> CodesFile:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise CodeFileError(f"'{path}' is not a distill code grid file (not JSON: {error})") from error
+    except RecursionError as error:
+        raise CodeFileError(f"'{path}' is not a distill code grid file (its JSON nests too deeply)") from error
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
         found = data.get("format") if isinstance(data, dict) else None
         raise CodeFileError(f"'{path}' is not a distill code grid file (format {found!r}, expected '{FORMAT_NAME}')")
@@ -282,7 +290,7 @@ def load_codes(path: str | os.PathLike) -> CodesFile:
         undo, redo = ([Step(grid.with_cells(**_cells_from_json(entry)), str(entry["description"])) for entry in history.get(side, [])] for side in ("undo", "redo"))
     except KeyError as error:
         raise CodeFileError(f"code grid file '{path}' is damaged (field {error} is missing)") from error
-    except (TypeError, ValueError, AttributeError) as error:
+    except (TypeError, ValueError, AttributeError, OverflowError) as error:  # OverflowError: a code beyond 64 bits
         raise CodeFileError(f"code grid file '{path}' is damaged ({error})") from error
     return CodesFile(grid, tuple(undo), tuple(redo))
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from engine.core.state import EngineState, _Model, lower_thread_priority
 from engine.errors import DistillError
+from engine.paths import user_path
 from engine.events import NoteSettingsChanged, Playing
 from engine.generation.settings import GenerationSettings
 
@@ -46,7 +47,7 @@ class PlayingMixin(EngineState):
         if path_or_slot in self._slots.names():
             current, grid = self._decodable(path_or_slot)
             return self._worker.submit(lambda: Playing(self._decode_job(current, path_or_slot, grid, gain).path))
-        path = Path(path_or_slot).expanduser()
+        path = user_path(path_or_slot, "played")
         if not path.is_file():
             raise DistillError(f"'{path_or_slot}' is neither a filled slot nor a sound file")
         return self._player.submit(self._play_file, path, gain)

@@ -23,7 +23,7 @@ from engine.audio.io import AUDIO_EXTENSIONS, load_audio
 from engine.audio.mel import MelSpectrogram
 from engine.errors import AudioFileError, DatasetError
 from engine import limits
-from engine.paths import printable
+from engine.paths import printable, user_path
 
 NOT_AUDIO = "not an audio file"
 _MAX_LISTED_SKIPS = 10  # skipped files named in a "too few files" message before "and N more"
@@ -152,7 +152,7 @@ def audio_files(folder: str | os.PathLike) -> list[Path]:
 
 def _dataset_root(folder: str | os.PathLike) -> Path:
     """`folder` resolved, or DatasetError when it is missing or is not a folder."""
-    root = Path(folder).expanduser()
+    root = user_path(folder, "a dataset folder", DatasetError)
     if not root.exists():
         raise DatasetError(f"Dataset folder {root} does not exist.")
     if not root.is_dir():

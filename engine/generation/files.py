@@ -41,7 +41,7 @@ from engine.generation.settings import (
 )
 from engine.library import Library
 from engine.model.persist import LoadedModel, load_vqvae, weights_id
-from engine.paths import free_path, outputs_dir, safe_stem
+from engine.paths import free_path, outputs_dir, safe_stem, user_path
 from engine.prior.bundle import PRIOR_PREFIX, load_prior
 from engine.prior.model import CodePrior
 from engine.store import GenerationRecord, History
@@ -180,7 +180,7 @@ def _output_target(out: str | os.PathLike | None, file_format: str, count: int) 
     """A folder (no suffix) or a file path for the output, checked against the format and the count."""
     if out is None:
         return outputs_dir()
-    target = Path(out).expanduser()
+    target = user_path(out, "written to")
     if target.is_dir() or not target.suffix:
         return target
     extensions = FORMAT_EXTENSIONS[file_format]

@@ -126,7 +126,7 @@ def format_of(path: str | os.PathLike | None) -> str:
 
     InvalidSettings, naming the extensions distill writes, for any other extension.
     """
-    if path is None or Path(path).is_dir() or not Path(path).suffix:
+    if path is None or os.path.isdir(path) or not Path(path).suffix:  # os.path's: False for a name too long, where pathlib raises
         return "wav"
     suffix = Path(path).suffix.lower()
     for file_format, extensions in FORMAT_EXTENSIONS.items():

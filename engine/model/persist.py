@@ -18,6 +18,7 @@ import torch
 
 from engine.audio.mel import MelConfig
 from engine.errors import ModelFileError
+from engine.library import stated_name
 from engine.model.config import ModelConfig
 from engine.model.vqvae import ConvVQVAE
 from engine.model.waveform_head import HeadConfig, WaveformHead
@@ -57,8 +58,8 @@ class LoadedModel:
 
     @property
     def name(self) -> str:
-        """The model's name (falls back to the file name)."""
-        return self.metadata.get("name") or self.path.stem
+        """The model's name (the file name when the file names itself nothing valid: `stated_name`)."""
+        return stated_name(self.metadata, self.path)
 
 
 def weights_id(tensors: dict, prefix: str = VQVAE_PREFIX) -> str:

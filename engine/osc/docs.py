@@ -23,6 +23,7 @@ def limits_markdown() -> str:
         ("Messages in one datagram (through nested bundles)", MAX_DATAGRAM_MESSAGES, "the whole datagram is refused, none of its messages run"),
         ("Bundles nested in bundles", f"{MAX_BUNDLE_DEPTH} deep", "the whole datagram is refused"),
         ("Bundle element sizes", "positive, a multiple of 4, inside the bundle", "the whole datagram is refused"),
+        ("Message structure", "address and type tags NUL-padded to 4 bytes; type tags i f s h d b T F N r m t (no arrays); every argument complete; nothing after the last", "the whole datagram is refused"),
         ("Requests of one client waiting for the request worker", MAX_QUEUED_PER_CLIENT, "further requests are refused until some have run"),
         ("Jobs of one client waiting or running (load, generate, replay, encode, decode, preview, play, train defaults, reimagine, continue)", MAX_JOBS_PER_CLIENT, "further jobs are refused until one ends"),
         ("Reply bytes to one datagram, all its messages together", MAX_REPLY_BYTES_PER_DATAGRAM, "later replies are dropped and one `/distill/error` says so"),

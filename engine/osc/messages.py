@@ -66,10 +66,18 @@ TRAIN_JOBS = ("train", "prior/train")
 
 @dataclass(frozen=True)
 class Error:
-    """A request to `address` failed (or a training run did: `/distill/train`, `/distill/prior/train`)."""
+    """A request to `address` failed (or a training run did: `/distill/train`, `/distill/prior/train`).
+
+    Both texts may echo what a client sent (an unknown address of 60 KB, a name), so both are cut to
+    MAX_TEXT_BYTES: the reply always fits a datagram.
+    """
 
     address: str
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "address", fit_text(self.address))
+        object.__setattr__(self, "message", fit_text(self.message))
 
 
 @dataclass(frozen=True)
@@ -522,6 +530,11 @@ def decode(address: str, values: list) -> tuple[object, str | None] | None:
     names = [item.arg.name if isinstance(item, Rest) else item.name for item in wire.args]
     found = {name: tuple(value or ()) if isinstance(item, Rest) else value for name, value, item in zip(names, parsed, wire.args)}
     return wire.record(**fixed, **found), tag
+
+
+def sent_by_engines(address: str) -> bool:
+    """Whether the engine sends messages to `address` (a reply or an event, /distill/error among them)."""
+    return address in _BY_ADDRESS
 
 
 def split_tag(spec: tuple[Item, ...], values: list) -> tuple[list, str | None]:

@@ -17,7 +17,10 @@ Where messages go:
   clients that subscribed and vanished never lock out new ones;
 - a reply that is also an event (`/distill/param/...`, `/distill/edited`, `/distill/generated`, ...) goes to
   the sender only when it is not itself a subscriber, so nobody receives it twice; unless the request was
-  tagged: a tagged request's replies always reach its sender, with the tag (`engine.osc.messages`).
+  tagged: a tagged request's replies always reach its sender, with the tag (`engine.osc.messages`);
+- nothing answers an echo: datagrams from a listening port another sender subscribed, and messages to
+  addresses the engine sends (`/distill/error`, ...), are ignored, and the engine's own port cannot be
+  subscribed, so that two engines (or one subscribed to itself) never answer each other for ever.
 
 Every message sent is a record of `engine.osc.messages`, encoded there.
 
@@ -29,6 +32,7 @@ and what one datagram may cause in replies is bounded (`work`).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 import socketserver
@@ -219,7 +223,9 @@ class OscServer:
 
     def handle_datagram(self, data: bytes, client: tuple[str, int]) -> None:
         """Handle every message of one datagram (a message or a bundle); unreadable data is answered too."""
-        self._heard_from(client)
+        if self._heard_from(client):
+            log.debug("%s:%d ignored: it was subscribed to listen for another sender, so it only echoes events", *client)
+            return
         try:
             check_datagram(data)
         except PacketError as error:
@@ -237,7 +243,10 @@ class OscServer:
             if PATTERN_CHARACTERS & set(address):
                 self._refuse(client, address, "address patterns are not supported; send one exact address", wire.last_tag(message.params))
             elif address not in self.routes:
-                self._refuse(client, address, f"unknown address {address} (send /distill/help for the list)", wire.last_tag(message.params))
+                if wire.sent_by_engines(address):  # a peer took this engine for a client: answering would start an endless exchange
+                    log.debug("%s:%d %s ignored: a reply or event, not a request", *client, address)
+                else:
+                    self._refuse(client, address, f"unknown address {address} (send /distill/help for the list)", wire.last_tag(message.params))
             else:
                 route = self.routes[address]
                 values, tag = wire.split_tag(route.args, list(message.params))
@@ -328,12 +337,16 @@ class OscServer:
 
     # -- subscriptions ------------------------------------------------------------------------------------
 
-    def _heard_from(self, client: tuple[str, int]) -> None:
-        """Note that the listener `client` is, or routes its replies to, is still there."""
+    def _heard_from(self, client: tuple[str, int]) -> bool:
+        """Note that the listener `client` is, or routes its replies to, is still there; True when `client` is a
+        listening port subscribed by another sender (as Pd and Max subscribe theirs), whose datagrams are not
+        requests: such a port only answers back when it is another engine (or anything that takes this engine's
+        events for requests), and the two would answer each other for ever."""
         with self._subscriptions:
             listener = self._reply_routes.get(client, client)
             if listener in self._listeners:
                 self._listeners[listener] = time.monotonic()
+            return client not in self._reply_routes and client in self._reply_routes.values()
 
     def subscribe(self, client: tuple[str, int], port: int | None) -> tuple[str, int]:
         """Add the listener (client's IP, `port` or the client's own port); replies to `client` go there too.
@@ -342,6 +355,8 @@ class OscServer:
         (`/distill/unsubscribed <port>`).
         """
         listener = (client[0], client[1] if port is None else _check_port(port))
+        if self._is_own(listener):
+            raise DistillError(f"port {listener[1]} is this engine's own port: subscribe the port your client listens on")
         dropped = None
         with self._subscriptions:
             if listener not in self._listeners and len(self._listeners) >= MAX_LISTENERS:
@@ -353,6 +368,12 @@ class OscServer:
             log.info("%s:%d unsubscribed: %d subscribers, and it was heard from longest ago", *dropped, MAX_LISTENERS)
             self._send(dropped, wire.encode(wire.Unsubscribed(dropped[1])))
         return listener
+
+    def _is_own(self, address: tuple[str, int]) -> bool:
+        """Whether `address` is this server's socket (its port, on a loopback address or the one it listens on):
+        events sent there would come back as requests."""
+        host, port = self.address
+        return address[1] == port and (ipaddress.ip_address(address[0]).is_loopback or host in ("0.0.0.0", "::", address[0]))
 
     def unsubscribe(self, client: tuple[str, int], port: int | None) -> tuple[str, int]:
         """Remove the listener (client's IP, `port` or the client's own port)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.limits import MODEL_FILE_RANGES
 from engine.records import JsonRecord
 
 HEAD_DIM = 32  # attention head size used when a width is chosen without a head count
@@ -39,12 +40,13 @@ class PriorConfig(JsonRecord):
     end_head: bool = False  # predicts where a sound ends (one-shots); priors trained before it existed have none
 
     def __post_init__(self) -> None:
-        if self.levels < 1 or self.codebook_size < 2:
-            raise ValueError(f"a prior needs at least 1 level and 2 codes, not {self.levels} x {self.codebook_size}")
-        if self.context < 2:
-            raise ValueError(f"context must be at least 2 frames, not {self.context}")
-        if self.n_layers < 1 or self.n_heads < 1 or self.d_model % self.n_heads:
-            raise ValueError(f"d_model ({self.d_model}) must be a multiple of n_heads ({self.n_heads}), with at least one layer")
+        """ValueError naming the first size outside the ranges a model file may declare (so that no prior is
+        trained, or saved, that distill would then refuse to load), or heads that do not divide d_model."""
+        for key, (low, high) in MODEL_FILE_RANGES["prior.config"].items():
+            if not low <= getattr(self, key) <= high:
+                raise ValueError(f"the prior's {key} must be from {low:g} to {high:g}, not {getattr(self, key)}")
+        if self.d_model % self.n_heads:
+            raise ValueError(f"the prior's d_model ({self.d_model}) must be a multiple of n_heads ({self.n_heads})")
 
 
 @dataclass

@@ -211,7 +211,22 @@ class PriorTrainer(EpochLoop):
 
     what = "prior training"
 
+    def __init__(self, request: PriorTrainRequest, on_event: Callable[[PriorTrainerEvent], None] | None = None, stop: threading.Event | None = None, library: Library | None = None):
+        super().__init__(request, on_event, stop, library)
+        try:  # the sizes asked for are checked before any work: d_model 0 once trained and saved a prior no command could load
+            replace(PriorConfig(), **self._sizes())
+        except ValueError as error:
+            raise DistillError(str(error)) from error
+
     # ---------------------------------------------------------------- setup
+
+    def _sizes(self) -> dict:
+        """The prior sizes the request sets (the others adapt); d_model without n_heads gets heads of HEAD_DIM."""
+        req = self.request
+        sizes = {"context": req.context, "d_model": req.d_model, "n_layers": req.n_layers, "n_heads": req.n_heads}
+        if req.d_model is not None and req.n_heads is None:
+            sizes["n_heads"] = max(1, req.d_model // HEAD_DIM)
+        return {key: value for key, value in sizes.items() if value is not None}
 
     def _check_run(self) -> None:
         """Refuse to silently abandon an earlier run or replace a prior; --restart clears the way."""
@@ -231,11 +246,7 @@ class PriorTrainer(EpochLoop):
     def _configs(self, file_count: int) -> tuple[PriorConfig, PriorTrainConfig]:
         """Adaptive sizes for the dataset, with the request's overrides."""
         req, vq = self.request, self.loaded.model.cfg
-        prior = adaptive_prior_config(file_count, vq.levels, vq.codebook_size)
-        sizes = {"context": req.context, "d_model": req.d_model, "n_layers": req.n_layers, "n_heads": req.n_heads}
-        if req.d_model is not None and req.n_heads is None:
-            sizes["n_heads"] = max(1, req.d_model // HEAD_DIM)
-        prior = replace(prior, **{k: v for k, v in sizes.items() if v is not None})
+        prior = replace(adaptive_prior_config(file_count, vq.levels, vq.codebook_size), **self._sizes())
         strength = augmentation_strength(file_count)
         minutes = req.minutes if (req.minutes or req.epochs) else DEFAULT_PRIOR_MINUTES
         train = PriorTrainConfig(

@@ -67,8 +67,13 @@ def remove_abandoned_temporaries() -> None:
 def save_checkpoint(path: Path, tensors: dict, info: dict) -> None:
     """Write `tensors` (nested dicts of tensors/numbers allowed) and JSON `info` atomically."""
     payload = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "info": json.dumps(info), **tensors}
-    with atomic_path(path, suffix=".pt") as tmp:
-        torch.save(payload, tmp)
+    try:
+        with atomic_path(path, suffix=".pt") as tmp:
+            torch.save(payload, tmp)
+    except OSError as error:
+        raise DistillError(f"cannot write the checkpoint {path} ({error.strerror or error})") from error
+    except RuntimeError as error:  # torch's zip writer reports a failed write (a full disk) as "unexpected pos ..."
+        raise DistillError(f"cannot write the checkpoint {path} (torch could not write it; is the disk full?)") from error
 
 
 def load_checkpoint(path: Path) -> tuple[dict, dict]:

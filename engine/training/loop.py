@@ -31,6 +31,7 @@ from engine.device import resolve_device
 from engine.errors import DistillError, LibraryError
 from engine.library import Library
 from engine.training.checkpoint import remove_abandoned_temporaries
+from engine.training.runs import check_run_request
 
 
 @dataclass
@@ -56,6 +57,7 @@ class EpochLoop(ABC):
     what: str = "training"  # names the run in the error when it stops before its first epoch
 
     def __init__(self, request: Any, on_event: Callable[[Any], None] | None = None, stop: threading.Event | None = None, library: Library | None = None):
+        check_run_request(request)
         self.request = request
         self.emit = on_event or (lambda event: None)
         self.stop = stop or threading.Event()

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from engine.errors import DistillError
 from engine.events import PriorLevelProgress, PriorTrainProgress, TrainProgress
+from engine.generation.settings import MAX_HISTORY_SEED
 from engine.limits import MAX_OSC_SEED, MAX_TRAIN_MINUTES
+from engine.paths import user_path
 from engine.model.config import ModelConfig
 
 # Training options: (whole number?, lowest, highest); 0 is also allowed where ZERO_MEANS says what it means.
@@ -95,12 +97,8 @@ def dataset_folder(dataset: str) -> Path:
     """The sound folder `dataset` names, or DistillError when it names none."""
     if not dataset.strip():
         raise DistillError("name the dataset folder (an empty path is not one)")
-    folder = Path(dataset).expanduser()
-    try:
-        exists = folder.is_dir()
-    except OSError as error:  # e.g. a name too long for the file system
-        raise DistillError(f"'{dataset[:64]}' cannot be a dataset folder ({error.strerror or error})") from error
-    if not exists:
+    folder = user_path(dataset, "a dataset folder")
+    if not folder.is_dir():
         raise DistillError(f"the dataset folder '{dataset}' does not exist")
     return folder
 
@@ -110,6 +108,20 @@ def check_request_options(request_type: type, options: dict, taken: set[str]) ->
     unknown = set(options) - ({f.name for f in fields(request_type)} - taken)
     if unknown:
         raise DistillError(f"unknown training options: {', '.join(sorted(unknown))}")
+
+
+def check_run_request(request) -> None:
+    """DistillError unless a training request's (VQ-VAE or prior) budget and seed are usable: epochs 1 or more,
+    minutes above 0 up to MAX_TRAIN_MINUTES (None: not given) and a seed from 0 to MAX_HISTORY_SEED.
+
+    `--epochs 0` once trained nothing and then said it stopped before its first epoch; a seed of 2^80 ended in
+    torch's overflow traceback."""
+    if request.epochs is not None and request.epochs < 1:
+        raise DistillError(f"epochs must be 1 or more, not {request.epochs}")
+    if request.minutes is not None and not 0 < request.minutes <= MAX_TRAIN_MINUTES:
+        raise DistillError(f"minutes must be above 0 and at most {MAX_TRAIN_MINUTES}, not {request.minutes:g}")
+    if not 0 <= request.seed <= MAX_HISTORY_SEED:
+        raise DistillError(f"the seed must be a whole number from 0 to {MAX_HISTORY_SEED}, not {request.seed}")
 
 
 def check_minutes(minutes: float | None) -> None:

@@ -40,7 +40,7 @@ from engine.data.augment import augment, augmentation_strength
 from engine.data.chunks import make_chunks
 from engine.data.dataset import Dataset, SkippedFile, load_dataset, split_by_file
 from engine.errors import DistillError
-from engine.library import Library
+from engine.library import Library, check_name
 from engine.model.config import DEFAULT_MINUTES, ModelConfig, TrainConfig, adaptive_config
 from engine.model.losses import masked_mel_l1, vqvae_loss
 from engine.model.persist import save_vqvae
@@ -150,8 +150,9 @@ class Trainer(EpochLoop):
 
     def __init__(self, request: TrainRequest, on_event: Callable[[TrainerEvent], None] | None = None, stop: threading.Event | None = None, library: Library | None = None):
         super().__init__(request, on_event, stop, library)
-        # Names ignore case: a run named SmallKit is the run (and model) of a library's smallkit.
-        name = self.library.canonical_name(request.name)
+        # Names ignore case: a run named SmallKit is the run (and model) of a library's smallkit. The name is
+        # checked first: '.' or '..' would name the checkpoints folder or the data folder as the run's folder.
+        name = self.library.canonical_name(check_name(request.name))
         if name == request.name:
             name = checkpoint_path(name).parent.name
         self.request = replace(request, name=name)
