@@ -15,7 +15,6 @@ from engine.prior.bundle import load_prior
 from engine.prior.train import PriorTrainRequest, train_prior
 from engine.training.checkpoint import checkpoint_path
 from engine.training.trainer import EpochReport, Trainer, TrainingFinished, TrainingStarted, TrainRequest, train
-from test_cli_models import fill, small_disk  # noqa: F401 (a fixture): a real small file system
 
 
 def tiny_request(folder, name="tiny", **overrides) -> TrainRequest:
@@ -261,10 +260,10 @@ def test_checkpoints_half_written_by_killed_runs_are_removed_when_a_run_starts(h
     assert live.exists()  # its run held its lock while the third run started
 
 
-def test_a_save_that_fails_on_a_full_disk_says_how_to_save_the_run_later(small_disk, monkeypatch, sound_folder):
+def test_a_save_that_fails_on_a_full_disk_says_how_to_save_the_run_later(small_disk, fill_disk, monkeypatch, sound_folder):
     monkeypatch.setenv("DISTILL_HOME", str(small_disk / "home"))
     with pytest.raises(DistillError, match=r"cannot be written \(.*\); the checkpoint keeps this training, so run it again with --resume to save it$"):
-        train(tiny_request(sound_folder, name="t1", epochs=1), on_event=when_first(EpochReport, lambda: fill(small_disk)))
+        train(tiny_request(sound_folder, name="t1", epochs=1), on_event=when_first(EpochReport, lambda: fill_disk(small_disk)))
     (small_disk / "filler").unlink()
     result = train(tiny_request(sound_folder, name="t1", epochs=1, resume=True))
     assert (result.name, result.epochs, result.notice) == ("t1", 1, "")
